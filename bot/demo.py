@@ -1,0 +1,130 @@
+"""`lianhu demo`: the bot and a local WeCom emulator in one process, on the sample village.
+
+Also the glue tests use: the same world and settings, so the demo and the suite exercise one setup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import secrets
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.app import create_app
+from bot.config import Settings
+from bot.emulator.server import Emulator, start_emulator
+from bot.emulator.world import Chat, EmulatorSettings, User, World
+from storage import migrate
+from storage.db import make_engine, make_sessionmaker
+from storage.roster_file import RosterFile, load_roster
+from storage.roster_sync import import_roster
+
+DEMO_CORP_ID = "wwlianhudemo0001"
+DEMO_AGENT_ID = 1000002
+
+
+def demo_roster_path() -> Path:
+    return Path(str(resources.files("bot") / "demo_data" / "roster.xlsx"))
+
+
+def random_aes_key() -> str:
+    return base64.b64encode(secrets.token_bytes(32)).decode()[:43]
+
+
+def world_from_roster(rf: RosterFile) -> World:
+    users = [User(m.userid, m.name) for m in rf.members if m.userid]
+    users += [User(h.external_userid, f"{h.head_name}家", external=True) for h in rf.households if h.external_userid]
+    member_userid = {m.code: m.userid for m in rf.members if m.userid}
+    chats = []
+    for g in rf.groups:
+        if g.level == 1:
+            members = [m.userid for m in rf.members if m.userid]
+        else:
+            members = [member_userid[g.member_code]] if g.member_code in member_userid else []
+            members += [h.external_userid for h in rf.households
+                        if h.member_code == g.member_code and h.external_userid]
+        chats.append(Chat(g.chat_id, g.name, g.internal, members, g.webhook_key, "一级" if g.level == 1 else "二级"))
+    return World(users, chats)
+
+
+@dataclass
+class Pair:
+    """A running emulator and bot wired to each other."""
+
+    emulator: Emulator
+    emulator_url: str
+    bot_url: str
+    settings: Settings
+    runners: list[web.AppRunner]
+
+    async def close(self) -> None:
+        await self.emulator.close()
+        for r in reversed(self.runners):
+            await r.cleanup()
+
+
+def paired_settings(base: Settings, emulator_url: str) -> Settings:
+    """Point the bot at the emulator and give both sides the same fresh secrets."""
+    s = base.model_copy(deep=True)
+    s.wecom.corp_id = s.wecom.corp_id or DEMO_CORP_ID
+    s.wecom.agent_id = s.wecom.agent_id or DEMO_AGENT_ID
+    s.wecom.secret = s.wecom.secret or secrets.token_urlsafe(16)
+    s.wecom.token = s.wecom.token or secrets.token_urlsafe(12)
+    s.wecom.encoding_aes_key = s.wecom.encoding_aes_key or random_aes_key()
+    s.wecom.api_base = emulator_url
+    s.webhook.base_url = emulator_url
+    s.aibot.bot_id = s.aibot.bot_id or "aibot-demo"
+    s.aibot.token = s.aibot.token or secrets.token_urlsafe(12)
+    s.aibot.encoding_aes_key = s.aibot.encoding_aes_key or random_aes_key()
+    return s
+
+
+async def import_file(settings: Settings, path: Path) -> None:
+    rf = load_roster(path)
+    await asyncio.get_running_loop().run_in_executor(None, migrate.upgrade, settings.database.url)
+    engine = make_engine(settings.database.url)
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            await import_roster(session, rf, actor="demo")
+    finally:
+        await engine.dispose()
+
+
+async def start_pair(base: Settings, roster: Path, *, host: str = "127.0.0.1", emulator_port: int = 0,
+                     bot_port: int = 0, callback_timeout: float = 5.0, import_roster_first: bool = True,
+                     **app_kw) -> Pair:
+    rf = load_roster(roster)
+    world = world_from_roster(rf)
+    # The emulator must know the bot's URL and the bot the emulator's: bind the bot's socket first.
+    bot_site_probe = web.AppRunner(web.Application())
+    await bot_site_probe.setup()
+    probe = web.TCPSite(bot_site_probe, host, bot_port)
+    await probe.start()
+    bot_port = probe._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    await bot_site_probe.cleanup()
+    bot_url = f"http://{host}:{bot_port}"
+
+    placeholder = paired_settings(base, "http://placeholder")
+    emu_settings = EmulatorSettings(
+        corp_id=placeholder.wecom.corp_id, agent_id=placeholder.wecom.agent_id,
+        app_secret=placeholder.wecom.secret, app_token=placeholder.wecom.token,
+        app_aes_key=placeholder.wecom.encoding_aes_key, app_callback_url=f"{bot_url}/wecom/app",
+        aibot_id=placeholder.aibot.bot_id, aibot_name=placeholder.aibot.name, aibot_token=placeholder.aibot.token,
+        aibot_aes_key=placeholder.aibot.encoding_aes_key, aibot_callback_url=f"{bot_url}/wecom/aibot",
+        callback_timeout=callback_timeout,
+    )
+    emulator, emu_runner, emulator_url = await start_emulator(emu_settings, world, host=host, port=emulator_port)
+    settings = placeholder.model_copy(deep=True)
+    settings.wecom.api_base = emulator_url
+    settings.webhook.base_url = emulator_url
+    if import_roster_first:
+        await import_file(settings, roster)
+    app = create_app(settings, **app_kw)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, host, bot_port).start()
+    return Pair(emulator, emulator_url, bot_url, settings, [emu_runner, runner])

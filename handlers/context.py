@@ -1,0 +1,136 @@
+"""What a handler sees: one inbound model for every ingress, the resolved sender and chat, and ways to answer.
+
+Handlers never touch transport: they call `ctx.reply()` / `ctx.notify()`, which become rows the runtime sends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from nlp.parser import Parser, ParseResult
+    from storage.models import Branch, ChatGroup, Household, Member
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One message from any channel (智能机器人 callback or long connection, app callback, archive, kf)."""
+
+    channel: str  # aibot / app / archive / kf / ws
+    msg_id: str
+    sender: str  # WeCom userid or external userid (wm…)
+    chat_id: str  # group chat id; "" for 1:1
+    chat_type: str  # "group" / "single"
+    text: str  # with @mentions already stripped
+    sent_at: dt.datetime  # aware
+    meta: dict[str, Any] = field(default_factory=dict)  # channel details (response_url, req_id, …)
+
+    @property
+    def chat_key(self) -> str:
+        """Where a reply to this message shows up; also the conversation-state key."""
+        if self.chat_type == "group":
+            return self.chat_id
+        return f"{'app' if self.channel == 'app' else 'single'}:{self.sender}"
+
+    @property
+    def local_date(self) -> dt.date:
+        return self.sent_at.astimezone(TZ).date()
+
+
+@dataclass
+class Sender:
+    userid: str
+    kind: str  # member / resident / township / unknown
+    member: Member | None = None
+    household: Household | None = None
+    branch_id: int | None = None
+    roles: frozenset[str] = frozenset()
+
+    @property
+    def is_cadre(self) -> bool:
+        """书记/委员 (and township staff) act for the whole branch."""
+        return self.kind == "township" or bool(self.roles & {"书记", "委员"})
+
+    @property
+    def display(self) -> str:
+        if self.member is not None:
+            return self.member.name
+        if self.household is not None:
+            return f"{self.household.head_name}家"
+        return self.userid
+
+
+@dataclass
+class ChatInfo:
+    key: str
+    kind: str  # group / single
+    group: ChatGroup | None = None
+
+    @property
+    def level(self) -> int | None:
+        return self.group.level if self.group is not None else None
+
+
+@dataclass
+class Outgoing:
+    """A message a handler wants sent. `to` is a chat key (see Inbound.chat_key) or a member's userid."""
+
+    kind: str  # reply / private / group
+    to: str
+    text: str
+
+
+class Context:
+    def __init__(
+        self,
+        msg: Inbound,
+        sender: Sender,
+        chat: ChatInfo,
+        session: AsyncSession,
+        branch: Branch | None,
+        parser: Parser | None,
+        inbound_id: int | None = None,
+        conversation_timeout: int = 300,
+    ) -> None:
+        self.msg = msg
+        self.sender = sender
+        self.chat = chat
+        self.session = session
+        self.branch = branch
+        self.parser = parser
+        self.inbound_id = inbound_id
+        self.conversation_timeout = conversation_timeout
+        self.outgoing: list[Outgoing] = []
+        self.state: dict[str, Any] = {}  # per-dispatch scratch space for hooks
+
+    @property
+    def today(self) -> dt.date:
+        return self.msg.local_date
+
+    @cached_property
+    def parsed(self) -> ParseResult | None:
+        if self.parser is None:
+            return None
+        chat = "private" if self.msg.chat_type == "single" else ("group1" if self.chat.level == 1 else "group2")
+        if self.msg.chat_type == "group" and self.chat.group is None:
+            chat = "group1"  # an internal group the roster does not list: treat like the branch group
+        return self.parser.parse(self.msg.text, sender=self.sender.userid, chat=chat, today=self.today)
+
+    def reply(self, text: str) -> None:
+        self.outgoing.append(Outgoing("reply", self.msg.chat_key, text))
+
+    def notify(self, userid: str, text: str) -> None:
+        """Tell one person privately (reminders, sensitive details)."""
+        self.outgoing.append(Outgoing("private", userid, text))
+
+    @property
+    def reply_text(self) -> str:
+        return "\n\n".join(o.text for o in self.outgoing if o.kind == "reply")

@@ -1,0 +1,38 @@
+"""帮助 (generated from the route table) and what happens to everything nobody handled."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from handlers.common import query_is
+from handlers.context import Context
+from handlers.routing import Route
+
+
+def make_help_route(routes: Sequence[Route]) -> Route:
+    async def handle_help(ctx: Context) -> bool:
+        lines = ["我是联户小助手，能帮您："]
+        for r in routes:
+            if r.help and (not r.roles or r.roles & ctx.sender.roles or ctx.sender.kind in r.roles):
+                lines.append(f"- {r.help}")
+        lines.append("直接用平常的话说就行，不用填表，也不用拍照。")
+        ctx.reply("\n".join(lines))
+        return True
+
+    return Route("help", query_is("help"), handle_help, 90, "看帮助：“帮助”")
+
+
+async def handle_unknown(ctx: Context) -> bool:
+    # Someone spoke to the bot on purpose (an @ or 1:1): say what was not understood. Chatter read from a
+    # household group without an @ stays unanswered: a false reply there is worse than none.
+    if ctx.msg.channel == "archive":
+        return True
+    p = ctx.parsed
+    if p is not None and p.intent == "none":
+        ctx.reply("没看懂您要我做什么。可以说“昨天走访了王大伯”或“本月未走访户”，发“帮助”看全部用法。")
+    else:
+        ctx.reply("这件事我还不会办，已经记下原话。发“帮助”看我能做什么。")
+    return True
+
+
+FALLBACK = Route("fallback", lambda ctx: True, handle_unknown, 100)

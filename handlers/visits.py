@@ -1,0 +1,111 @@
+"""联有记录: a member (or a resident) reports a visit in plain words; the bot records it and says what it recorded.
+
+States (docs/conversations.md): idle → [ambiguous household] → CHOOSE_HOUSEHOLD → (a number) → recorded
+                                                         └─ (timeout / 取消 / a new message) → idle
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from handlers.common import household_label, intent_is, md
+from handlers.context import Context
+from handlers.conversation import clear_state, get_state, set_state
+from nlp.parser import parse_choice
+from storage import repo
+from storage.models import Household
+
+CHOOSE_HOUSEHOLD = "choose_household"
+CANCEL_WORDS = ("取消", "算了", "不用了")
+
+
+async def record_visits(ctx: Context, households: list[Household], day: dt.date) -> None:
+    """Record one visit per household (never twice for the same household and day) and answer."""
+    assert ctx.branch is not None
+    done, already = [], []
+    for h in households:
+        member = ctx.sender.member
+        if member is None or ctx.sender.kind == "resident":
+            member = await repo.current_member_of(ctx.session, h.id)  # a resident tells us their member came
+        if member is None:
+            continue
+        if await repo.visit_exists(ctx.session, h.id, day):
+            already.append(h)
+            continue
+        await repo.add_visit(ctx.session, branch_id=ctx.branch.id, member_id=member.id, household_id=h.id, day=day,
+                             inbound_id=ctx.inbound_id, recorded_by=ctx.msg.sender)
+        done.append(h)
+    lines = []
+    if done:
+        lines.append(f"已记录：{md(day)} 走访 " + "、".join(household_label(h) for h in done))
+    if already:
+        lines.append(f"{md(day)} 走访 " + "、".join(household_label(h) for h in already) + " 已经记过了，没有重复记录")
+    if not lines:
+        lines.append("这一户目前没有联系党员，没有记录。请联系支部书记调整联户关系。")
+    ctx.reply("\n".join(lines))
+
+
+async def handle_visit(ctx: Context) -> bool:
+    p = ctx.parsed
+    assert p is not None
+    if ctx.branch is None or ctx.sender.kind not in ("member", "resident", "township"):
+        ctx.reply("没有在名册里找到您，暂时不能记录走访。请联系支部书记把您加入名册。")
+        return True
+    day = p.date or ctx.today
+    if day > ctx.today:
+        ctx.reply("走访日期在今天之后，没有记录。计划中的走访请走访后再告诉我。")
+        return True
+    found = await repo.households_by_codes(ctx.session, ctx.branch.id, p.households)
+    households = [found[c] for c in p.households if c in found]
+    if households:
+        await record_visits(ctx, households, day)
+        return True
+    if p.ambiguous:
+        candidates = await repo.households_by_codes(ctx.session, ctx.branch.id, list(p.ambiguous[0]))
+        options = [candidates[c] for c in p.ambiguous[0] if c in candidates]
+        if options:
+            await set_state(ctx, CHOOSE_HOUSEHOLD, {"codes": [h.code for h in options], "date": day.isoformat()})
+            listing = "\n".join(f"{i}. {household_label(h)}" for i, h in enumerate(options, 1))
+            ctx.reply(f"您说的是哪一户？\n{listing}\n回复序号即可（{ctx.conversation_timeout // 60} 分钟内有效，回复“取消”放弃）。")
+            return True
+    ctx.reply("没认出是哪一户，没有记录。请写上户主姓名，例如“今天走访了王根发家”。")
+    return True
+
+
+async def has_open_choice(ctx: Context) -> bool:
+    state = await get_state(ctx)
+    ctx.state["conversation"] = state
+    return state is not None and state.state == CHOOSE_HOUSEHOLD
+
+
+async def handle_choice(ctx: Context) -> bool:
+    """The answer to 您说的是哪一户？ — or something else, which ends the question and is dispatched as usual."""
+    if not await has_open_choice(ctx):
+        return False
+    state = ctx.state["conversation"]
+    codes: list[str] = state.data["codes"]
+    text = ctx.msg.text.strip()
+    if text in CANCEL_WORDS:
+        await clear_state(ctx)
+        ctx.reply("好的，已取消，没有记录。")
+        return True
+    k = parse_choice(text, len(codes))
+    if k is None:
+        p = ctx.parsed
+        if p is not None and p.intent != "none":
+            await clear_state(ctx)  # a new message: drop the question and let the other routes have it
+            return False
+        ctx.reply(f"请回复 1–{len(codes)} 的序号，或回复“取消”。")
+        return True
+    await clear_state(ctx)
+    assert ctx.branch is not None
+    chosen = (await repo.households_by_codes(ctx.session, ctx.branch.id, [codes[k - 1]]))[codes[k - 1]]
+    await record_visits(ctx, [chosen], dt.date.fromisoformat(state.data["date"]))
+    return True
+
+
+ROUTES_SPEC = (
+    # (name, rule, handler, priority, help)
+    ("choose_household", lambda ctx: True, handle_choice, 5, ""),
+    ("visit", intent_is("visit"), handle_visit, 20, "记录走访：直接说，例如“昨天走访了王大伯，路灯坏了”"),
+)

@@ -1,0 +1,214 @@
+"""SQLAlchemy 2 models. Every business row belongs to a branch; one deployment serves many branches.
+
+Links are history: a change closes the current row (valid_to) and opens a new one, never overwrites it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Stable constraint names so alembic migrations behave the same on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Branch(Base):
+    __tablename__ = "branch"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    theme_day: Mapped[int] = mapped_column(Integer, default=5)  # 主题党日: day of month
+    roster_version: Mapped[int] = mapped_column(Integer, default=0)  # bumped by every import: parsers reload
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Grid(Base):
+    __tablename__ = "grid"
+    __table_args__ = (UniqueConstraint("branch_id", "name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(50))
+
+
+class Member(Base):
+    __tablename__ = "member"
+    __table_args__ = (UniqueConstraint("branch_id", "code"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(20))  # 党员编号
+    name: Mapped[str] = mapped_column(String(50))
+    userid: Mapped[str | None] = mapped_column(String(64), unique=True)  # 企业微信账号, corp-wide
+    gender: Mapped[str] = mapped_column(String(2), default="")
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grid.id"))
+    roles: Mapped[str] = mapped_column(String(100), default="党员")  # ";"-joined, as in the roster
+    status: Mapped[str] = mapped_column(String(10), default="在村")  # 在村/外出/流动/免联户
+    leader_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))  # 中心户
+    note: Mapped[str] = mapped_column(String(200), default="")  # 备注 (the exemption reason for 免联户)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    grid: Mapped[Grid | None] = relationship(lazy="raise")
+    leader: Mapped[Member | None] = relationship(remote_side=[id], lazy="raise")
+
+    @property
+    def role_set(self) -> frozenset[str]:
+        return frozenset(r for r in self.roles.split(";") if r)
+
+
+class Household(Base):
+    __tablename__ = "household"
+    __table_args__ = (UniqueConstraint("branch_id", "code"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(20))  # 户编号
+    head_name: Mapped[str] = mapped_column(String(50))
+    gender: Mapped[str] = mapped_column(String(2), default="")
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    address: Mapped[str] = mapped_column(String(200), default="")
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grid.id"))
+    key_types: Mapped[str] = mapped_column(String(100), default="")  # ";"-joined coded tags, never free text
+    aliases: Mapped[str] = mapped_column(String(200), default="")
+    external_userid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    grid: Mapped[Grid | None] = relationship(lazy="raise")
+
+    @property
+    def key_type_set(self) -> frozenset[str]:
+        return frozenset(k for k in self.key_types.split(";") if k)
+
+
+class Link(Base):
+    """联户关系 member ↔ household with validity; valid_to NULL = current."""
+
+    __tablename__ = "link"
+    __table_args__ = (
+        Index("ix_link_household_current", "household_id", "valid_to"),
+        Index("ix_link_member_current", "member_id", "valid_to"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"))
+    valid_from: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    valid_to: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    changed_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class ChatGroup(Base):
+    __tablename__ = "chat_group"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"), index=True)
+    chat_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    level: Mapped[int] = mapped_column(Integer)  # 1 = 一级 (branch members), 2 = 二级 (one member + households)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    webhook_key: Mapped[str | None] = mapped_column(String(100))
+
+
+class Visit(Base):
+    __tablename__ = "visit"
+    __table_args__ = (
+        Index("ix_visit_household_date", "household_id", "visit_date"),
+        Index("ix_visit_branch_date", "branch_id", "visit_date"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"))
+    visit_date: Mapped[dt.date] = mapped_column(Date)
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_message.id"))
+    recorded_by: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class InboundMessage(Base):
+    """Every message that reached us, once: (channel, msg_id) is the dedup key for WeCom's retries."""
+
+    __tablename__ = "inbound_message"
+    __table_args__ = (UniqueConstraint("channel", "msg_id", name="uq_inbound_channel_msg"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))  # aibot / app / archive / kf / ws
+    msg_id: Mapped[str] = mapped_column(String(128))
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branch.id", ondelete="SET NULL"))
+    sender: Mapped[str] = mapped_column(String(64))
+    chat_id: Mapped[str] = mapped_column(String(64), default="")
+    chat_type: Mapped[str] = mapped_column(String(10))  # group / single
+    text: Mapped[str | None] = mapped_column(Text)  # purged after the retention period
+    sent_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending / done / failed
+    reply: Mapped[str | None] = mapped_column(Text)  # what we answered, replayed on redelivery
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class OutboundMessage(Base):
+    __tablename__ = "outbound_message"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branch.id", ondelete="SET NULL"))
+    channel: Mapped[str] = mapped_column(String(20))  # passive / app / webhook / response_url
+    target: Mapped[str] = mapped_column(String(128))
+    msgtype: Mapped[str] = mapped_column(String(20), default="text")
+    content: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="sent")
+    error: Mapped[str] = mapped_column(String(200), default="")
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_message.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ConversationState(Base):
+    """One open question per (chat, user), e.g. 你说的王家是哪一户？ Expires; the sweeper tells the user."""
+
+    __tablename__ = "conversation_state"
+    __table_args__ = (UniqueConstraint("chat_key", "userid", name="uq_conversation_chat_user"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_key: Mapped[str] = mapped_column(String(80))
+    userid: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditEvent(Base):
+    """Who changed what, when: links, roster imports. (Requests keep their own event table.)"""
+
+    __tablename__ = "audit_event"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"), index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(80), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+

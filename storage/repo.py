@@ -1,0 +1,142 @@
+"""Queries the handlers need. Plain async functions over a session; no transport, no business wording."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import and_, exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nlp import roster as nlp_roster
+from storage.models import Branch, ChatGroup, Household, Link, Member, Visit
+
+
+def month_bounds(month: str) -> tuple[dt.date, dt.date]:
+    """'2026-11' → (2026-11-01, 2026-12-01): half-open."""
+    y, m = (int(x) for x in month.split("-"))
+    start = dt.date(y, m, 1)
+    end = dt.date(y + (m == 12), m % 12 + 1, 1)
+    return start, end
+
+
+async def member_by_userid(s: AsyncSession, userid: str) -> Member | None:
+    return (await s.execute(select(Member).where(Member.userid == userid, Member.active))).scalar_one_or_none()
+
+
+async def household_by_external(s: AsyncSession, external_userid: str) -> Household | None:
+    return (
+        await s.execute(select(Household).where(Household.external_userid == external_userid, Household.active))
+    ).scalar_one_or_none()
+
+
+async def group_by_chat_id(s: AsyncSession, chat_id: str) -> ChatGroup | None:
+    return (await s.execute(select(ChatGroup).where(ChatGroup.chat_id == chat_id))).scalar_one_or_none()
+
+
+async def households_by_codes(s: AsyncSession, branch_id: int, codes: list[str]) -> dict[str, Household]:
+    if not codes:
+        return {}
+    rows = await s.scalars(select(Household).where(Household.branch_id == branch_id, Household.code.in_(codes)))
+    return {h.code: h for h in rows}
+
+
+async def current_member_of(s: AsyncSession, household_id: int) -> Member | None:
+    return (
+        await s.execute(
+            select(Member)
+            .join(Link, Link.member_id == Member.id)
+            .where(Link.household_id == household_id, Link.valid_to.is_(None))
+        )
+    ).scalar_one_or_none()
+
+
+async def visit_exists(s: AsyncSession, household_id: int, day: dt.date) -> bool:
+    return bool(
+        await s.scalar(select(exists().where(Visit.household_id == household_id, Visit.visit_date == day)))
+    )
+
+
+async def add_visit(
+    s: AsyncSession, *, branch_id: int, member_id: int, household_id: int, day: dt.date,
+    inbound_id: int | None, recorded_by: str,
+) -> Visit:
+    v = Visit(branch_id=branch_id, member_id=member_id, household_id=household_id, visit_date=day,
+              inbound_id=inbound_id, recorded_by=recorded_by)
+    s.add(v)
+    await s.flush()
+    return v
+
+
+@dataclass(frozen=True)
+class Unvisited:
+    member: Member
+    household: Household
+
+
+async def unvisited(
+    s: AsyncSession, branch_id: int, month: str, *, member_id: int | None = None,
+    member_ids: list[int] | None = None,
+) -> list[Unvisited]:
+    """Households with a current link to a non-exempt member and no visit in the month, by member then code."""
+    start, end = month_bounds(month)
+    visited = exists().where(
+        and_(Visit.household_id == Household.id, Visit.visit_date >= start, Visit.visit_date < end)
+    )
+    q = (
+        select(Member, Household)
+        .join(Link, Link.member_id == Member.id)
+        .join(Household, Household.id == Link.household_id)
+        .where(
+            Link.branch_id == branch_id,
+            Link.valid_to.is_(None),
+            Household.active,
+            Member.active,
+            Member.status != "免联户",
+            ~visited,
+        )
+        .order_by(Member.code, Household.code)
+    )
+    if member_id is not None:
+        q = q.where(Member.id == member_id)
+    if member_ids is not None:
+        q = q.where(Member.id.in_(member_ids))
+    return [Unvisited(m, h) for m, h in (await s.execute(q)).all()]
+
+
+async def led_member_ids(s: AsyncSession, leader_id: int) -> list[int]:
+    return list(await s.scalars(select(Member.id).where(Member.leader_id == leader_id, Member.active)))
+
+
+async def nlp_roster_for_branch(s: AsyncSession, branch_id: int) -> nlp_roster.Roster:
+    members = list(await s.scalars(select(Member).where(Member.branch_id == branch_id, Member.active)))
+    code_of = {m.id: m.code for m in members}
+    links = dict(
+        (await s.execute(
+            select(Link.household_id, Link.member_id).where(Link.branch_id == branch_id, Link.valid_to.is_(None))
+        )).all()
+    )
+    households = list(await s.scalars(select(Household).where(Household.branch_id == branch_id, Household.active)))
+
+    def split(v: str) -> tuple[str, ...]:
+        return tuple(x for x in v.split(";") if x)
+
+    return nlp_roster.Roster(
+        members=tuple(
+            nlp_roster.Member(id=m.code, name=m.name, userid=m.userid or "", gender=m.gender,
+                              birth_year=m.birth_year, roles=split(m.roles), status=m.status)
+            for m in members
+        ),
+        households=tuple(
+            nlp_roster.Household(
+                id=h.code, head_name=h.head_name, gender=h.gender, birth_year=h.birth_year, address=h.address,
+                member_id=code_of.get(links.get(h.id, -1)),
+                key_types=split(h.key_types), aliases=split(h.aliases), external_userid=h.external_userid,
+            )
+            for h in households
+        ),
+    )
+
+
+async def branch_by_id(s: AsyncSession, branch_id: int) -> Branch | None:
+    return await s.get(Branch, branch_id)

@@ -1,0 +1,445 @@
+"""Reading and writing the branch roster file: the xlsx cadres keep (sheets 党员, 联系户, 群聊, 组织) or the CSV set.
+
+Format: ../shared/fixtures/README.md. Reading validates everything and reports every problem with sheet, row,
+column and what is wrong, before anything touches the database.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
+
+from nlp import roster as nlp_roster
+
+MEMBER_COLUMNS = ["党员编号", "姓名", "企业微信账号", "性别", "出生年份", "网格", "角色", "状态", "中心户编号", "备注"]
+HOUSEHOLD_COLUMNS = [
+    "户编号", "户主姓名", "性别", "出生年份", "地址", "网格", "联系党员编号", "重点户类型", "别称", "外部联系人ID",
+]  # fmt: skip
+GROUP_COLUMNS = ["群聊ID", "群名称", "层级", "党员编号", "内部群", "机器人Webhook"]
+ORG_COLUMNS = ["党组织", "主题党日"]
+
+SHEET_MEMBERS, SHEET_HOUSEHOLDS, SHEET_GROUPS, SHEET_ORG = "党员", "联系户", "群聊", "组织"
+
+ROLES = ("书记", "委员", "中心户", "网格员", "党员")
+STATUSES = ("在村", "外出", "流动", "免联户")
+KEY_TYPES = ("困难家庭", "危重病人", "空巢老人", "留守儿童")
+GENDERS = ("男", "女")
+LEVELS = {"一级": 1, "二级": 2}
+YES_NO = {"是": True, "否": False}
+
+# The policy's ratios (article 2): a member links 5–20 households; a 中心户 leads 5–15 members.
+LINKS_PER_MEMBER = (5, 20)
+MEMBERS_PER_LEADER = (5, 15)
+
+
+@dataclass(frozen=True)
+class Problem:
+    sheet: str
+    row: int | None
+    column: str | None  # header name
+    letter: str | None  # spreadsheet column letter
+    message: str
+
+    def __str__(self) -> str:
+        where = self.sheet
+        if self.row is not None:
+            where += f" 第{self.row}行"
+        if self.column:
+            where += f" {self.letter}列（{self.column}）" if self.letter else f"（{self.column}）"
+        return f"{where}：{self.message}"
+
+
+class RosterError(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    row: int
+    code: str
+    name: str
+    userid: str | None
+    gender: str
+    birth_year: int | None
+    grid: str
+    roles: tuple[str, ...]
+    status: str
+    leader_code: str | None
+    note: str
+
+
+@dataclass(frozen=True)
+class HouseholdRow:
+    row: int
+    code: str
+    head_name: str
+    gender: str
+    birth_year: int | None
+    address: str
+    grid: str
+    member_code: str | None
+    key_types: tuple[str, ...]
+    aliases: tuple[str, ...]
+    external_userid: str | None
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    row: int
+    chat_id: str
+    name: str
+    level: int
+    member_code: str | None
+    internal: bool
+    webhook_key: str | None
+
+
+@dataclass
+class RosterFile:
+    branch_name: str | None
+    theme_day: int | None
+    members: list[MemberRow]
+    households: list[HouseholdRow]
+    groups: list[GroupRow]
+    warnings: list[str] = field(default_factory=list)
+
+    def to_nlp_roster(self) -> nlp_roster.Roster:
+        return nlp_roster.Roster(
+            members=tuple(
+                nlp_roster.Member(
+                    id=m.code, name=m.name, userid=m.userid or "", gender=m.gender, birth_year=m.birth_year,
+                    roles=m.roles, status=m.status,
+                )
+                for m in self.members
+            ),
+            households=tuple(
+                nlp_roster.Household(
+                    id=h.code, head_name=h.head_name, gender=h.gender, birth_year=h.birth_year, address=h.address,
+                    grid=h.grid, member_id=h.member_code, key_types=h.key_types, aliases=h.aliases,
+                    external_userid=h.external_userid,
+                )
+                for h in self.households
+            ),
+        )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# raw tables
+
+
+@dataclass
+class _Table:
+    sheet: str
+    header: list[str]
+    rows: list[tuple[int, dict[str, Any]]]  # (spreadsheet row number, values by header)
+
+    def letter(self, column: str) -> str | None:
+        return get_column_letter(self.header.index(column) + 1) if column in self.header else None
+
+
+def _cell(v: Any) -> Any:
+    if isinstance(v, str):
+        v = v.strip()
+        return v or None
+    return v
+
+
+def _table_from_rows(sheet: str, raw: list[list[Any]]) -> _Table:
+    if not raw:
+        return _Table(sheet, [], [])
+    header = [str(_cell(h) or "") for h in raw[0]]
+    rows = []
+    for i, values in enumerate(raw[1:], start=2):
+        vals = [_cell(v) for v in values]
+        if all(v is None for v in vals):
+            continue
+        rows.append((i, {h: (vals[j] if j < len(vals) else None) for j, h in enumerate(header) if h}))
+    return _Table(sheet, header, rows)
+
+
+def _read_xlsx(path: Path) -> dict[str, _Table]:
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        raise RosterError([Problem(path.name, None, None, None, f"无法读取 Excel 文件：{exc}")]) from exc
+    try:
+        return {ws.title: _table_from_rows(ws.title, [list(r) for r in ws.iter_rows(values_only=True)]) for ws in wb}
+    finally:
+        wb.close()
+
+
+def _read_csv(path: Path) -> list[list[Any]]:
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        return [row for row in csv.reader(f)]
+
+
+def _csv_sibling(members_csv: Path, kind: str) -> Path:
+    stem = members_csv.name
+    if not stem.endswith("_members.csv"):
+        raise RosterError([Problem(stem, None, None, None, "CSV 名册的文件名应为 *_members.csv")])
+    return members_csv.with_name(stem[: -len("_members.csv")] + f"_{kind}.csv")
+
+
+def _read_tables(path: Path) -> dict[str, _Table]:
+    if not path.exists():
+        raise RosterError([Problem(path.name, None, None, None, "文件不存在")])
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _read_xlsx(path)
+    if path.suffix.lower() == ".csv":
+        tables = {SHEET_MEMBERS: _table_from_rows(SHEET_MEMBERS, _read_csv(path))}
+        hh = _csv_sibling(path, "households")
+        if not hh.exists():
+            raise RosterError([Problem(hh.name, None, None, None, "找不到对应的联系户 CSV")])
+        tables[SHEET_HOUSEHOLDS] = _table_from_rows(SHEET_HOUSEHOLDS, _read_csv(hh))
+        for kind, sheet in (("groups", SHEET_GROUPS), ("org", SHEET_ORG)):
+            p = _csv_sibling(path, kind)
+            if p.exists():
+                tables[sheet] = _table_from_rows(sheet, _read_csv(p))
+        return tables
+    raise RosterError([Problem(path.name, None, None, None, "只支持 .xlsx 或 *_members.csv")])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# validation
+
+
+class _Checker:
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def bad(self, t: _Table, row: int | None, column: str | None, message: str) -> None:
+        self.problems.append(Problem(t.sheet, row, column, t.letter(column) if column else None, message))
+
+    def columns(self, t: _Table, required: list[str]) -> bool:
+        missing = [c for c in required if c not in t.header]
+        for c in missing:
+            self.problems.append(Problem(t.sheet, 1, c, None, "缺少这一列"))
+        return not missing
+
+    def text(self, t: _Table, row: int, vals: dict[str, Any], column: str, required: bool = False) -> str | None:
+        v = vals.get(column)
+        if v is None:
+            if required:
+                self.bad(t, row, column, "不能为空")
+            return None
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        return str(v)
+
+    def year(self, t: _Table, row: int, vals: dict[str, Any], column: str) -> int | None:
+        v = vals.get(column)
+        if v is None:
+            return None
+        try:
+            y = int(float(v)) if not isinstance(v, int) else v
+        except (TypeError, ValueError):
+            self.bad(t, row, column, f"“{v}”不是年份")
+            return None
+        if not 1900 <= y <= dt.date.today().year:
+            self.bad(t, row, column, f"年份 {y} 不合理")
+            return None
+        return y
+
+    def choice(self, t: _Table, row: int, vals: dict[str, Any], column: str, allowed: tuple[str, ...],
+               required: bool = False) -> str:
+        v = self.text(t, row, vals, column, required)
+        if v is None:
+            return ""
+        if v not in allowed:
+            self.bad(t, row, column, f"“{v}”不是可用的值（可用：{'、'.join(allowed)}）")
+        return v
+
+    def multi(self, t: _Table, row: int, vals: dict[str, Any], column: str,
+              allowed: tuple[str, ...] | None) -> tuple[str, ...]:
+        v = self.text(t, row, vals, column)
+        if not v:
+            return ()
+        items = tuple(x.strip() for x in re.split(r"[;；,，、]", v) if x.strip())
+        if allowed is not None:
+            for x in items:
+                if x not in allowed:
+                    self.bad(t, row, column, f"“{x}”不是可用的值（可用：{'、'.join(allowed)}）")
+        return items
+
+    def unique(self, t: _Table, column: str, values: list[tuple[int, str | None]], what: str) -> None:
+        counts = Counter(v for _, v in values if v)
+        for row, v in values:
+            if v and counts[v] > 1:
+                self.bad(t, row, column, f"{what}“{v}”重复")
+
+
+def _parse_theme_day(v: str | None) -> int | None:
+    if not v:
+        return None
+    m = re.search(r"(\d{1,2})\s*[日号]", v)
+    return int(m.group(1)) if m and 1 <= int(m.group(1)) <= 28 else None
+
+
+def load_roster(path: str | Path, *, branch_name: str | None = None) -> RosterFile:
+    """Read and validate a roster file; raise RosterError listing every problem."""
+    path = Path(path)
+    tables = _read_tables(path)
+    ck = _Checker()
+
+    for sheet in (SHEET_MEMBERS, SHEET_HOUSEHOLDS):
+        if sheet not in tables:
+            ck.problems.append(Problem(sheet, None, None, None, "缺少这个工作表"))
+    if ck.problems:
+        raise RosterError(ck.problems)
+
+    tm, th = tables[SHEET_MEMBERS], tables[SHEET_HOUSEHOLDS]
+    tg = tables.get(SHEET_GROUPS)
+    to = tables.get(SHEET_ORG)
+    ok = ck.columns(tm, MEMBER_COLUMNS) & ck.columns(th, HOUSEHOLD_COLUMNS)
+    if tg is not None:
+        ok &= ck.columns(tg, GROUP_COLUMNS)
+    if to is not None:
+        ok &= ck.columns(to, ORG_COLUMNS)
+    if not ok:
+        raise RosterError(ck.problems)
+
+    # 组织
+    theme_day = None
+    if to is not None and to.rows:
+        row, vals = to.rows[0]
+        name = ck.text(to, row, vals, "党组织", required=True)
+        branch_name = name or branch_name
+        td = ck.text(to, row, vals, "主题党日")
+        theme_day = _parse_theme_day(td)
+        if td and theme_day is None:
+            ck.bad(to, row, "主题党日", f"“{td}”应写成“每月N日”（N 为 1–28）")
+
+    members: list[MemberRow] = []
+    for row, v in tm.rows:
+        code = ck.text(tm, row, v, "党员编号", required=True) or ""
+        roles = ck.multi(tm, row, v, "角色", ROLES) or ("党员",)
+        members.append(MemberRow(
+            row=row, code=code, name=ck.text(tm, row, v, "姓名", required=True) or "",
+            userid=ck.text(tm, row, v, "企业微信账号"), gender=ck.choice(tm, row, v, "性别", GENDERS),
+            birth_year=ck.year(tm, row, v, "出生年份"), grid=ck.text(tm, row, v, "网格") or "", roles=roles,
+            status=ck.choice(tm, row, v, "状态", STATUSES) or "在村", leader_code=ck.text(tm, row, v, "中心户编号"),
+            note=ck.text(tm, row, v, "备注") or "",
+        ))
+    ck.unique(tm, "党员编号", [(m.row, m.code) for m in members], "党员编号")
+    ck.unique(tm, "企业微信账号", [(m.row, m.userid) for m in members], "企业微信账号")
+    by_code = {m.code: m for m in members}
+    for m in members:
+        if m.leader_code:
+            leader = by_code.get(m.leader_code)
+            if leader is None:
+                ck.bad(tm, m.row, "中心户编号", f"未知的党员编号 {m.leader_code}")
+            elif "中心户" not in leader.roles:
+                ck.bad(tm, m.row, "中心户编号", f"{m.leader_code} {leader.name} 不是中心户")
+            elif m.leader_code == m.code:
+                ck.bad(tm, m.row, "中心户编号", "不能是本人")
+
+    households: list[HouseholdRow] = []
+    for row, v in th.rows:
+        member_code = ck.text(th, row, v, "联系党员编号")
+        if member_code and member_code not in by_code:
+            ck.bad(th, row, "联系党员编号", f"未知的党员编号 {member_code}")
+        households.append(HouseholdRow(
+            row=row, code=ck.text(th, row, v, "户编号", required=True) or "",
+            head_name=ck.text(th, row, v, "户主姓名", required=True) or "", gender=ck.choice(th, row, v, "性别", GENDERS),
+            birth_year=ck.year(th, row, v, "出生年份"), address=ck.text(th, row, v, "地址") or "",
+            grid=ck.text(th, row, v, "网格") or "", member_code=member_code,
+            key_types=ck.multi(th, row, v, "重点户类型", KEY_TYPES), aliases=ck.multi(th, row, v, "别称", None),
+            external_userid=ck.text(th, row, v, "外部联系人ID"),
+        ))
+    ck.unique(th, "户编号", [(h.row, h.code) for h in households], "户编号")
+    ck.unique(th, "外部联系人ID", [(h.row, h.external_userid) for h in households], "外部联系人ID")
+
+    groups: list[GroupRow] = []
+    if tg is not None:
+        for row, v in tg.rows:
+            level_text = ck.choice(tg, row, v, "层级", tuple(LEVELS), required=True)
+            level = LEVELS.get(level_text, 0)
+            member_code = ck.text(tg, row, v, "党员编号")
+            if level == 2 and not member_code:
+                ck.bad(tg, row, "党员编号", "二级群必须填联系党员编号")
+            if member_code and member_code not in by_code:
+                ck.bad(tg, row, "党员编号", f"未知的党员编号 {member_code}")
+            internal_text = ck.choice(tg, row, v, "内部群", tuple(YES_NO)) or "否"
+            groups.append(GroupRow(
+                row=row, chat_id=ck.text(tg, row, v, "群聊ID", required=True) or "",
+                name=ck.text(tg, row, v, "群名称", required=True) or "", level=level, member_code=member_code,
+                internal=YES_NO.get(internal_text, False), webhook_key=ck.text(tg, row, v, "机器人Webhook"),
+            ))
+        ck.unique(tg, "群聊ID", [(g.row, g.chat_id) for g in groups], "群聊ID")
+
+    if ck.problems:
+        raise RosterError(ck.problems)
+    return RosterFile(branch_name, theme_day, members, households, groups, warnings=_gap_warnings(members, households))
+
+
+def _gap_warnings(members: list[MemberRow], households: list[HouseholdRow]) -> list[str]:
+    """Gaps the secretary should fill (article 2). Not errors: a roster in transition is still importable."""
+    out: list[str] = []
+    by_code = {m.code: m for m in members}
+    load = Counter(h.member_code for h in households if h.member_code)
+    for h in households:
+        if not h.member_code:
+            out.append(f"{h.code} {h.head_name}：没有联系党员")
+        elif by_code[h.member_code].status == "免联户":
+            out.append(f"{h.code} {h.head_name}：联系党员 {by_code[h.member_code].name} 已免联户，需要调整")
+    lo, hi = LINKS_PER_MEMBER
+    for m in members:
+        if m.status == "免联户":
+            continue
+        n = load.get(m.code, 0)
+        if n < lo or n > hi:
+            out.append(f"{m.code} {m.name}：联系 {n} 户，不在 {lo}–{hi} 户之间")
+    led = Counter(m.leader_code for m in members if m.leader_code)
+    lo, hi = MEMBERS_PER_LEADER
+    for m in members:
+        if "中心户" in m.roles and not lo <= led.get(m.code, 0) <= hi:
+            out.append(f"{m.code} {m.name}：中心户带 {led.get(m.code, 0)} 名党员，不在 {lo}–{hi} 名之间")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# writing
+
+
+def _join(items: tuple[str, ...]) -> str | None:
+    return ";".join(items) or None
+
+
+def write_roster_xlsx(rf: RosterFile, path: str | Path) -> None:
+    """Write the same four sheets the import reads, so export → import is a fixed point."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = SHEET_MEMBERS
+    ws.append(MEMBER_COLUMNS)
+    for m in rf.members:
+        ws.append([m.code, m.name, m.userid, m.gender or None, m.birth_year, m.grid or None, _join(m.roles),
+                   m.status, m.leader_code, m.note or None])
+    ws = wb.create_sheet(SHEET_HOUSEHOLDS)
+    ws.append(HOUSEHOLD_COLUMNS)
+    for h in rf.households:
+        ws.append([h.code, h.head_name, h.gender or None, h.birth_year, h.address or None, h.grid or None,
+                   h.member_code, _join(h.key_types), _join(h.aliases), h.external_userid])
+    ws = wb.create_sheet(SHEET_GROUPS)
+    ws.append(GROUP_COLUMNS)
+    levels = {v: k for k, v in LEVELS.items()}
+    for g in rf.groups:
+        ws.append([g.chat_id, g.name, levels[g.level], g.member_code, "是" if g.internal else "否", g.webhook_key])
+    ws = wb.create_sheet(SHEET_ORG)
+    ws.append(ORG_COLUMNS)
+    ws.append([rf.branch_name, f"每月{rf.theme_day}日" if rf.theme_day else None])
+    for sheet in wb.worksheets:
+        for i, col in enumerate(sheet.iter_cols(min_row=1, max_row=1), start=1):
+            width = max(len(str(c.value or "")) for c in sheet[get_column_letter(i)]) * 2 + 2
+            sheet.column_dimensions[get_column_letter(i)].width = min(max(width, 8), 40)
+            del col
+    wb.save(path)
