@@ -159,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log-level", default="WARNING", help="日志级别 / log level (DEBUG, INFO, WARNING)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add(name: str, help_: str, func) -> argparse.ArgumentParser:  # noqa: ANN001
+    def add(name: str, help_: str, func) -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help_, description=help_)
         sp.add_argument("--config", metavar="FILE", help="配置文件（TOML），见 config.example.toml / config file")
         sp.set_defaults(func=func)
@@ -179,7 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
     roster = sub.add_parser("roster", help="名册导入导出 / roster import and export",
                             description="名册导入导出 / roster import and export")
     rsub = roster.add_subparsers(dest="roster_command", required=True, metavar="ACTION")
-    sp = rsub.add_parser("import", help="导入名册（xlsx 或 *_members.csv），出错则什么都不写 / import a roster, all or nothing")
+    sp = rsub.add_parser(
+        "import", help="导入名册（xlsx 或 *_members.csv），出错则什么都不写 / import a roster, all or nothing"
+    )
     sp.add_argument("file")
     sp.add_argument("--branch", help="CSV 名册的党组织名称 / branch name for a CSV roster")
     sp.add_argument("--actor", default="roster-import", help="记在变更记录里的操作人 / who is recorded as the actor")

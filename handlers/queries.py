@@ -10,8 +10,7 @@ from storage import repo
 
 
 def _month_label(month: str) -> str:
-    y, m = month.split("-")
-    return f"{int(m)}月"
+    return f"{int(month.split('-')[1])}月"
 
 
 async def handle_unvisited(ctx: Context) -> bool:
@@ -41,8 +40,8 @@ async def handle_unvisited(ctx: Context) -> bool:
     private = is_private(ctx)
     lines = [f"**{label}未走访户（{scope}，共 {len(rows)} 户）**"]
     key_count = 0
-    for member, items in groupby(rows, key=lambda r: r.member.id):
-        items = list(items)
+    for _, group in groupby(rows, key=lambda r: r.member.id):
+        items = list(group)
         names = []
         for r in items:
             kt = r.household.key_type_set

@@ -66,7 +66,8 @@ async def handle_visit(ctx: Context) -> bool:
         if options:
             await set_state(ctx, CHOOSE_HOUSEHOLD, {"codes": [h.code for h in options], "date": day.isoformat()})
             listing = "\n".join(f"{i}. {household_label(h)}" for i, h in enumerate(options, 1))
-            ctx.reply(f"您说的是哪一户？\n{listing}\n回复序号即可（{ctx.conversation_timeout // 60} 分钟内有效，回复“取消”放弃）。")
+            minutes = ctx.conversation_timeout // 60
+            ctx.reply(f"您说的是哪一户？\n{listing}\n回复序号即可（{minutes} 分钟内有效，回复“取消”放弃）。")
             return True
     ctx.reply("没认出是哪一户，没有记录。请写上户主姓名，例如“今天走访了王根发家”。")
     return True

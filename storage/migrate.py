@@ -8,6 +8,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
+from storage.db import ensure_sqlite_dir
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -19,6 +21,7 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
+    ensure_sqlite_dir(url)
     command.upgrade(alembic_config(url), revision)
 
 

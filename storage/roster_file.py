@@ -350,7 +350,8 @@ def load_roster(path: str | Path, *, branch_name: str | None = None) -> RosterFi
             ck.bad(th, row, "联系党员编号", f"未知的党员编号 {member_code}")
         households.append(HouseholdRow(
             row=row, code=ck.text(th, row, v, "户编号", required=True) or "",
-            head_name=ck.text(th, row, v, "户主姓名", required=True) or "", gender=ck.choice(th, row, v, "性别", GENDERS),
+            head_name=ck.text(th, row, v, "户主姓名", required=True) or "",
+            gender=ck.choice(th, row, v, "性别", GENDERS),
             birth_year=ck.year(th, row, v, "出生年份"), address=ck.text(th, row, v, "地址") or "",
             grid=ck.text(th, row, v, "网格") or "", member_code=member_code,
             key_types=ck.multi(th, row, v, "重点户类型", KEY_TYPES), aliases=ck.multi(th, row, v, "别称", None),

@@ -131,7 +131,9 @@ async def import_roster(session: AsyncSession, rf: RosterFile, *, actor: str = "
                                    detail={"from": old, "to": new, "reason": "名册导入"}, at=now))
 
     # groups
-    existing_g = {g.chat_id: g for g in await session.scalars(select(ChatGroup).where(ChatGroup.branch_id == branch.id))}
+    existing_g = {
+        g.chat_id: g for g in await session.scalars(select(ChatGroup).where(ChatGroup.branch_id == branch.id))
+    }
     for row in rf.groups:
         g = existing_g.get(row.chat_id)
         if g is None:
@@ -166,7 +168,9 @@ async def _check_cross_branch(session: AsyncSession, branch_id: int, rf: RosterF
             .where(Household.external_userid.in_(list(externals)), Household.branch_id != branch_id)
         )
         for ext, other in rows:
-            problems.append(Problem("联系户", externals[ext].row, "外部联系人ID", "J", f"外部联系人ID {ext} 已属于 {other}"))
+            problems.append(
+                Problem("联系户", externals[ext].row, "外部联系人ID", "J", f"外部联系人ID {ext} 已属于 {other}")
+            )
     chats = {g.chat_id: g for g in rf.groups}
     if chats:
         rows = await session.execute(

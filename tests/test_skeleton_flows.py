@@ -37,7 +37,7 @@ async def visits_of(url: str, code: str) -> list[dt.date]:
         await engine.dispose()
 
 
-async def count(url: str, model) -> int:  # noqa: ANN001
+async def count(url: str, model) -> int:
     engine = make_engine(url)
     try:
         async with make_sessionmaker(engine)() as s:

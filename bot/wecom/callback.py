@@ -140,7 +140,8 @@ class AiBotCallback(CallbackBase):
             return web.json_response(self._reply_envelope(self._stream(stream_id, _PENDING_TEXT, False), nonce))
         if not result.reply:
             return web.Response(text="")
-        return web.json_response(self._reply_envelope(self._stream(self._stream_id(inbound), result.reply, True), nonce))
+        envelope = self._reply_envelope(self._stream(self._stream_id(inbound), result.reply, True), nonce)
+        return web.json_response(envelope)
 
     def _stream_refresh(self, data: dict[str, Any], nonce: str) -> web.Response:
         stream = data.get("stream") if isinstance(data.get("stream"), dict) else {}

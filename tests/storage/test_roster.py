@@ -21,7 +21,7 @@ from tests.conftest import DEMO_ROSTER, SHARED
 LIANHU = [sys.executable, "-m", "bot.cli"]
 
 
-def edit(src: Path, dst: Path, sheet: str, cell: str, value) -> Path:  # noqa: ANN001
+def edit(src: Path, dst: Path, sheet: str, cell: str, value) -> Path:
     wb = openpyxl.load_workbook(src)
     wb[sheet][cell] = value
     wb.save(dst)
@@ -37,7 +37,7 @@ async def _import(url: str, path: Path, **kw):
         await engine.dispose()
 
 
-async def _scalar(url: str, q):  # noqa: ANN001
+async def _scalar(url: str, q):
     engine = make_engine(url)
     try:
         async with make_sessionmaker(engine)() as s:
