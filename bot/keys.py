@@ -16,5 +16,5 @@ if TYPE_CHECKING:
 SETTINGS_KEY = web.AppKey("settings", Settings)
 ENGINE_KEY = web.AppKey("engine", AsyncEngine)
 SESSIONMAKER_KEY = web.AppKey("sessionmaker", async_sessionmaker[AsyncSession])
-CLIENT_KEY: web.AppKey["WeComClient"] = web.AppKey("wecom_client")
-RUNTIME_KEY: web.AppKey["Runtime"] = web.AppKey("runtime")
+CLIENT_KEY: web.AppKey[WeComClient] = web.AppKey("wecom_client")
+RUNTIME_KEY: web.AppKey[Runtime] = web.AppKey("runtime")

@@ -192,7 +192,7 @@ class Runtime:
                     await self.client.send_app_message(row.target, row.content, msgtype=row.msgtype)
                     status, error = "sent", ""
                     sent += 1
-                except (WeComApiError, OSError, asyncio.TimeoutError) as exc:
+                except (TimeoutError, WeComApiError, OSError) as exc:
                     status, error = "failed", str(exc)[:200]
                     log.warning("send to %s failed: %s", row.target, exc)
                 async with self.sessionmaker() as session, session.begin():
