@@ -173,16 +173,27 @@ class InboundMessage(Base):
 
 
 class OutboundMessage(Base):
+    """The outbox: written in the transaction that decided to send, sent afterwards by a worker, exactly once."""
+
     __tablename__ = "outbound_message"
+    __table_args__ = (
+        UniqueConstraint("idempotency_key", name="uq_outbound_idempotency_key"),
+        Index("ix_outbound_pending", "status", "next_attempt_at"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     branch_id: Mapped[int | None] = mapped_column(ForeignKey("branch.id", ondelete="SET NULL"))
-    channel: Mapped[str] = mapped_column(String(20))  # passive / app / webhook / response_url
+    channel: Mapped[str] = mapped_column(String(20))  # passive / app / webhook / response_url / aibot / template / kf
     target: Mapped[str] = mapped_column(String(128))
     msgtype: Mapped[str] = mapped_column(String(20), default="text")
     content: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(10), default="sent")
+    status: Mapped[str] = mapped_column(String(10), default="sent")  # pending / sent / failed / dead
     error: Mapped[str] = mapped_column(String(200), default="")
     inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_message.id"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(120))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # channel extras (response_url, req_id, …)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -212,3 +223,156 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
+
+
+# --- 事有回应: matters (诉求 / 心愿), their events, 八必访 tasks, link changes --------------------------------------
+
+
+class Counter(Base):
+    """Per-branch reference numbers (诉求N, 心愿N, 调整N): count up, never repeat."""
+
+    __tablename__ = "counter"
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Matter(Base):
+    """A 诉求 (request, incl. 红色代办) or 心愿 (wish). State = label + type (open / fixed / closed)."""
+
+    __tablename__ = "matter"
+    __table_args__ = (
+        UniqueConstraint("branch_id", "kind", "number", name="uq_matter_branch_kind_number"),
+        Index("ix_matter_branch_state", "branch_id", "state_type"),
+        Index("ix_matter_household", "household_id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))  # request / wish
+    number: Mapped[int] = mapped_column(Integer)
+    category: Mapped[str] = mapped_column(String(20), default="")  # e.g. 红色代办, 设施维修, 矛盾调解
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))  # the household's member when recorded
+    reporter: Mapped[str] = mapped_column(String(64))  # userid / external userid
+    summary: Mapped[str] = mapped_column(String(500))  # what is asked, phone numbers masked
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False)  # health/hardship/dispute: never in a 二级 group
+    state: Mapped[str] = mapped_column(String(10), default="已登记")
+    state_type: Mapped[str] = mapped_column(String(10), default="open")
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("matter.id"))
+    escalated_to: Mapped[str] = mapped_column(String(50), default="")
+    rating: Mapped[str | None] = mapped_column(String(10))
+    rating_asked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    source_inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_message.id"))
+    source_chat: Mapped[str] = mapped_column(String(80), default="")  # where it was raised (chat key)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MatterEvent(Base):
+    """Every change of a matter, with who, when and a note (FixMyStreet's comment.problem_state)."""
+
+    __tablename__ = "matter_event"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    matter_id: Mapped[int] = mapped_column(ForeignKey("matter.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(20))  # 登记/受理/商议/派/办结/评价/不予受理/重复/撤回/上报/延期/重开/认领
+    from_state: Mapped[str | None] = mapped_column(String(10))
+    to_state: Mapped[str] = mapped_column(String(10))
+    actor: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(String(500), default="")
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class MustVisitTask(Base):
+    """八必访: a situation that demands a visit; closed by the next recorded visit of the household."""
+
+    __tablename__ = "must_visit_task"
+    __table_args__ = (Index("ix_must_visit_open", "household_id", "closed_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"), index=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    trigger: Mapped[str] = mapped_column(String(20))  # coded: illness, hardship, … never free text
+    source_inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_message.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_by_visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"))
+
+
+class LinkChange(Base):
+    """调整N: a request to change who links a household; only an approved one moves the link."""
+
+    __tablename__ = "link_change"
+    __table_args__ = (UniqueConstraint("branch_id", "number", name="uq_link_change_branch_number"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"))
+    from_member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    to_member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    requested_by: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    state: Mapped[str] = mapped_column(String(10), default="待审批")  # 待审批 / 已同意 / 已驳回
+    decided_by: Mapped[str] = mapped_column(String(64), default="")
+    decision_note: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# --- transport: cursors of pulled feeds, outbox bookkeeping ----------------------------------------------------
+
+
+class FeedCursor(Base):
+    """Where a pulled feed stands (archive seq, kf cursor); written in the same transaction as what it produced."""
+
+    __tablename__ = "feed_cursor"
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200), default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --- the branch's rhythm: job runs, leases, points ledger -----------------------------------------------------
+
+
+class JobRun(Base):
+    """One row per (job, period): the job ran (or is running) for that period, never twice."""
+
+    __tablename__ = "job_run"
+    __table_args__ = (UniqueConstraint("job", "period", name="uq_job_run_job_period"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job: Mapped[str] = mapped_column(String(40))
+    period: Mapped[str] = mapped_column(String(20))  # 2026-11, 2026-W48, 2026-11-26
+    status: Mapped[str] = mapped_column(String(10), default="running")  # running / done / failed
+    instance: Mapped[str] = mapped_column(String(80), default="")
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Lease(Base):
+    """A named lease so that among several instances exactly one runs the scheduler."""
+
+    __tablename__ = "lease"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(80))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PointsEntry(Base):
+    """积分 ledger: never a mutable total. `cause_key` makes each cause count once."""
+
+    __tablename__ = "points_entry"
+    __table_args__ = (
+        UniqueConstraint("cause_key", name="uq_points_entry_cause_key"),
+        Index("ix_points_member_at", "member_id", "at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    rule: Mapped[str] = mapped_column(String(40))
+    points: Mapped[int] = mapped_column(Integer)
+    cause: Mapped[str] = mapped_column(String(200))
+    cause_key: Mapped[str] = mapped_column(String(120))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -205,9 +205,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["branch_id"], ["branch.id"], name=op.f("fk_link_branch_id_branch"), ondelete="CASCADE"
         ),
-        sa.ForeignKeyConstraint(
-            ["household_id"], ["household.id"], name=op.f("fk_link_household_id_household")
-        ),
+        sa.ForeignKeyConstraint(["household_id"], ["household.id"], name=op.f("fk_link_household_id_household")),
         sa.ForeignKeyConstraint(["member_id"], ["member.id"], name=op.f("fk_link_member_id_member")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_link")),
     )
@@ -229,9 +227,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["branch_id"], ["branch.id"], name=op.f("fk_visit_branch_id_branch"), ondelete="CASCADE"
         ),
-        sa.ForeignKeyConstraint(
-            ["household_id"], ["household.id"], name=op.f("fk_visit_household_id_household")
-        ),
+        sa.ForeignKeyConstraint(["household_id"], ["household.id"], name=op.f("fk_visit_household_id_household")),
         sa.ForeignKeyConstraint(
             ["inbound_id"], ["inbound_message.id"], name=op.f("fk_visit_inbound_id_inbound_message")
         ),
