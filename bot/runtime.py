@@ -23,7 +23,7 @@ from bot.wecom.errors import WeComApiError
 from handlers.context import ChatInfo, Context, Inbound, Sender
 from handlers.routing import Dispatcher
 from nlp.parser import Parser
-from storage import repo
+from storage import outbox, repo
 from storage.models import Branch, ConversationState, InboundMessage, OutboundMessage, utcnow
 
 log = logging.getLogger(__name__)
@@ -170,8 +170,8 @@ class Runtime:
                                             content=out.text, status="sent", inbound_id=row.id))
                 continue
             target = ctx.msg.sender if out.kind == "reply" else out.to
-            session.add(OutboundMessage(branch_id=branch_id, channel="app", target=target, msgtype="markdown",
-                                        content=out.text, status="pending", inbound_id=row.id))
+            outbox.enqueue(session, channel="app", target=target, content=out.text, branch_id=branch_id,
+                           inbound_id=row.id)
 
     def _kick_outbox(self) -> None:
         if self.client is not None:
@@ -216,8 +216,7 @@ class Runtime:
                 if res.rowcount != 1:
                     continue
                 note = "刚才的问题已超时，那条走访没有记录。需要的话请重新发一次，并写上户主姓名。"
-                session.add(OutboundMessage(channel="app", target=st.userid, msgtype="markdown", content=note,
-                                            status="pending"))
+                outbox.enqueue(session, channel="app", target=st.userid, content=note, key=f"expired:{st.id}")
             told += 1
         if told:
             await self.flush_outbox()
