@@ -26,6 +26,7 @@ _ADDR_RX = re.compile(r"(" + NUM + r")组[^0-9零〇一二两三四五六七八�
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
+@lru_cache(maxsize=4096)
 def split_name(name: str) -> tuple[str, str]:
     for s in _COMPOUND_SURNAMES:
         if name.startswith(s) and len(name) > len(s):
@@ -222,6 +223,11 @@ class HouseholdIndex:
             j = i + (len(sur) if sur else 1)
             if self._kin_rx is not None:
                 km = self._kin_rx.match(text, j)
+                if not km and sur is not None and text.startswith("家", j):
+                    # 严家阿叔 / 王家大妈: the 称谓 after "X家" still tells the households apart
+                    km = self._kin_rx.match(text, j + 1)
+                    if km:
+                        j += 1
                 if km:
                     term = km.group(0)
             if sur is None:

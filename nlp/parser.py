@@ -91,7 +91,7 @@ class Parser:
                                    token_starts=self._seg.token_starts)
         res.triggers = self._triggers(t)
 
-        visit_at = -1 if self._rx("feedback.score", t) else self._visit(t, bool(mentions), today)
+        visit_at = -1 if self._rx("feedback.score", t) else self._visit(t, bool(mentions), today, member is not None)
         if visit_at >= 0:
             res.intent = "visit"
             res.date = self._visit_date(t, visit_at, today)
@@ -118,17 +118,31 @@ class Parser:
                     return name
         return None
 
-    def _visit(self, t: str, has_mention: bool, today: date) -> int:
+    def _visit(self, t: str, has_mention: bool, today: date, is_member: bool = True) -> int:
         """Position of the visit report in `t`, or -1 when the text reports no visit that happened."""
         planned = self.vocab.get("visit.planned")
+        not_done = self.vocab.get("visit.not_done")
+        going = self.vocab.get("visit.going")
+        to_me = self.vocab.get("visit.to_me")
+        excl_rx = self.vocab.get("visit.exclude")
+        # spans where a "came to my home" is water, a leak, a chicken: not a person visiting
+        excl = [(x.start(), x.end()) for x in excl_rx.finditer(t)] if excl_rx is not None else []
         days = None
         for key in ("visit.resident", "visit.verbs", "visit.weak"):
             rx = self.vocab.get(key)
             if rx is None:
                 continue
             for m in rx.finditer(t):
+                if any(a <= m.start() < b for a, b in excl):
+                    continue
+                # a resident going somewhere (去女儿家吃饭) is not a member's visit; "到我家来了" still is
+                if not is_member and key != "visit.resident" and going is not None and going.match(m.group(0)) \
+                        and (to_me is None or not to_me.search(m.group(0))):
+                    continue
                 cs, ce = clause_bounds(t, m.start())
                 clause = t[cs:ce]
+                if not_done is not None and not_done.search(clause):
+                    continue
                 past = bool(_PAST.search(clause))
                 if planned is not None and planned.search(clause) and not past:
                     continue
@@ -166,15 +180,18 @@ class Parser:
             return "feedback"
         if r("feedback.satisfied", t) or r("feedback.fixed", t):
             # "修好了" about a handled matter; a new problem in the same message keeps it a request
-            if not (r("request.problem", t) and r("request.weak", t)):
+            if not (self._problem(t) and r("request.weak", t)):
                 return "feedback"
+        if r("notice", t) and not self._problem(t):
+            # a reminder to the whole group ("家长们记得给孩子买保险") asks nothing of anyone here
+            return "none"
         if "心愿" in t:
             return "wish"
         if r("request.admin", t):
             return "request"
         if r("wish.strong", t):
             return "wish"
-        if r("request.strong", t) or r("request.problem", t):
+        if r("request.strong", t) or self._problem(t):
             return "request"
         if r("wish.weak", t):
             return "wish"
@@ -184,6 +201,20 @@ class Parser:
         if any(x in acting for x in triggers) and not r("wellwish", t):
             return "request"
         return "none"
+
+    def _problem(self, t: str) -> bool:
+        """A problem word (坏了、停水) in a clause that is not about the future ("明天停水" is a notice)."""
+        rx = self.vocab.get("request.problem")
+        if rx is None:
+            return False
+        future = self.vocab.get("request.future")
+        for m in rx.finditer(t):
+            if future is None:
+                return True
+            cs, ce = clause_bounds(t, m.start())
+            if not future.search(t[cs:ce]):
+                return True
+        return False
 
     def _rating(self, t: str, triggers: list[str]) -> str | None:
         m = self._rx("feedback.score", t)

@@ -47,15 +47,19 @@ def compile_any(patterns: list[str] | None, where: str) -> re.Pattern[str] | Non
     """One regex matching any of the patterns (None for an empty list)."""
     if not patterns:
         return None
-    parts = []
-    for p in patterns:
-        p = p.replace("{NUM}", NUM)
+    expanded = [p.replace("{NUM}", NUM) for p in patterns]
+    # compile the union once (cold start); only when it fails are the patterns compiled one by one to name
+    # the culprit
+    try:
+        return re.compile("|".join(f"(?:{p})" for p in expanded))
+    except re.error:
+        pass
+    for p in expanded:  # find the culprit to name it
         try:
             re.compile(p)
         except re.error as exc:
             raise VocabError(f"{where}: bad pattern {p!r}: {exc}") from exc
-        parts.append(f"(?:{p})")
-    return re.compile("|".join(parts))
+    raise VocabError(f"{where}: bad pattern list {patterns!r}")
 
 
 @dataclass
@@ -108,6 +112,7 @@ def load_vocab(vocab_path: str | Path | None = None) -> Vocab:
     rx: dict[str, re.Pattern[str] | None] = {}
     rx["forward"] = compile_any(intent.get("forward"), "intent.forward")
     rx["wellwish"] = compile_any(intent.get("wellwish"), "intent.wellwish")
+    rx["notice"] = compile_any(intent.get("notice"), "intent.notice")
     q = intent.get("query", {})
     order = list(q.get("order", []))
     for name in order:

@@ -1,0 +1,52 @@
+"""The hand-labelled extra set (tests/nlp/data/extra.jsonl) through the real command, scored by
+shared/tools/score_parse.py with the same thresholds as the dev corpus.
+
+The extra set was written from shared/spec/parse.md, independently of the dev corpus, to check that the
+rules generalise: other phrasings, dialect, typos, year rollover, ambiguity and near-miss `none` chatter.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.nlp.test_corpus import ROSTER, SCORER, THRESHOLDS, _command
+
+REPO = Path(__file__).resolve().parents[2]
+EXTRA = Path(__file__).resolve().parent / "data" / "extra.jsonl"
+
+
+def test_extra_corpus_meets_thresholds():
+    missing = [p for p in (SCORER, ROSTER) if not p.exists()]
+    if missing:
+        pytest.skip(f"shared material not found beside the repo ({', '.join(map(str, missing))})")
+    args = [sys.executable, str(SCORER), str(EXTRA), str(ROSTER), "--cmd", _command(), "--show", "80"]
+    for k, v in THRESHOLDS.items():
+        args += [k, str(v)]
+    p = subprocess.run(args, capture_output=True, text=True, cwd=REPO, timeout=300)
+    print(p.stdout)
+    print(p.stderr[-2000:])
+    assert p.returncode == 0, f"extra set below thresholds:\n{p.stdout[-4000:]}"
+
+
+def test_extra_corpus_is_well_formed():
+    import json
+
+    rows = [json.loads(x) for x in EXTRA.read_text(encoding="utf-8").splitlines() if x.strip()]
+    assert len(rows) >= 200
+    assert len({r["id"] for r in rows}) == len(rows)
+    intents = {r["expect"]["intent"] for r in rows}
+    assert intents == {"visit", "wish", "request", "query", "feedback", "none"}
+    queries = {r["expect"]["query"] for r in rows if r["expect"]["intent"] == "query"}
+    assert queries == {"unvisited", "my_households", "request_status", "key_households", "points", "summary", "help"}
+    triggers = {t for r in rows for t in r["expect"]["triggers"]}
+    assert triggers == {"discontent", "emergency", "dispute", "wedding_funeral", "illness", "hardship", "petition",
+                        "violation"}
+    for r in rows:
+        e = r["expect"]
+        assert set(e) == {"intent", "query", "month", "households", "date", "triggers"}
+        assert (e["date"] is not None) == (e["intent"] == "visit"), r["id"]
+        assert e["households"] == sorted(e["households"]) and e["triggers"] == sorted(e["triggers"]), r["id"]
