@@ -14,6 +14,7 @@ from aiohttp import web
 from bot.config import Settings
 from bot.keys import CLIENT_KEY, ENGINE_KEY, RUNTIME_KEY, SESSIONMAKER_KEY, SETTINGS_KEY
 from bot.runtime import Runtime
+from bot.scheduler import scheduler_ctx
 from bot.wecom.callback import AiBotCallback, AppCallback
 from bot.wecom.client import WeComClient
 from bot.wecom.crypto import CallbackCrypto
@@ -65,11 +66,22 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utcnow,
         with contextlib.suppress(asyncio.CancelledError):
             await sweeper
 
-    app.cleanup_ctx.extend([database, http_client, nlp, runtime])
+    app.cleanup_ctx.extend([database, http_client, nlp, runtime, *_transport_ctxs()])
+    app.cleanup_ctx.append(scheduler_ctx)  # issue 6: the branch's rhythm, after the runtime and the outbox
     app.router.add_get("/healthz", _healthz)
     app.router.add_route("*", "/wecom/aibot", _late("aibot"))
     app.router.add_route("*", "/wecom/app", _late("app"))
     return app
+
+
+def _transport_ctxs() -> list:
+    """Issue-5 transport: the outbox worker, the chat-archive poller, 微信客服, the long connection."""
+    from bot.archive import archive_ctx
+    from bot.kf import kf_ctx
+    from bot.outbox import outbox_ctx
+    from bot.ws import ws_ctx
+
+    return [outbox_ctx, archive_ctx, kf_ctx, ws_ctx]
 
 
 def _late(name: str):

@@ -201,6 +201,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("db", "数据库迁移 / database migrations", cmd_db)
     sp.add_argument("action", choices=["upgrade", "downgrade"])
     sp.add_argument("revision", nargs="?")
+    __import__("bot.cli_outbox", fromlist=["register"]).register(sub)
+    __import__("bot.cli_jobs", fromlist=["register"]).register(sub)
+    __import__("bot.cli_export", fromlist=["register"]).register(sub)
+    __import__("bot.cli_seed", fromlist=["register"]).register(sub)
     return p
 
 

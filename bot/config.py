@@ -9,7 +9,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -53,6 +53,12 @@ class AiBotSettings(_Section):
     name: str = "联户小助手"
     token: str = ""
     encoding_aes_key: str = ""
+    mode: Literal["callback", "websocket"] = "callback"  # websocket: no public HTTPS address needed
+    ws_url: str = "wss://openws.work.weixin.qq.com"
+    secret: str = ""  # long-connection secret (with bot_id)
+    ping_seconds: float = 30.0
+    reconnect_min_seconds: float = 1.0
+    reconnect_max_seconds: float = 30.0
 
 
 class WebhookSettings(_Section):
@@ -70,10 +76,80 @@ class ConversationSettings(_Section):
 
 class RolesSettings(_Section):
     township_userids: list[str] = Field(default_factory=list)
+    volunteer_userids: list[str] = Field(default_factory=list)
+
+
+class MattersSettings(_Section):
+    """Time limits for 诉求/心愿 (defaults from Ninghai's 村民e点通)."""
+
+    respond_hours: int = 24
+    close_days: int = 5
+    followup_days: int = 1
+    remind_before_days: int = 1
+    duplicate_similarity: int = 80
+
+
+class PrivacySettings(_Section):
+    retention_days: int = 180
 
 
 class NlpSettings(_Section):
     vocab_path: str = ""  # empty: the bundled vocabulary
+
+
+class ArchiveSettings(_Section):
+    """The chat-archive bridge (spec/archive-feed.md); empty feed_url = off."""
+
+    feed_url: str = ""
+    feed_token: str = ""
+    poll_seconds: float = 15.0
+    batch_limit: int = 100
+
+
+class OutboxSettings(_Section):
+    poll_seconds: float = 2.0
+    max_attempts: int = 8
+    lease_seconds: float = 60.0  # a row stuck in 'sending' longer than this belongs to a dead worker
+    backoff_base_seconds: float = 2.0
+    backoff_max_seconds: float = 600.0
+    concurrency: int = 8
+    webhook_per_minute: int = 20
+    per_chat_per_minute: int = 30
+
+
+class ScheduleSettings(_Section):
+    """The branch's rhythm (bot/scheduler.py): cron expressions in `timezone`."""
+
+    enabled: bool = True
+    timezone: str = "Asia/Shanghai"
+    tick_seconds: float = 60.0
+    lease_seconds: int = 180  # one instance holds the scheduler lease; others take over when it lapses
+    catch_up_days: int = 7  # a run missed while down is made up once, if not older than this
+    summary_time: str = "09:00"  # 主题党日 summary: on each branch's theme day at this time
+    digest_cron: str = "0 8 * * 2"  # 周二联合办公
+    digest_to: list[str] = Field(default_factory=lambda: ["secretary", "group"])
+    reminders_cron: str = "0 9 * * *"
+    matter_timers_cron: str = "5 * * * *"
+    retention_cron: str = "30 3 * * *"
+    remind_from_day: int = 20
+    remind_every_days: int = 7
+    points_cron: str = "30 1 * * *"
+    year_end_cron: str = "0 9 20 12 *"
+
+
+class PointsSettings(_Section):
+    """积分 rules (storage/points.py); every entry is a ledger row with its cause."""
+
+    visit: int = 1
+    key_visit: int = 2
+    rating_satisfied: int = 2
+    rating_basic: int = 0
+    rating_unsatisfied: int = -2
+    must_visit_timely: int = 2
+    must_visit_days: int = 3
+    overdue: int = -2
+    year_end_threshold: int = 60
+    public_ranking: bool = False
 
 
 class Settings(_Section):
@@ -86,6 +162,12 @@ class Settings(_Section):
     conversation: ConversationSettings = Field(default_factory=ConversationSettings)
     roles: RolesSettings = Field(default_factory=RolesSettings)
     nlp: NlpSettings = Field(default_factory=NlpSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    points: PointsSettings = Field(default_factory=PointsSettings)
+    matters: MattersSettings = Field(default_factory=MattersSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    archive: ArchiveSettings = Field(default_factory=ArchiveSettings)
+    outbox: OutboxSettings = Field(default_factory=OutboxSettings)
 
 
 class ConfigError(Exception):

@@ -80,6 +80,7 @@ def paired_settings(base: Settings, emulator_url: str) -> Settings:
     s.aibot.bot_id = s.aibot.bot_id or "aibot-demo"
     s.aibot.token = s.aibot.token or secrets.token_urlsafe(12)
     s.aibot.encoding_aes_key = s.aibot.encoding_aes_key or random_aes_key()
+    s.aibot.secret = s.aibot.secret or secrets.token_urlsafe(16)
     return s
 
 
@@ -96,7 +97,9 @@ async def import_file(settings: Settings, path: Path) -> None:
 
 async def start_pair(base: Settings, roster: Path, *, host: str = "127.0.0.1", emulator_port: int = 0,
                      bot_port: int = 0, callback_timeout: float = 5.0, import_roster_first: bool = True,
-                     **app_kw) -> Pair:
+                     archive: bool = False, **app_kw) -> Pair:
+    """`archive=True` points the bot's [archive] feed at the emulator's bridge; [aibot] mode = "websocket" in
+    `base` connects the bot to the emulator's long-connection gateway."""
     rf = load_roster(roster)
     world = world_from_roster(rf)
     # The emulator must know the bot's URL and the bot the emulator's: bind the bot's socket first.
@@ -115,12 +118,16 @@ async def start_pair(base: Settings, roster: Path, *, host: str = "127.0.0.1", e
         app_aes_key=placeholder.wecom.encoding_aes_key, app_callback_url=f"{bot_url}/wecom/app",
         aibot_id=placeholder.aibot.bot_id, aibot_name=placeholder.aibot.name, aibot_token=placeholder.aibot.token,
         aibot_aes_key=placeholder.aibot.encoding_aes_key, aibot_callback_url=f"{bot_url}/wecom/aibot",
-        callback_timeout=callback_timeout,
+        callback_timeout=callback_timeout, aibot_secret=placeholder.aibot.secret, aibot_mode=placeholder.aibot.mode,
     )
     emulator, emu_runner, emulator_url = await start_emulator(emu_settings, world, host=host, port=emulator_port)
     settings = placeholder.model_copy(deep=True)
     settings.wecom.api_base = emulator_url
     settings.webhook.base_url = emulator_url
+    settings.aibot.ws_url = emulator_url.replace("http://", "ws://", 1) + "/ws"
+    if archive:
+        settings.archive.feed_url = f"{emulator_url}/archive"
+        settings.archive.feed_token = emu_settings.archive_token
     if import_roster_first:
         await import_file(settings, roster)
     app = create_app(settings, **app_kw)

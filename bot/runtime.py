@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -19,14 +20,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.wecom.client import WeComClient
-from bot.wecom.errors import WeComApiError
-from handlers.context import ChatInfo, Context, Inbound, Sender
+from handlers.context import ChatInfo, Context, Inbound, Options, Sender
 from handlers.routing import Dispatcher
 from nlp.parser import Parser
 from storage import outbox, repo
-from storage.models import Branch, ConversationState, InboundMessage, OutboundMessage, utcnow
+from storage.models import Branch, ConversationState, InboundMessage, Member, OutboundMessage, utcnow
+
+if TYPE_CHECKING:
+    from bot.outbox import OutboxWorker
 
 log = logging.getLogger(__name__)
+
+# Runs inside the message's transaction just before commit (e.g. a feed cursor that must move with what the
+# message produced). Gets the session and the stored InboundMessage row.
+BeforeCommit = Callable[[AsyncSession, InboundMessage], Awaitable[None]]
 
 APOLOGY = "抱歉，处理这条消息时出错了，什么都没有记录。请稍后再发一次。"
 
@@ -55,7 +62,15 @@ class Runtime:
         self.clock = clock
         self._parsers: dict[int, tuple[int, Parser]] = {}
         self._inflight: dict[tuple[str, str], asyncio.Future[HandleResult]] = {}
-        self._outbox_lock = asyncio.Lock()
+        self.options = Options(
+            conversation_timeout=settings.conversation.timeout_seconds,
+            volunteers=frozenset(settings.roles.volunteer_userids),
+            close_days=settings.matters.close_days,
+            duplicate_similarity=settings.matters.duplicate_similarity,
+        )
+        self.outbox: OutboxWorker | None = None  # set by bot/outbox.py when the worker runs
+        # app-callback events by Event name (e.g. kf_msg_or_event → the 微信客服 sync), set by their modules
+        self.app_event_hooks: dict[str, Callable[[dict[str, str]], Any]] = {}
 
     # --- parsers ------------------------------------------------------------------------------------------
     async def parser_for(self, session: AsyncSession, branch: Branch) -> Parser:
@@ -72,7 +87,7 @@ class Runtime:
         return parser
 
     # --- the main path ------------------------------------------------------------------------------------
-    async def handle(self, msg: Inbound) -> HandleResult:
+    async def handle(self, msg: Inbound, *, before_commit: BeforeCommit | None = None) -> HandleResult:
         key = (msg.channel, msg.msg_id)
         running = self._inflight.get(key)
         if running is not None:  # WeCom retried while we are still working on it: answer with the same result
@@ -81,7 +96,7 @@ class Runtime:
         fut: asyncio.Future[HandleResult] = asyncio.get_running_loop().create_future()
         self._inflight[key] = fut
         try:
-            result = await self._handle(msg)
+            result = await self._handle(msg, before_commit)
             fut.set_result(result)
             return result
         except BaseException as exc:
@@ -92,7 +107,7 @@ class Runtime:
             self._inflight.pop(key, None)
             asyncio.get_running_loop().call_soon(self._kick_outbox)
 
-    async def _handle(self, msg: Inbound) -> HandleResult:
+    async def _handle(self, msg: Inbound, before_commit: BeforeCommit | None = None) -> HandleResult:
         try:
             async with self.sessionmaker() as session, session.begin():
                 row = InboundMessage(
@@ -106,14 +121,25 @@ class Runtime:
                 row.branch_id = ctx.branch.id if ctx.branch else None
                 handled_by = await self.dispatcher.dispatch(ctx)
                 reply = ctx.reply_text or None
-                self._queue_outgoing(session, ctx, row)
+                await self._queue_outgoing(session, ctx, row)
+                if msg.channel == "kf":  # the resident wrote: 48 hours and 5 replies from now (§4.4)
+                    from bot.outbox import kf_note_inbound
+
+                    await kf_note_inbound(session, msg.sender, msg.sent_at)
                 row.status, row.reply = "done", reply
+                if before_commit is not None:
+                    await before_commit(session, row)
                 return HandleResult(reply, handled_by=handled_by)
         except IntegrityError:
-            return await self._duplicate(msg)
+            dup = await self._duplicate(msg)
+            if dup.duplicate:
+                return dup
+            # some other constraint: a bug, not a redelivery; nothing was written, say so
+            log.exception("integrity error handling %s/%s", msg.channel, msg.msg_id)
+            return await self._record_failure(msg, before_commit)
         except Exception:
             log.exception("handler failed for %s/%s", msg.channel, msg.msg_id)
-            return await self._record_failure(msg)
+            return await self._record_failure(msg, before_commit)
 
     async def _duplicate(self, msg: Inbound) -> HandleResult:
         async with self.sessionmaker() as session:
@@ -121,15 +147,21 @@ class Runtime:
                 select(InboundMessage).where(InboundMessage.channel == msg.channel,
                                              InboundMessage.msg_id == msg.msg_id)
             )).scalar_one_or_none()
-        return HandleResult(row.reply if row else None, duplicate=True)
+        if row is None:
+            return HandleResult(None, duplicate=False)
+        return HandleResult(row.reply, duplicate=True)
 
-    async def _record_failure(self, msg: Inbound) -> HandleResult:
+    async def _record_failure(self, msg: Inbound, before_commit: BeforeCommit | None = None) -> HandleResult:
         try:
             async with self.sessionmaker() as session, session.begin():
-                session.add(InboundMessage(
+                row = InboundMessage(
                     channel=msg.channel, msg_id=msg.msg_id, sender=msg.sender, chat_id=msg.chat_id,
                     chat_type=msg.chat_type, text=msg.text, sent_at=msg.sent_at, status="failed", reply=APOLOGY,
-                ))
+                )
+                session.add(row)
+                if before_commit is not None:  # a feed moves past a message that failed: it is on record
+                    await session.flush()
+                    await before_commit(session, row)
         except IntegrityError:
             return await self._duplicate(msg)
         return HandleResult(APOLOGY, handled_by="error")
@@ -145,7 +177,7 @@ class Runtime:
             sender.branch_id = branch.id
         parser = await self.parser_for(session, branch) if branch is not None else None
         return Context(msg, sender, ChatInfo(msg.chat_key, msg.chat_type, group), session, branch, parser,
-                       inbound_id=inbound_id, conversation_timeout=self.settings.conversation.timeout_seconds)
+                       inbound_id=inbound_id, options=self.options)
 
     async def resolve_sender(self, session: AsyncSession, userid: str) -> Sender:
         member = await repo.member_by_userid(session, userid)
@@ -161,45 +193,58 @@ class Runtime:
         return Sender(userid, "unknown")
 
     # --- outgoing -----------------------------------------------------------------------------------------
-    def _queue_outgoing(self, session: AsyncSession, ctx: Context, row: InboundMessage) -> None:
+    async def _queue_outgoing(self, session: AsyncSession, ctx: Context, row: InboundMessage) -> None:
+        """Every answer becomes an outbox row, routed back the way the message came."""
         branch_id = ctx.branch.id if ctx.branch else None
-        for out in ctx.outgoing:
-            if out.kind == "reply" and ctx.msg.channel == "aibot":
-                # answered in the HTTP response itself (passive reply); logged for the record
+        for n, out in enumerate(ctx.outgoing):
+            key = f"in:{row.id}:{n}"
+            if out.kind == "reply" and ctx.msg.channel in ("aibot", "ws"):
+                # answered in the HTTP response / aibot_respond_msg itself (passive reply); logged for the record
                 session.add(OutboundMessage(branch_id=branch_id, channel="passive", target=out.to, msgtype="markdown",
                                             content=out.text, status="sent", inbound_id=row.id))
                 continue
+            if out.kind == "reply" and ctx.msg.channel == "kf":
+                outbox.enqueue(session, channel="kf", target=ctx.msg.sender, content=out.text, msgtype="text",
+                               key=key, branch_id=branch_id, inbound_id=row.id,
+                               payload={"open_kfid": ctx.msg.meta.get("open_kfid", "")})
+                continue
+            if out.kind == "reply" and ctx.msg.channel == "archive":
+                # the bot cannot speak in a household group: the group's member gets it privately
+                await self._reply_to_group_member(session, ctx, out.text, key, branch_id, row.id)
+                continue
+            if out.kind == "group":
+                group = await repo.group_by_chat_id(session, out.to)
+                if group is not None:
+                    await outbox.enqueue_group_post(session, group, out.text, key=key, branch_id=branch_id,
+                                                    inbound_id=row.id)
+                else:
+                    log.warning("group post to unknown chat %s dropped", out.to)
+                continue
             target = ctx.msg.sender if out.kind == "reply" else out.to
             outbox.enqueue(session, channel="app", target=target, content=out.text, branch_id=branch_id,
-                           inbound_id=row.id)
+                           inbound_id=row.id, key=key)
+
+    async def _reply_to_group_member(self, session: AsyncSession, ctx: Context, text: str, key: str,
+                                     branch_id: int | None, inbound_id: int) -> None:
+        group = ctx.chat.group
+        member = await session.get(Member, group.member_id) if group is not None and group.member_id else None
+        if member is None or not member.userid:
+            log.warning("no member to tell about %s in %s", ctx.msg.msg_id, ctx.msg.chat_id)
+            return
+        said = ctx.msg.text if len(ctx.msg.text) <= 60 else ctx.msg.text[:60] + "…"
+        note = f"「{group.name}」里{ctx.sender.display}说：{said}\n\n{text}"
+        outbox.enqueue(session, channel="app", target=member.userid, content=note, branch_id=branch_id,
+                       inbound_id=inbound_id, key=key)
 
     def _kick_outbox(self) -> None:
-        if self.client is not None:
-            asyncio.get_running_loop().create_task(self.flush_outbox())
+        if self.outbox is not None:
+            self.outbox.wake()
 
     async def flush_outbox(self) -> int:
-        """Send pending private messages (app message/send). Issue-5's outbox worker replaces this loop."""
-        if self.client is None:
+        """Send what is due now (the worker does this on its own; callers that want it at once may ask)."""
+        if self.outbox is None:
             return 0
-        sent = 0
-        async with self._outbox_lock:
-            async with self.sessionmaker() as session:
-                rows = list(await session.scalars(
-                    select(OutboundMessage).where(OutboundMessage.status == "pending").order_by(OutboundMessage.id)
-                ))
-            for row in rows:
-                try:
-                    await self.client.send_app_message(row.target, row.content, msgtype=row.msgtype)
-                    status, error = "sent", ""
-                    sent += 1
-                except (TimeoutError, WeComApiError, OSError) as exc:
-                    status, error = "failed", str(exc)[:200]
-                    log.warning("send to %s failed: %s", row.target, exc)
-                async with self.sessionmaker() as session, session.begin():
-                    r = await session.get(OutboundMessage, row.id)
-                    if r is not None:
-                        r.status, r.error = status, error
-        return sent
+        return await self.outbox.run_once()
 
     # --- conversation expiry ------------------------------------------------------------------------------
     async def sweep_conversations(self) -> int:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from handlers import fallback, queries, visits
+from handlers import fallback, links, matters, mustvisit, points, queries, visits
 from handlers.routing import Dispatcher, Hook, Route
+
+# Order of the modules is the tie-break inside one priority.
+MODULES = (visits, matters, links, queries, points)
 
 
 def build_routes() -> list[Route]:
-    specs = [*visits.ROUTES_SPEC, *queries.ROUTES_SPEC]
+    specs = [spec for module in MODULES for spec in module.ROUTES_SPEC]
     routes = [Route(name, rule, handler, priority, help_) for name, rule, handler, priority, help_ in specs]
     help_route = fallback.make_help_route(routes)
     return [*routes, help_route, fallback.FALLBACK]
 
 
 def build_dispatcher(pre: list[Hook] | None = None, post: list[Hook] | None = None) -> Dispatcher:
-    return Dispatcher(build_routes(), pre=pre or [], post=post or [])
+    return Dispatcher(build_routes(), pre=pre or [], post=[mustvisit.open_tasks_hook, *(post or [])])

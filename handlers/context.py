@@ -79,6 +79,16 @@ class ChatInfo:
         return self.group.level if self.group is not None else None
 
 
+@dataclass(frozen=True)
+class Options:
+    """The settings handlers may read (handlers never see bot.config)."""
+
+    conversation_timeout: int = 300
+    volunteers: frozenset[str] = frozenset()
+    close_days: int = 5
+    duplicate_similarity: int = 80
+
+
 @dataclass
 class Outgoing:
     """A message a handler wants sent. `to` is a chat key (see Inbound.chat_key) or a member's userid."""
@@ -98,7 +108,7 @@ class Context:
         branch: Branch | None,
         parser: Parser | None,
         inbound_id: int | None = None,
-        conversation_timeout: int = 300,
+        options: Options | None = None,
     ) -> None:
         self.msg = msg
         self.sender = sender
@@ -107,9 +117,13 @@ class Context:
         self.branch = branch
         self.parser = parser
         self.inbound_id = inbound_id
-        self.conversation_timeout = conversation_timeout
+        self.options = options or Options()
         self.outgoing: list[Outgoing] = []
         self.state: dict[str, Any] = {}  # per-dispatch scratch space for hooks
+
+    @property
+    def conversation_timeout(self) -> int:
+        return self.options.conversation_timeout
 
     @property
     def today(self) -> dt.date:

@@ -6,6 +6,7 @@ from itertools import groupby
 
 from handlers.common import household_label, is_private, query_is
 from handlers.context import Context
+from handlers.mustvisit import open_task_lines
 from storage import repo
 
 
@@ -57,6 +58,104 @@ async def handle_unvisited(ctx: Context) -> bool:
     return True
 
 
+async def _scope(ctx: Context) -> tuple[str, list[int] | None] | None:
+    """(label, member ids) the sender may see: cadres the branch (None), 中心户 themselves and their members."""
+    s = ctx.sender
+    if s.is_cadre:
+        return "全支部", None
+    if s.member is None:
+        return None
+    if "中心户" in s.roles:
+        return "您和您带的党员", [s.member.id, *await repo.led_member_ids(ctx.session, s.member.id)]
+    return "您", [s.member.id]
+
+
+async def handle_my_households(ctx: Context) -> bool:
+    s = ctx.sender
+    if ctx.branch is None or s.member is None:
+        ctx.reply("“我的联系户”只对本支部党员开放。")
+        return True
+    households = await repo.households_of_member(ctx.session, s.member.id)
+    if not households:
+        ctx.reply("您现在没有联系户。" + ("（免联户）" if s.member.status == "免联户" else ""))
+        return True
+    last = await repo.last_visits(ctx.session, [h.id for h in households])
+    private = is_private(ctx)
+    lines = [f"**您联系的 {len(households)} 户**"]
+    for h in households:
+        kt = h.key_type_set
+        mark = (f"【重点户：{'、'.join(sorted(kt))}】" if private else "【重点户】") if kt else ""
+        seen = last.get(h.id)
+        last_seen = f"上次走访 {seen.month}月{seen.day}日" if seen else "还没有走访记录"
+        lines.append(f"- {household_label(h)}{mark}：{last_seen}")
+    tasks = await open_task_lines(ctx, [s.member.id])
+    if tasks:
+        lines.append("八必访待走访：")
+        lines += tasks if private else [f"- 共 {len(tasks)} 户，详情请私聊我查看"]
+    ctx.reply("\n".join(lines))
+    return True
+
+
+async def handle_key_households(ctx: Context) -> bool:
+    p = ctx.parsed
+    assert p is not None
+    if ctx.branch is None or ctx.sender.kind not in ("member", "township"):
+        ctx.reply("重点户走访情况只对本支部党员开放。")
+        return True
+    scope = await _scope(ctx)
+    assert scope is not None
+    label, ids = scope
+    month = p.month or ctx.today.strftime("%Y-%m")
+    rows = await repo.key_household_coverage(ctx.session, ctx.branch.id, month, member_ids=ids)
+    if not rows:
+        ctx.reply(f"{_month_label(month)}{label}联系的户里没有重点户。")
+        return True
+    visited = [r for r in rows if r.visits]
+    private = is_private(ctx)
+    lines = [f"**{_month_label(month)}重点户走访（{label}）：{len(visited)}/{len(rows)} 户已走访**"]
+    for r in rows:
+        kind = f"（{'、'.join(sorted(r.household.key_type_set))}）" if private else ""
+        state = f"已走访 {r.visits} 次" if r.visits else "未走访"
+        lines.append(f"- {household_label(r.household)}{kind}：{state}，联系党员 {r.member.name}")
+    ctx.reply("\n".join(lines))
+    return True
+
+
+async def handle_summary(ctx: Context) -> bool:
+    p = ctx.parsed
+    assert p is not None
+    if ctx.branch is None or ctx.sender.kind not in ("member", "township"):
+        ctx.reply("汇总只对本支部党员开放。")
+        return True
+    scope = await _scope(ctx)
+    assert scope is not None
+    label, ids = scope
+    month = p.month or ctx.today.strftime("%Y-%m")
+    s = await repo.month_summary(ctx.session, ctx.branch.id, month, member_ids=ids)
+    pct = lambda a, b: f"{a}/{b}（{round(100 * a / b)}%）" if b else "0/0"  # noqa: E731
+    lines = [
+        f"**{_month_label(month)}汇总（{label}）**",
+        f"- 走访 {s.visits} 次，覆盖 {pct(s.households_visited, s.households)} 户",
+        f"- 重点户覆盖 {pct(s.key_visited, s.key_households)}",
+        f"- 新登记诉求 {s.new_requests} 件、心愿 {s.new_wishes} 件；办结 {s.closed} 件；未办结 {s.open_now} 件",
+        f"- 群众评价：满意 {s.ratings.get('满意', 0)}，基本满意 {s.ratings.get('基本满意', 0)}，"
+        f"不满意 {s.ratings.get('不满意', 0)}",
+        f"- 八必访：新提醒 {s.tasks_opened}，已了结 {s.tasks_closed}",
+    ]
+    ctx.reply("\n".join(lines))
+    return True
+
+
+async def handle_status(ctx: Context) -> bool:
+    from handlers.matters import handle_status as status
+
+    return await status(ctx)
+
+
 ROUTES_SPEC = (
+    ("my_households", query_is("my_households"), handle_my_households, 30, "我的联系户：“我联系了哪些户”"),
+    ("request_status", query_is("request_status"), handle_status, 30, "诉求/心愿进度：“我的诉求办得怎么样了”"),
+    ("key_households", query_is("key_households"), handle_key_households, 30, "重点户走访情况：“本月重点户走访情况”"),
+    ("summary", query_is("summary"), handle_summary, 30, "本月汇总：“本月汇总”"),
     ("unvisited", query_is("unvisited"), handle_unvisited, 30, "查未走访户：“本月未走访户”"),
 )

@@ -11,6 +11,8 @@ import datetime as dt
 from handlers.common import household_label, intent_is, md
 from handlers.context import Context
 from handlers.conversation import clear_state, get_state, set_state
+from handlers.matters import problems_in_visit
+from handlers.mustvisit import close_tasks
 from nlp.parser import parse_choice
 from storage import repo
 from storage.models import Household
@@ -22,7 +24,7 @@ CANCEL_WORDS = ("取消", "算了", "不用了")
 async def record_visits(ctx: Context, households: list[Household], day: dt.date) -> None:
     """Record one visit per household (never twice for the same household and day) and answer."""
     assert ctx.branch is not None
-    done, already = [], []
+    done, already, notes = [], [], []
     for h in households:
         member = ctx.sender.member
         if member is None or ctx.sender.kind == "resident":
@@ -32,9 +34,13 @@ async def record_visits(ctx: Context, households: list[Household], day: dt.date)
         if await repo.visit_exists(ctx.session, h.id, day):
             already.append(h)
             continue
-        await repo.add_visit(ctx.session, branch_id=ctx.branch.id, member_id=member.id, household_id=h.id, day=day,
-                             inbound_id=ctx.inbound_id, recorded_by=ctx.msg.sender)
+        visit = await repo.add_visit(ctx.session, branch_id=ctx.branch.id, member_id=member.id, household_id=h.id,
+                                     day=day, inbound_id=ctx.inbound_id, recorded_by=ctx.msg.sender)
+        ctx.state.setdefault("visits", {})[h.id] = visit
+        closed = await close_tasks(ctx, h, visit)
         done.append(h)
+        if closed:
+            notes.append(f"{h.head_name}家的八必访提醒已了结。")
     lines = []
     if done:
         lines.append(f"已记录：{md(day)} 走访 " + "、".join(household_label(h) for h in done))
@@ -42,7 +48,8 @@ async def record_visits(ctx: Context, households: list[Household], day: dt.date)
         lines.append(f"{md(day)} 走访 " + "、".join(household_label(h) for h in already) + " 已经记过了，没有重复记录")
     if not lines:
         lines.append("这一户目前没有联系党员，没有记录。请联系支部书记调整联户关系。")
-    ctx.reply("\n".join(lines))
+    ctx.reply("\n".join(lines + notes))
+    await problems_in_visit(ctx, done)
 
 
 async def handle_visit(ctx: Context) -> bool:

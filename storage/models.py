@@ -113,6 +113,7 @@ class Link(Base):
     __table_args__ = (
         Index("ix_link_household_current", "household_id", "valid_to"),
         Index("ix_link_member_current", "member_id", "valid_to"),
+        Index("ix_link_branch_current", "branch_id", "valid_to", "member_id", "household_id"),  # county scale
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"), index=True)
@@ -277,7 +278,7 @@ class MatterEvent(Base):
     __tablename__ = "matter_event"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     matter_id: Mapped[int] = mapped_column(ForeignKey("matter.id", ondelete="CASCADE"), index=True)
-    action: Mapped[str] = mapped_column(String(20))  # 登记/受理/商议/派/办结/评价/不予受理/重复/撤回/上报/延期/重开/认领
+    action: Mapped[str] = mapped_column(String(20))  # 登记/受理/商议/派/办结/评价/…/补充 (storage/matters.py)
     from_state: Mapped[str | None] = mapped_column(String(10))
     to_state: Mapped[str] = mapped_column(String(10))
     actor: Mapped[str] = mapped_column(String(64))

@@ -11,12 +11,14 @@ A worker (bot/outbox.py) sends pending rows afterwards, by channel, within each 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from typing import Any
 
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import OutboundMessage
+from storage.models import ChatGroup, Member, OutboundMessage
 
 
 def enqueue(
@@ -41,3 +43,116 @@ def enqueue(
     )
     session.add(row)
     return row
+
+
+# --- group posts: one call, the right channel(s) ---------------------------------------------------------------
+
+
+async def enqueue_group_post(
+    session: AsyncSession,
+    group: ChatGroup,
+    content: str,
+    *,
+    key: str,
+    branch_id: int | None = None,
+    inbound_id: int | None = None,
+) -> list[OutboundMessage]:
+    """Post `content` into a roster group by whatever route WeCom allows, plus a private copy to the group's
+    member so they can forward it (wecom-platform.md §8.2 "Sending").
+
+    Internal groups: the group robot's webhook when the roster names one, else the 智能机器人 (aibot_send_msg).
+    External (二级) groups: an add_msg_template task the member (group owner) confirms; the worker keeps the
+    monthly cap. `key` is the idempotency key of the post; each route appends its own suffix."""
+    branch_id = group.branch_id if branch_id is None else branch_id
+    owner = await session.get(Member, group.member_id) if group.member_id is not None else None
+    rows: list[OutboundMessage] = []
+    if group.internal:
+        if group.webhook_key:
+            rows.append(enqueue(session, channel="webhook", target=group.webhook_key, content=content,
+                                key=f"{key}:webhook", branch_id=branch_id, inbound_id=inbound_id))
+        else:
+            rows.append(enqueue(session, channel="aibot", target=group.chat_id, content=content,
+                                key=f"{key}:aibot", branch_id=branch_id, inbound_id=inbound_id))
+    elif owner is not None and owner.userid:
+        rows.append(enqueue(session, channel="template", target=group.chat_id, content=content, msgtype="text",
+                            key=f"{key}:template", branch_id=branch_id, inbound_id=inbound_id,
+                            payload={"sender": owner.userid}))
+    if owner is not None and owner.userid:
+        copy = f"【请转发到「{group.name}」】\n{content}"
+        rows.append(enqueue(session, channel="app", target=owner.userid, content=copy,
+                            key=f"{key}:copy", branch_id=branch_id, inbound_id=inbound_id))
+    return rows
+
+
+# --- the worker's bookkeeping: claim with a lease, finish with a fencing token -----------------------------------
+# A claim bumps `attempts` and sets `next_attempt_at` to the lease's end; the new `attempts` value is the claim's
+# token. Finishing only succeeds while the token still matches, so a worker whose lease ran out (and whose row was
+# reclaimed by another) cannot overwrite the newer outcome. Plain UPDATE … WHERE: same on SQLite and PostgreSQL.
+
+ACTIVE = ("pending", "sending")
+
+
+async def due_rows(session: AsyncSession, limit: int = 500) -> list[OutboundMessage]:
+    """Rows not finished yet, oldest first (per-target order = id order)."""
+    rows = await session.scalars(
+        select(OutboundMessage).where(OutboundMessage.status.in_(ACTIVE)).order_by(OutboundMessage.id).limit(limit)
+    )
+    return list(rows)
+
+
+async def claim(session: AsyncSession, row_id: int, seen_attempts: int, now: dt.datetime,
+                lease_until: dt.datetime) -> int | None:
+    """Take a pending row (or one whose sender's lease ran out). Returns the claim token, None if lost."""
+    res = await session.execute(
+        update(OutboundMessage)
+        .where(
+            OutboundMessage.id == row_id,
+            OutboundMessage.attempts == seen_attempts,
+            or_(OutboundMessage.status == "pending",
+                and_(OutboundMessage.status == "sending", OutboundMessage.next_attempt_at < now)),
+        )
+        .values(status="sending", attempts=seen_attempts + 1, next_attempt_at=lease_until)
+        .execution_options(synchronize_session=False)
+    )
+    return seen_attempts + 1 if res.rowcount == 1 else None
+
+
+async def finish(session: AsyncSession, row_id: int, token: int, *, status: str, error: str = "",
+                 next_attempt_at: dt.datetime | None = None, sent_at: dt.datetime | None = None) -> bool:
+    values: dict[str, Any] = {"status": status, "error": error[:200], "next_attempt_at": next_attempt_at}
+    if sent_at is not None:
+        values["sent_at"] = sent_at
+    res = await session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id == row_id, OutboundMessage.attempts == token, OutboundMessage.status == "sending")
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return res.rowcount == 1
+
+
+async def sent_count_since(session: AsyncSession, channel: str, target: str, since: dt.datetime) -> int:
+    return int(await session.scalar(
+        select(func.count()).select_from(OutboundMessage).where(
+            OutboundMessage.channel == channel, OutboundMessage.target == target,
+            OutboundMessage.status == "sent", OutboundMessage.sent_at >= since)
+    ) or 0)
+
+
+async def dead_letters(session: AsyncSession, *, branch_id: int | None = None,
+                       limit: int = 200) -> list[OutboundMessage]:
+    q = select(OutboundMessage).where(OutboundMessage.status.in_(("dead", "failed")))
+    if branch_id is not None:
+        q = q.where(OutboundMessage.branch_id == branch_id)
+    return list(await session.scalars(q.order_by(OutboundMessage.id.desc()).limit(limit)))
+
+
+async def requeue(session: AsyncSession, row_id: int) -> bool:
+    """Give a dead letter another round (the secretary fixed the cause, e.g. a userid)."""
+    res = await session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id == row_id, OutboundMessage.status.in_(("dead", "failed")))
+        .values(status="pending", attempts=0, next_attempt_at=None, error="")
+        .execution_options(synchronize_session=False)
+    )
+    return res.rowcount == 1

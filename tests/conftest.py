@@ -147,6 +147,9 @@ def make_settings(url: str) -> Settings:
     s = Settings()
     s.database.url = url
     s.database.auto_migrate = False
+    s.schedule.enabled = False  # no jobs firing on the wall clock mid-test; tests/rhythm drives the scheduler
+    # tests type far faster than people: WeCom's 30 messages per member a minute would stall them (bot/outbox.py)
+    s.outbox.per_chat_per_minute = 10_000
     return s
 
 

@@ -22,6 +22,7 @@ from aiohttp import web
 from defusedxml import ElementTree
 from yarl import URL
 
+from bot.emulator.channels import ChannelsMixin
 from bot.emulator.faults import Faults, normalize_path
 from bot.emulator.world import Chat, EmulatorSettings, User, World
 from bot.wecom.crypto import CallbackCrypto
@@ -157,7 +158,7 @@ def render_template_card(card: dict[str, Any]) -> str:
     return "\n".join(lines) or "[模板卡片]"
 
 
-class Emulator:
+class Emulator(ChannelsMixin):
     def __init__(
         self,
         settings: EmulatorSettings,
@@ -190,6 +191,7 @@ class Emulator:
             "webhook/send": self._api_webhook_send,
             "aibot/response": self._api_aibot_response,
         }
+        self._init_channels()
 
     # --- timeline ------------------------------------------------------------------------------------------
     def record(
@@ -219,10 +221,13 @@ class Emulator:
         app.router.add_post("/emu/say", self._ctl_say)
         app.router.add_get("/emu/timeline", self._ctl_timeline)
         app.router.add_post("/emu/verify", self._ctl_verify)
+        self._channel_routes(app)
         app.on_cleanup.append(lambda _app: self.close())
         return app
 
     async def close(self) -> None:
+        if self._ws is not None:
+            await self.drop_ws()
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -234,10 +239,12 @@ class Emulator:
 
     # --- people typing -------------------------------------------------------------------------------------
     async def say(self, userid: str, chat: str, text: str) -> SayResult:
-        """`userid` types `text` into `chat` (a chat_id, "bot" or "app"); WeCom's rules decide the rest."""
+        """`userid` types `text` into `chat` (a chat_id, "bot", "app" or "kf"); WeCom's rules decide the rest."""
         user = self.world.user(userid)
         if user is None:
             raise ValueError(f"unknown user {userid!r}")
+        if chat == "kf":
+            return await self.say_kf(userid, text)
         if chat in ("bot", "app"):
             key = f"single:{userid}" if chat == "bot" else f"app:{userid}"
             if user.external:
@@ -256,8 +263,10 @@ class Emulator:
             return SayResult(chat, False, f"{user.name}不在「{group.name}」里")
         if not group.internal:
             entry = self.record(chat, userid, "in", "archive", "text", text)
-            self._archive_text(user, group, text, entry.ts)
-            return SayResult(chat, False, "外部群：机器人收不到，只有会话存档能读到")
+            msgid = self.archive_message(user, group, "text", {"content": text}, entry.ts)
+            return SayResult(chat, False, "外部群：机器人收不到，只有会话存档能读到", msgid=msgid)
+        # the archive covers internal groups too (every member in the archive range)
+        self.archive_message(user, group, "text", {"content": text})
         mention = f"@{self.settings.aibot_name}"
         if mention not in text:
             self.record(chat, userid, "in", "undelivered", "text", text)
@@ -268,58 +277,45 @@ class Emulator:
         if self._inflight[user.userid] >= MAX_INFLIGHT_PER_USER:
             self.record(key, user.userid, "in", "undelivered", "text", text)
             return SayResult(key, False, "同一个人最多同时有三条消息在和机器人交互，请稍后再发")
-        self.record(key, user.userid, "in", "aibot_callback", "text", text)
-        result = SayResult(key, True, why)
-        await self._deliver_aibot(user, group, key, text, result)
+        ws = self.settings.aibot_mode == "websocket" or self._ws is not None
+        self.record(key, user.userid, "in", "aibot_ws" if ws else "aibot_callback", "text", text)
+        result = SayResult(key, True, why + ("（长连接）" if ws else ""))
+        self._inflight[user.userid] += 1
+        try:
+            if ws:
+                await self._deliver_ws(user, group, key, text, result)
+            else:
+                await self._deliver_aibot(user, group, key, text, result)
+        finally:
+            self._inflight[user.userid] -= 1
         return result
-
-    def _archive_text(self, user: User, group: Chat, text: str, ts: float) -> None:
-        self.archive.append(
-            {
-                "seq": len(self.archive) + 1,
-                "msg": {
-                    "msgid": _new_msgid(),
-                    "action": "send",
-                    "from": user.userid,
-                    "tolist": [m for m in group.members if m != user.userid],
-                    "roomid": group.chat_id,
-                    "msgtime": int(ts * 1000),
-                    "msgtype": "text",
-                    "text": {"content": text},
-                },
-            }
-        )
 
     # --- 智能机器人 JSON callback ---------------------------------------------------------------------------
     async def _deliver_aibot(self, user: User, group: Chat | None, key: str, text: str, result: SayResult) -> None:
         if self.base_url is None:
             raise RuntimeError("Emulator.base_url is not set (needed for response_url)")
-        self._inflight[user.userid] += 1
-        try:
-            started = self.clock()
-            code = secrets.token_urlsafe(24)
-            self._responses[code] = _ResponseSlot(key, started)
-            context: dict[str, Any] = {"aibotid": self.settings.aibot_id}
-            if group is not None:
-                context["chatid"] = group.chat_id
-            context["chattype"] = "group" if group is not None else "single"
-            context["from"] = {"userid": user.userid}
-            result.msgid = _new_msgid()
-            payload = {
-                "msgid": result.msgid,
-                **context,
-                "response_url": f"{self.base_url}/cgi-bin/aibot/response?response_code={code}",
-                "msgtype": "text",
-                "text": {"content": text},
-                "create_time": int(started),
-            }
-            outcome = await self._post_callback("aibot", json.dumps(payload, ensure_ascii=False))
-            self._note_outcome(outcome, result)
-            reply = self._open_aibot_reply(outcome.body, result)
-            if reply is not None:
-                await self._handle_aibot_reply(reply, context, key, started, result)
-        finally:
-            self._inflight[user.userid] -= 1
+        started = self.clock()
+        code = secrets.token_urlsafe(24)
+        self._responses[code] = _ResponseSlot(key, started)
+        context: dict[str, Any] = {"aibotid": self.settings.aibot_id}
+        if group is not None:
+            context["chatid"] = group.chat_id
+        context["chattype"] = "group" if group is not None else "single"
+        context["from"] = {"userid": user.userid}
+        result.msgid = _new_msgid()
+        payload = {
+            "msgid": result.msgid,
+            **context,
+            "response_url": f"{self.base_url}/cgi-bin/aibot/response?response_code={code}",
+            "msgtype": "text",
+            "text": {"content": text},
+            "create_time": int(started),
+        }
+        outcome = await self._post_callback("aibot", json.dumps(payload, ensure_ascii=False))
+        self._note_outcome(outcome, result)
+        reply = self._open_aibot_reply(outcome.body, result)
+        if reply is not None:
+            await self._handle_aibot_reply(reply, context, key, started, result)
 
     def _note_outcome(self, outcome: _Outcome, result: SayResult) -> None:
         result.statuses = outcome.statuses

@@ -63,10 +63,15 @@ class CallbackBase:
     async def _body(self, request: web.Request) -> bytes:
         if request.content_length is not None and request.content_length > self.max_body:
             raise TooLarge("请求体过大")
-        body = await request.content.read(self.max_body + 1)
-        if len(body) > self.max_body:
-            raise TooLarge("请求体过大")
-        return body
+        # read(n) returns whatever has arrived so far, not n bytes: read to EOF, stopping past the limit.
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.content.iter_any():
+            size += len(chunk)
+            if size > self.max_body:
+                raise TooLarge("请求体过大")
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     async def verify(self, request: web.Request) -> web.Response:
         """URL verification: answer the decrypted echostr exactly (no quotes, no newline)."""
@@ -82,12 +87,39 @@ class CallbackBase:
         return self.crypto.encrypt_json(plaintext, nonce, str(int(time.time())))
 
 
-def _as_str(v: Any, field: str, *, required: bool = True) -> str:
+# Identifiers go into unique keys and VARCHAR columns: refuse what the database would choke on (a 5xx).
+_BAD_IDENT = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+_MAX_TEXT = 8000  # WeCom caps a text message at 2048 bytes; anything far beyond is not from WeCom
+
+
+def _as_str(v: Any, field: str, *, required: bool = True, max_len: int = 128) -> str:
     if v is None and not required:
         return ""
     if not isinstance(v, str) or (required and not v):
         raise MalformedCallback(f"字段 {field} 缺失或类型不对")
+    if len(v) > max_len or _BAD_IDENT.search(v):
+        raise MalformedCallback(f"字段 {field} 不合法")
     return v
+
+
+def _clean_text(v: str) -> str:
+    """Free text: NUL and lone surrogates cannot be stored (PostgreSQL refuses them); drop them, keep the rest."""
+    if len(v) > _MAX_TEXT:
+        raise MalformedCallback("消息过长")
+    return v.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+
+
+def _sent_at(created: Any) -> dt.datetime:
+    """create_time / CreateTime: absent → now; present but not a plausible epoch second → refused."""
+    if created is None or created == "":
+        return dt.datetime.now(dt.UTC)
+    if isinstance(created, bool) or not (isinstance(created, int) or (isinstance(created, str) and created.isascii()
+                                                                       and created.isdigit())):
+        raise MalformedCallback("create_time 不合法")
+    seconds = int(created)
+    if not 0 < seconds < 10**10:
+        raise MalformedCallback("create_time 不合法")
+    return dt.datetime.fromtimestamp(seconds, dt.UTC)
 
 
 class AiBotCallback(CallbackBase):
@@ -104,14 +136,15 @@ class AiBotCallback(CallbackBase):
             body = await self._body(request)
             try:
                 envelope = json.loads(body)
-            except (ValueError, UnicodeDecodeError) as exc:
+            except (ValueError, RecursionError) as exc:  # RecursionError: deeply nested arrays
                 raise MalformedCallback("请求体不是 JSON") from exc
             if not isinstance(envelope, dict):
                 raise MalformedCallback("请求体不是 JSON 对象")
-            plain = self.crypto.decrypt(sig, ts, nonce, _as_str(envelope.get("encrypt"), "encrypt"))
+            encrypt = _as_str(envelope.get("encrypt"), "encrypt", max_len=self.max_body)
+            plain = self.crypto.decrypt(sig, ts, nonce, encrypt)
             try:
                 data = json.loads(plain)
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:
                 raise MalformedCallback("明文不是 JSON") from exc
             if not isinstance(data, dict):
                 raise MalformedCallback("明文不是 JSON 对象")
@@ -170,27 +203,29 @@ class AiBotCallback(CallbackBase):
         if chattype not in ("group", "single"):
             raise MalformedCallback("chattype 不合法")
         text = data.get("text") if isinstance(data.get("text"), dict) else {}
-        created = data.get("create_time")
-        sent_at = (dt.datetime.fromtimestamp(int(created), dt.UTC) if isinstance(created, int | str)
-                   and str(created).isdigit() else dt.datetime.now(dt.UTC))
-        meta = {"aibotid": data.get("aibotid")}
-        if isinstance(data.get("response_url"), str):
+        aibotid = data.get("aibotid")
+        meta: dict[str, Any] = {"aibotid": aibotid if isinstance(aibotid, str) and len(aibotid) <= 128 else None}
+        if isinstance(data.get("response_url"), str) and len(data["response_url"]) <= 2048:
             meta["response_url"] = data["response_url"]
+        content = text.get("content")
+        if content is not None and not isinstance(content, str):
+            raise MalformedCallback("字段 text.content 类型不对")
         return Inbound(
             channel="aibot",
             msg_id=_as_str(data.get("msgid"), "msgid"),
-            sender=_as_str(sender.get("userid"), "from.userid"),
-            chat_id=_as_str(data.get("chatid"), "chatid", required=chattype == "group"),
+            sender=_as_str(sender.get("userid"), "from.userid", max_len=64),
+            chat_id=_as_str(data.get("chatid"), "chatid", required=chattype == "group", max_len=64),
             chat_type=chattype,
-            text=strip_mention(_as_str(text.get("content"), "text.content", required=False), self.bot_name),
-            sent_at=sent_at,
+            text=strip_mention(_clean_text(content or ""), self.bot_name),
+            sent_at=_sent_at(data.get("create_time")),
             meta=meta,
         )
 
 
 def _xml_fields(raw: bytes | str) -> dict[str, str]:
     try:
-        root: Element = SafeET.fromstring(raw)
+        # WeCom never sends a DTD: refuse any (entity expansion and external entities are off as well).
+        root: Element = SafeET.fromstring(raw, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except (SafeET.ParseError, DefusedXmlException, ValueError) as exc:
         raise MalformedCallback("XML 无法解析") from exc
     return {child.tag: (child.text or "") for child in root}
@@ -216,18 +251,21 @@ class AppCallback(CallbackBase):
         except CallbackRejected as exc:
             log.info("app callback refused: %s", exc)
             return web.Response(status=exc.status, text=str(exc))
+        hook = self.runtime.app_event_hooks.get(fields.get("Event", "")) if fields.get("MsgType") == "event" else None
+        if hook is not None:  # e.g. kf_msg_or_event: the module behind it pulls the messages (bot/kf.py)
+            hook(fields)
+            return web.Response(text="")
         if fields.get("MsgType") != "text":
             return web.Response(text="")
-        created = fields.get("CreateTime", "")
-        sender = fields.get("FromUserName", "")
-        msg_id = fields.get("MsgId", "")
-        if not sender or not msg_id:
-            return web.Response(status=400, text="缺少 FromUserName/MsgId")
-        inbound = Inbound(
-            channel="app", msg_id=msg_id, sender=sender, chat_id="", chat_type="single",
-            text=fields.get("Content", "").strip(),
-            sent_at=dt.datetime.fromtimestamp(int(created), dt.UTC) if created.isdigit() else dt.datetime.now(dt.UTC),
-        )
+        try:
+            inbound = Inbound(
+                channel="app", msg_id=_as_str(fields.get("MsgId"), "MsgId"),
+                sender=_as_str(fields.get("FromUserName"), "FromUserName", max_len=64), chat_id="",
+                chat_type="single", text=_clean_text(fields.get("Content", "")).strip(),
+                sent_at=_sent_at(fields.get("CreateTime")),
+            )
+        except MalformedCallback as exc:
+            return web.Response(status=exc.status, text=str(exc))
         # Handle within the budget so that a 200 means "stored"; the answer itself goes out via message/send.
         # A slow handler keeps running after the empty 200, and WeCom's retry finds it in flight.
         task = asyncio.ensure_future(self.runtime.handle(inbound))

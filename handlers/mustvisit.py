@@ -1,0 +1,85 @@
+"""八必访: any message that reveals one of the must-visit situations for a household opens a task for the linked
+member (told privately, and their 中心户); the next recorded visit of that household closes it.
+
+Runs as a post-hook so that it sees every message whatever route handled it. Only the coded trigger is stored,
+never the words (sensitive personal information).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from handlers.common import household_label
+from handlers.context import Context
+from handlers.notices import tell_member
+from storage import repo
+from storage.models import Household, Member, MustVisitTask, Visit
+
+TRIGGER_LABEL = {
+    "discontent": "有不满情绪", "emergency": "突发事件", "dispute": "矛盾纠纷", "wedding_funeral": "红白喜事",
+    "illness": "生病住院", "hardship": "生活困难", "petition": "上访苗头", "violation": "违章违纪",
+}
+
+
+async def close_tasks(ctx: Context, household: Household, visit: Visit) -> int:
+    rows = list(await ctx.session.scalars(
+        select(MustVisitTask).where(MustVisitTask.household_id == household.id, MustVisitTask.closed_at.is_(None))
+    ))
+    for t in rows:
+        t.closed_at, t.closed_by_visit_id = ctx.msg.sent_at, visit.id
+    return len(rows)
+
+
+async def open_tasks_hook(ctx: Context) -> None:
+    p = ctx.parsed
+    if ctx.branch is None or p is None or not p.triggers or p.intent in ("query",):
+        return
+    codes = list(p.households)
+    households = list((await repo.households_by_codes(ctx.session, ctx.branch.id, codes)).values()) if codes else []
+    if not households and ctx.sender.household is not None:
+        households = [ctx.sender.household]
+    visited_now: dict[int, Visit] = ctx.state.get("visits", {})
+    for h in households:
+        member = await repo.current_member_of(ctx.session, h.id)
+        for trigger in p.triggers:
+            existing = (await ctx.session.execute(
+                select(MustVisitTask).where(MustVisitTask.household_id == h.id, MustVisitTask.trigger == trigger,
+                                            MustVisitTask.closed_at.is_(None))
+            )).scalar_one_or_none()
+            if existing is not None:
+                continue
+            task = MustVisitTask(branch_id=ctx.branch.id, household_id=h.id, member_id=member.id if member else None,
+                                 trigger=trigger, source_inbound_id=ctx.inbound_id, created_at=ctx.msg.sent_at)
+            ctx.session.add(task)
+            if h.id in visited_now:  # the report is itself the visit: opened and met at once
+                task.closed_at, task.closed_by_visit_id = ctx.msg.sent_at, visited_now[h.id].id
+                continue
+            await ctx.session.flush()
+            label = TRIGGER_LABEL.get(trigger, trigger)
+            text = f"八必访提醒：{household_label(h)} 有“{label}”的情况，请抽空上门看看。走访后告诉我一声就行。"
+            told = tell_member(ctx.session, member, text, key=f"mustvisit:{task.id}", branch_id=ctx.branch.id)
+            leader = await ctx.session.get(Member, member.leader_id) if member and member.leader_id else None
+            if leader is not None:
+                tell_member(ctx.session, leader, f"八必访提醒（中心户知悉）：{member.name}联系的{text[6:]}",
+                            key=f"mustvisit:{task.id}:leader", branch_id=ctx.branch.id)
+            if not told and member is None:
+                for sec in await _secretaries(ctx):
+                    tell_member(ctx.session, sec, f"{text}（这一户没有联系党员）", key=f"mustvisit:{task.id}:sec",
+                                branch_id=ctx.branch.id)
+
+
+async def _secretaries(ctx: Context) -> list[Member]:
+    from handlers.notices import secretaries
+
+    assert ctx.branch is not None
+    return await secretaries(ctx.session, ctx.branch.id)
+
+
+async def open_task_lines(ctx: Context, member_ids: list[int] | None) -> list[str]:
+    assert ctx.branch is not None
+    q = (select(MustVisitTask, Household).join(Household, Household.id == MustVisitTask.household_id)
+         .where(MustVisitTask.branch_id == ctx.branch.id, MustVisitTask.closed_at.is_(None)))
+    if member_ids is not None:
+        q = q.where(MustVisitTask.member_id.in_(member_ids))
+    rows = (await ctx.session.execute(q.order_by(MustVisitTask.id))).all()
+    return [f"- {household_label(h)}：{TRIGGER_LABEL.get(t.trigger, t.trigger)}" for t, h in rows]

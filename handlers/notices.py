@@ -1,0 +1,59 @@
+"""Who hears about what, and by which route. Everything here becomes outbox rows; nothing is sent inline.
+
+Residents live on WeChat: the bot can reach them 1:1 only through 微信客服 within 48 h of their last message;
+otherwise their member gets the notice privately to pass on (the policy's 联户 is exactly that person).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import outbox, repo
+from storage.models import Household, InboundMessage, Member
+
+KF_WINDOW = dt.timedelta(hours=48)
+
+
+async def secretaries(session: AsyncSession, branch_id: int) -> list[Member]:
+    rows = await session.scalars(select(Member).where(Member.branch_id == branch_id, Member.active))
+    return [m for m in rows if "书记" in m.role_set and m.userid]
+
+
+async def cadres(session: AsyncSession, branch_id: int) -> list[Member]:
+    rows = await session.scalars(select(Member).where(Member.branch_id == branch_id, Member.active))
+    return [m for m in rows if m.role_set & {"书记", "委员"} and m.userid]
+
+
+def tell_member(session: AsyncSession, member: Member | None, text: str, *, key: str | None = None,
+                branch_id: int | None = None) -> bool:
+    if member is None or not member.userid:
+        return False
+    outbox.enqueue(session, channel="app", target=member.userid, content=text, key=key, branch_id=branch_id)
+    return True
+
+
+async def tell_household(session: AsyncSession, household: Household | None, text: str, *, now: dt.datetime,
+                         key: str | None = None) -> str:
+    """Reach a household: 微信客服 if they wrote to it lately, else through their member. Returns the route."""
+    if household is None:
+        return "none"
+    if household.external_userid:
+        last_kf = await session.scalar(
+            select(InboundMessage.sent_at).where(
+                InboundMessage.channel == "kf", InboundMessage.sender == household.external_userid
+            ).order_by(InboundMessage.sent_at.desc()).limit(1)
+        )
+        if last_kf is not None:
+            last_kf = last_kf if last_kf.tzinfo else last_kf.replace(tzinfo=dt.UTC)
+            if now - last_kf < KF_WINDOW:
+                outbox.enqueue(session, channel="kf", target=household.external_userid, content=text, key=key,
+                               branch_id=household.branch_id)
+                return "kf"
+    member = await repo.current_member_of(session, household.id)
+    if tell_member(session, member, f"请转告{household.head_name}家：{text}", key=key and f"{key}:via-member",
+                   branch_id=household.branch_id):
+        return "member"
+    return "none"

@@ -1,0 +1,165 @@
+"""The life of a matter (诉求 / 心愿): states as label + type, allowed moves, reference numbers, the event table.
+
+Policy article 6: 问事 → 提事 → 议事 → 办事 → 评事 (受理、商议、承办、反馈). Spec: ../shared/spec/commands.md.
+Every change goes through `transition`, which checks the move and writes a MatterEvent with who, when and a note.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Counter, Matter, MatterEvent, utcnow
+
+KIND_LABEL = {"request": "诉求", "wish": "心愿", "link": "调整"}
+LABEL_KIND = {v: k for k, v in KIND_LABEL.items()}
+
+# label → type (FixMyStreet: state = label + type)
+STATES: dict[str, str] = {
+    "已登记": "open",
+    "已受理": "open",
+    "已商议": "open",
+    "承办中": "open",
+    "已上报": "open",
+    "已办结": "fixed",
+    "已评价": "fixed",
+    "不予受理": "closed",
+    "重复": "closed",
+    "已撤回": "closed",
+}
+OPEN_BEFORE_WORK = ("已登记", "已受理", "已商议")
+
+# action → (states it may start from, state it leads to); None = "stays where it is"
+MOVES: dict[str, tuple[tuple[str, ...], str | None]] = {
+    "受理": (("已登记",), "已受理"),
+    "商议": (("已登记", "已受理"), "已商议"),
+    "派": (("已登记", "已受理", "已商议", "已上报", "承办中"), "承办中"),
+    "认领": (OPEN_BEFORE_WORK, "承办中"),
+    "办结": (("承办中", "已上报"), "已办结"),
+    "评价": (("已办结",), "已评价"),
+    "不予受理": (("已登记", "已受理", "已商议"), "不予受理"),
+    "重复": (("已登记", "已受理", "已商议"), "重复"),
+    "撤回": (("已登记", "已受理", "已商议", "承办中"), "已撤回"),
+    "上报": (("已登记", "已受理", "已商议", "承办中"), "已上报"),
+    "延期": (("承办中", "已上报"), None),
+    "重开": (("已办结", "已评价", "不予受理", "重复", "已撤回"), None),  # target depends on where it was
+}
+RATINGS = ("满意", "基本满意", "不满意")
+
+
+class MoveRefused(Exception):
+    """A command that cannot apply; the message is said to the person as is."""
+
+
+def ref(m: Matter) -> str:
+    return f"{KIND_LABEL[m.kind]}{m.number}"
+
+
+async def next_number(session: AsyncSession, branch_id: int, kind: str) -> int:
+    """N counts up within a branch and never repeats. The UPDATE takes the row lock (PostgreSQL) or the write
+    lock (SQLite), so two instances never hand out the same number."""
+    res = await session.execute(
+        update(Counter).where(Counter.branch_id == branch_id, Counter.kind == kind)
+        .values(value=Counter.value + 1).returning(Counter.value)
+    )
+    value = res.scalar_one_or_none()
+    if value is None:
+        session.add(Counter(branch_id=branch_id, kind=kind, value=1))
+        await session.flush()
+        return 1
+    return int(value)
+
+
+async def create(
+    session: AsyncSession, *, branch_id: int, kind: str, summary: str, reporter: str, household_id: int | None,
+    member_id: int | None, category: str = "", sensitive: bool = False, source_inbound_id: int | None = None,
+    source_chat: str = "", now: dt.datetime | None = None,
+) -> Matter:
+    now = now or utcnow()
+    m = Matter(
+        branch_id=branch_id, kind=kind, number=await next_number(session, branch_id, kind), category=category,
+        household_id=household_id, member_id=member_id, reporter=reporter, summary=summary[:500],
+        sensitive=sensitive, state="已登记", state_type="open", source_inbound_id=source_inbound_id,
+        source_chat=source_chat, created_at=now, updated_at=now,
+    )
+    session.add(m)
+    await session.flush()
+    session.add(MatterEvent(matter_id=m.id, action="登记", from_state=None, to_state="已登记", actor=reporter,
+                            note="", at=now))
+    return m
+
+
+async def transition(
+    session: AsyncSession, m: Matter, action: str, actor: str, note: str = "", *, now: dt.datetime | None = None,
+    to_state: str | None = None,
+) -> MatterEvent:
+    """Apply one action; return its event (flushed, so it has an id). Raises MoveRefused when not allowed."""
+    now = now or utcnow()
+    starts, target = MOVES[action]
+    if m.state not in starts:
+        raise MoveRefused(f"{ref(m)} 现在是“{m.state}”，不能{action}。")
+    if action == "重开":
+        target = "承办中" if STATES[m.state] == "fixed" else "已受理"
+        m.rating_asked_at = None  # the next 办结 gets its own 回访
+    target = to_state or target or m.state
+    before = m.state
+    m.state, m.state_type, m.updated_at = target, STATES[target], now
+    if m.state_type == "closed" or (m.state_type == "fixed" and before != target and target == "已办结"):
+        m.closed_at = now
+    if m.state_type == "open":
+        m.closed_at = None
+    event = MatterEvent(matter_id=m.id, action=action, from_state=before, to_state=target, actor=actor,
+                        note=note[:500], at=now)
+    session.add(event)
+    await session.flush()
+    return event
+
+
+async def by_ref(session: AsyncSession, branch_id: int, kind: str, number: int) -> Matter | None:
+    return (await session.execute(
+        select(Matter).where(Matter.branch_id == branch_id, Matter.kind == kind, Matter.number == number)
+    )).scalar_one_or_none()
+
+
+async def open_for_household(session: AsyncSession, household_id: int, kind: str | None = None) -> list[Matter]:
+    q = select(Matter).where(Matter.household_id == household_id, Matter.state_type == "open")
+    if kind:
+        q = q.where(Matter.kind == kind)
+    return list(await session.scalars(q.order_by(Matter.id)))
+
+
+async def awaiting_rating(session: AsyncSession, household_id: int) -> list[Matter]:
+    return list(await session.scalars(
+        select(Matter).where(Matter.household_id == household_id, Matter.state == "已办结").order_by(Matter.id)
+    ))
+
+
+@dataclass(frozen=True)
+class StateCount:
+    kind: str
+    state: str
+    count: int
+    oldest: dt.datetime | None
+
+
+async def counts_by_state(session: AsyncSession, branch_id: int, state_type: str = "open") -> list[StateCount]:
+    rows = await session.execute(
+        select(Matter.kind, Matter.state, func.count(), func.min(Matter.created_at))
+        .where(Matter.branch_id == branch_id, Matter.state_type == state_type)
+        .group_by(Matter.kind, Matter.state).order_by(Matter.kind, Matter.state)
+    )
+    return [StateCount(k, s, int(c), o) for k, s, c, o in rows]
+
+
+async def events_of(session: AsyncSession, matter_id: int) -> list[MatterEvent]:
+    return list(await session.scalars(
+        select(MatterEvent).where(MatterEvent.matter_id == matter_id).order_by(MatterEvent.id)
+    ))
+
+
+def add_working_days(start: dt.date, days: int) -> dt.date:
+    """Time limits count calendar days in Ninghai's practice (5 日办结); kept as a function to change in one place."""
+    return start + dt.timedelta(days=days)

@@ -1,0 +1,3 @@
+"""Fixtures shared with the transport tests."""
+
+from tests.transport.conftest import make_pair  # noqa: F401  (fixture)
