@@ -39,7 +39,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     roster = Path(args.roster) if args.roster else demo_roster_path()
 
     async def main() -> None:
-        pair = await start_pair(settings, roster, emulator_port=args.port, bot_port=args.bot_port)
+        # Household groups are external: the demo reads them the only official way, through the chat archive
+        # (the emulator serves the bridge's feed), so residents' wishes typed there reach the bot.
+        settings.archive.poll_seconds = min(settings.archive.poll_seconds, 1.0)
+        pair = await start_pair(settings, roster, emulator_port=args.port, bot_port=args.bot_port, archive=True)
         print(f"联户助手演示已启动 / demo running\n  打开 / open: {pair.emulator_url}/\n"
               f"  机器人 / bot: {pair.bot_url}  数据库 / database: {settings.database.url}\n"
               "  按 Ctrl+C 退出 / Ctrl+C to stop", flush=True)

@@ -113,7 +113,10 @@ async def intake(ctx: Context, kind: str, text: str, household: Household | None
     who = f"{household.head_name}家" if household else ctx.sender.display
     detail = f"{mt.ref(m)}（{category}）：{who}——{summary}"
     told = False
-    if member is not None and member.userid != ctx.msg.sender:
+    group = ctx.chat.group
+    if ctx.msg.channel == "archive" and member is not None and group is not None and group.member_id == member.id:
+        told = True  # our answer to a household group goes to this very member privately: one note, not two
+    elif member is not None and member.userid != ctx.msg.sender:
         told = tell_member(ctx.session, member, f"新登记 {detail}\n请跟进；支部受理后会派单。",
                            key=f"intake:{m.id}:member", branch_id=ctx.branch.id)
     if member is not None and member.userid == ctx.msg.sender:

@@ -14,46 +14,52 @@ def _month_label(month: str) -> str:
     return f"{int(month.split('-')[1])}月"
 
 
-async def handle_unvisited(ctx: Context) -> bool:
+def key_mark(kt: frozenset[str], private: bool) -> str:
+    """Key-household types are sensitive: a group sees only that it is a key household, 1:1 sees the type."""
+    if not kt:
+        return ""
+    return f"【重点户：{'、'.join(sorted(kt))}】" if private else "【重点户】"
+
+
+async def _members_only(ctx: Context, what: str) -> tuple[str, list[int] | None, str] | None:
+    """(scope label, member ids or None for the branch, month) — or None after telling a non-member why not."""
     p = ctx.parsed
     assert p is not None
-    month = p.month or ctx.today.strftime("%Y-%m")
-    s = ctx.sender
-    if ctx.branch is None or s.kind not in ("member", "township"):
-        ctx.reply("“未走访户”只对本支部党员开放。")
+    scope = await _scope(ctx) if ctx.branch is not None and ctx.sender.kind in ("member", "township") else None
+    if scope is None:
+        ctx.reply(f"“{what}”只对本支部党员开放。")
+        return None
+    return scope[0], scope[1], p.month or ctx.today.strftime("%Y-%m")
+
+
+async def handle_unvisited(ctx: Context) -> bool:
+    got = await _members_only(ctx, "未走访户")
+    if got is None:
         return True
-    if s.is_cadre:
-        scope, rows = "全支部", await repo.unvisited(ctx.session, ctx.branch.id, month)
-    elif "中心户" in s.roles and s.member is not None:
-        ids = [s.member.id, *await repo.led_member_ids(ctx.session, s.member.id)]
-        scope, rows = "您和您带的党员", await repo.unvisited(ctx.session, ctx.branch.id, month, member_ids=ids)
-    else:
-        assert s.member is not None
-        if s.member.status == "免联户":
-            ctx.reply("您是免联户党员，没有需要走访的联系户。")
-            return True
-        scope, rows = "您", await repo.unvisited(ctx.session, ctx.branch.id, month, member_id=s.member.id)
+    scope, ids, month = got
+    assert ctx.branch is not None
+    member = ctx.sender.member
+    if member is not None and ids == [member.id] and member.status == "免联户":
+        ctx.reply("您是免联户党员，没有需要走访的联系户。")
+        return True
+    rows = await repo.unvisited(ctx.session, ctx.branch.id, month, member_ids=ids)
     label = _month_label(month)
+    private = is_private(ctx)
+    tasks = await open_task_lines(ctx, ids)
     if not rows:
         ctx.reply(f"{label}{scope}联系的户都已走访。")
         return True
-    # Key-household types are sensitive: a group sees only that it is a key household, 1:1 sees the type.
-    private = is_private(ctx)
     lines = [f"**{label}未走访户（{scope}，共 {len(rows)} 户）**"]
     key_count = 0
     for _, group in groupby(rows, key=lambda r: r.member.id):
         items = list(group)
-        names = []
-        for r in items:
-            kt = r.household.key_type_set
-            mark = ""
-            if kt:
-                key_count += 1
-                mark = f"【重点户：{'、'.join(sorted(kt))}】" if private else "【重点户】"
-            names.append(household_label(r.household) + mark)
+        key_count += sum(1 for r in items if r.household.key_types)
+        names = [household_label(r.household) + key_mark(r.household.key_type_set, private) for r in items]
         lines.append(f"- {items[0].member.name}（{len(items)} 户）：" + "；".join(names))
     if key_count:
         lines.append(f"其中重点户 {key_count} 户，按政策每月至少走访一次。")
+    if tasks:
+        lines += ["八必访待走访：", *tasks] if private else [f"另有八必访待走访 {len(tasks)} 户，详情请私聊我查看。"]
     ctx.reply("\n".join(lines))
     return True
 
@@ -83,8 +89,7 @@ async def handle_my_households(ctx: Context) -> bool:
     private = is_private(ctx)
     lines = [f"**您联系的 {len(households)} 户**"]
     for h in households:
-        kt = h.key_type_set
-        mark = (f"【重点户：{'、'.join(sorted(kt))}】" if private else "【重点户】") if kt else ""
+        mark = key_mark(h.key_type_set, private)
         seen = last.get(h.id)
         last_seen = f"上次走访 {seen.month}月{seen.day}日" if seen else "还没有走访记录"
         lines.append(f"- {household_label(h)}{mark}：{last_seen}")
@@ -97,15 +102,11 @@ async def handle_my_households(ctx: Context) -> bool:
 
 
 async def handle_key_households(ctx: Context) -> bool:
-    p = ctx.parsed
-    assert p is not None
-    if ctx.branch is None or ctx.sender.kind not in ("member", "township"):
-        ctx.reply("重点户走访情况只对本支部党员开放。")
+    got = await _members_only(ctx, "重点户走访情况")
+    if got is None:
         return True
-    scope = await _scope(ctx)
-    assert scope is not None
-    label, ids = scope
-    month = p.month or ctx.today.strftime("%Y-%m")
+    label, ids, month = got
+    assert ctx.branch is not None
     rows = await repo.key_household_coverage(ctx.session, ctx.branch.id, month, member_ids=ids)
     if not rows:
         ctx.reply(f"{_month_label(month)}{label}联系的户里没有重点户。")
@@ -122,15 +123,11 @@ async def handle_key_households(ctx: Context) -> bool:
 
 
 async def handle_summary(ctx: Context) -> bool:
-    p = ctx.parsed
-    assert p is not None
-    if ctx.branch is None or ctx.sender.kind not in ("member", "township"):
-        ctx.reply("汇总只对本支部党员开放。")
+    got = await _members_only(ctx, "汇总")
+    if got is None:
         return True
-    scope = await _scope(ctx)
-    assert scope is not None
-    label, ids = scope
-    month = p.month or ctx.today.strftime("%Y-%m")
+    label, ids, month = got
+    assert ctx.branch is not None
     s = await repo.month_summary(ctx.session, ctx.branch.id, month, member_ids=ids)
     pct = lambda a, b: f"{a}/{b}（{round(100 * a / b)}%）" if b else "0/0"  # noqa: E731
     lines = [
