@@ -17,14 +17,26 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.config import Settings
 from bot.wecom.client import WeComClient
 from handlers.context import ChatInfo, Context, Inbound, Options, Sender
+from handlers.conversation import OPEN_HINT, open_state_exists
 from handlers.routing import Dispatcher
 from nlp.parser import Parser
 from storage import outbox, repo
-from storage.models import Branch, ConversationState, InboundMessage, Member, OutboundMessage, utcnow
+from storage.models import (
+    Branch,
+    ChatGroup,
+    ConversationState,
+    Household,
+    InboundMessage,
+    Member,
+    OutboundMessage,
+    utcnow,
+)
 
 if TYPE_CHECKING:
     from bot.outbox import OutboxWorker
@@ -36,6 +48,26 @@ log = logging.getLogger(__name__)
 BeforeCommit = Callable[[AsyncSession, InboundMessage], Awaitable[None]]
 
 APOLOGY = "抱歉，处理这条消息时出错了，什么都没有记录。请稍后再发一次。"
+
+
+@dataclass(frozen=True)
+class _Cached:
+    """A roster row (Member / Household / ChatGroup) as of one roster_version of its branch, detached; every
+    message gets its own session-bound copy with `session.merge(obj, load=False)` (no SQL)."""
+
+    branch_id: int
+    version: int | None  # None: only a hint where to look (the row was read before its branch's version)
+    obj: Any
+
+
+def _detached_copy(obj: Any) -> Any:
+    """A detached twin of a loaded ORM row (column attributes only; relationships are lazy="raise" anyway)."""
+    mapper = obj.__mapper__
+    copy = mapper.class_manager.new_instance()
+    for attr in mapper.column_attrs:
+        set_committed_value(copy, attr.key, getattr(obj, attr.key))
+    make_transient_to_detached(copy)
+    return copy
 
 
 @dataclass
@@ -62,6 +94,16 @@ class Runtime:
         self.clock = clock
         self._parsers: dict[int, tuple[int, Parser]] = {}
         self._inflight: dict[tuple[str, str], asyncio.Future[HandleResult]] = {}
+        # Who is who, per branch roster_version: ("m", userid) / ("h", external userid) / ("g", chat id). Members'
+        # roles/status, households' external ids and groups change only through a roster import, which bumps the
+        # branch's roster_version (storage/roster_sync.py); the branch row is read on every message anyway.
+        self._roster_cache: dict[tuple[str, str], _Cached] = {}
+        # SQLite has one writer: queue the message transactions here instead of in SQLite's busy handler
+        # (sleep-polling, and "database is locked" after the busy timeout under load). PostgreSQL stays concurrent.
+        bind = sessionmaker.kw.get("bind")
+        self._write_lock: asyncio.Lock | None = (
+            asyncio.Lock() if bind is not None and bind.dialect.name == "sqlite" else None
+        )
         self.options = Options(
             conversation_timeout=settings.conversation.timeout_seconds,
             volunteers=frozenset(settings.roles.volunteer_userids),
@@ -95,8 +137,13 @@ class Runtime:
             return HandleResult(result.reply, duplicate=True, handled_by=result.handled_by)
         fut: asyncio.Future[HandleResult] = asyncio.get_running_loop().create_future()
         self._inflight[key] = fut
+        queued: list[bool] = []
         try:
-            result = await self._handle(msg, before_commit)
+            if self._write_lock is not None:
+                async with self._write_lock:
+                    result = await self._handle(msg, before_commit, queued)
+            else:
+                result = await self._handle(msg, before_commit, queued)
             fut.set_result(result)
             return result
         except BaseException as exc:
@@ -105,9 +152,11 @@ class Runtime:
             raise
         finally:
             self._inflight.pop(key, None)
-            asyncio.get_running_loop().call_soon(self._kick_outbox)
+            if queued:  # only when the message left pending outbox rows behind (most answers go back passively)
+                asyncio.get_running_loop().call_soon(self._kick_outbox)
 
-    async def _handle(self, msg: Inbound, before_commit: BeforeCommit | None = None) -> HandleResult:
+    async def _handle(self, msg: Inbound, before_commit: BeforeCommit | None = None,
+                      queued: list[bool] | None = None) -> HandleResult:
         try:
             async with self.sessionmaker() as session, session.begin():
                 row = InboundMessage(
@@ -118,7 +167,6 @@ class Runtime:
                 session.add(row)
                 await session.flush()  # claims the dedup key now; a racing duplicate fails here or at commit
                 ctx = await self._context(session, msg, row.id)
-                row.branch_id = ctx.branch.id if ctx.branch else None
                 handled_by = await self.dispatcher.dispatch(ctx)
                 reply = ctx.reply_text or None
                 await self._queue_outgoing(session, ctx, row)
@@ -126,9 +174,13 @@ class Runtime:
                     from bot.outbox import kf_note_inbound
 
                     await kf_note_inbound(session, msg.sender, msg.sent_at)
+                # set here, not right after the flush above: one UPDATE of the row at commit instead of two
+                row.branch_id = ctx.branch.id if ctx.branch else None
                 row.status, row.reply = "done", reply
                 if before_commit is not None:
                     await before_commit(session, row)
+                if queued is not None and session.info.get(outbox.QUEUED_KEY):
+                    queued.append(True)
                 return HandleResult(reply, handled_by=handled_by)
         except IntegrityError:
             dup = await self._duplicate(msg)
@@ -167,26 +219,76 @@ class Runtime:
         return HandleResult(APOLOGY, handled_by="error")
 
     async def _context(self, session: AsyncSession, msg: Inbound, inbound_id: int) -> Context:
-        group = await repo.group_by_chat_id(session, msg.chat_id) if msg.chat_type == "group" else None
-        sender = await self.resolve_sender(session, msg.sender)
+        is_group = msg.chat_type == "group"
+        # The branch is read first (where the cache says to look): its roster_version validates the cached rows,
+        # and the same statement tells whether this person has an open question here.
+        hint = self._cached(("g", msg.chat_id)) if is_group else None
+        hint = hint or self._cached(("m", msg.sender)) or self._cached(("h", msg.sender))
+        branch: Branch | None = None
+        open_question: bool | None = None
+        if hint is not None:
+            branch, open_question = await self._branch_and_question(session, hint.branch_id, msg)
+        group = await self._group(session, msg.chat_id, branch) if is_group else None
+        sender = await self.resolve_sender(session, msg.sender, branch)
         branch_id = group.branch_id if group is not None else sender.branch_id
         if branch_id is None and sender.kind == "township":
             branch_id = await session.scalar(select(Branch.id).order_by(Branch.id).limit(1))
-        branch = await session.get(Branch, branch_id) if branch_id is not None else None
+        if branch is None or branch.id != branch_id:
+            branch = await session.get(Branch, branch_id) if branch_id is not None else None
+            open_question = None
         if sender.kind == "township" and branch is not None:
             sender.branch_id = branch.id
         parser = await self.parser_for(session, branch) if branch is not None else None
-        return Context(msg, sender, ChatInfo(msg.chat_key, msg.chat_type, group), session, branch, parser,
-                       inbound_id=inbound_id, options=self.options)
+        ctx = Context(msg, sender, ChatInfo(msg.chat_key, msg.chat_type, group), session, branch, parser,
+                      inbound_id=inbound_id, options=self.options)
+        if open_question is False:
+            ctx.state[OPEN_HINT] = False  # get_state need not look
+        return ctx
 
-    async def resolve_sender(self, session: AsyncSession, userid: str) -> Sender:
-        member = await repo.member_by_userid(session, userid)
+    # --- who is who, cached per roster_version --------------------------------------------------------------
+    def _cached(self, key: tuple[str, str]) -> _Cached | None:
+        return self._roster_cache.get(key) if key[1] else None
+
+    async def _branch_and_question(self, session: AsyncSession, branch_id: int,
+                                   msg: Inbound) -> tuple[Branch | None, bool | None]:
+        found = (await session.execute(
+            select(Branch, open_state_exists(msg.chat_key, msg.sender)).where(Branch.id == branch_id)
+        )).first()
+        return (found[0], bool(found[1])) if found is not None else (None, None)
+
+    async def _from_cache(self, session: AsyncSession, key: tuple[str, str], branch: Branch | None,
+                          load: Callable[[], Awaitable[Any]]) -> Any:
+        """The row for `key`: a session-bound copy of the cached one when it is of `branch`'s current
+        roster_version, else loaded (and cached when `branch`, read before it, is its branch)."""
+        hit = self._cached(key)
+        if (hit is not None and branch is not None and hit.version is not None and hit.branch_id == branch.id
+                and hit.version == branch.roster_version):
+            return await session.merge(hit.obj, load=False)
+        obj = await load()
+        if obj is None:
+            self._roster_cache.pop(key, None)
+        elif key[1]:
+            if len(self._roster_cache) > 200_000:  # a county is ~20 000 members; bounded all the same
+                self._roster_cache.clear()
+            exact = branch is not None and obj.branch_id == branch.id
+            self._roster_cache[key] = _Cached(obj.branch_id, branch.roster_version if exact else None,
+                                              _detached_copy(obj) if exact else None)
+        return obj
+
+    async def _group(self, session: AsyncSession, chat_id: str, branch: Branch | None) -> ChatGroup | None:
+        return await self._from_cache(session, ("g", chat_id), branch,
+                                      lambda: repo.group_by_chat_id(session, chat_id))
+
+    async def resolve_sender(self, session: AsyncSession, userid: str, branch: Branch | None = None) -> Sender:
+        member: Member | None = await self._from_cache(session, ("m", userid), branch,
+                                                       lambda: repo.member_by_userid(session, userid))
         if member is not None:
             kind = "township" if userid in self.settings.roles.township_userids else "member"
             return Sender(userid, kind, member=member, branch_id=member.branch_id, roles=member.role_set)
         if userid in self.settings.roles.township_userids:
             return Sender(userid, "township", roles=frozenset({"镇街"}))
-        household = await repo.household_by_external(session, userid)
+        household: Household | None = await self._from_cache(
+            session, ("h", userid), branch, lambda: repo.household_by_external(session, userid))
         if household is not None:
             return Sender(userid, "resident", household=household, branch_id=household.branch_id,
                           roles=frozenset({"居民"}))

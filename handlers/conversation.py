@@ -9,13 +9,23 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Exists, delete, exists, select
 
 from handlers.context import Context
 from storage.models import ConversationState
 
+# ctx.state[OPEN_HINT] is False when the runtime already knows (from the statement that read the branch, in this
+# transaction) that this person has no question open in this chat: get_state then need not ask again.
+OPEN_HINT = "conversation_open"
+
+
+def open_state_exists(chat_key: str, userid: str) -> Exists:
+    return exists().where(ConversationState.chat_key == chat_key, ConversationState.userid == userid)
+
 
 async def get_state(ctx: Context) -> ConversationState | None:
+    if ctx.state.get(OPEN_HINT) is False:
+        return None
     row = (
         await ctx.session.execute(
             select(ConversationState).where(
@@ -33,6 +43,7 @@ async def get_state(ctx: Context) -> ConversationState | None:
 
 async def set_state(ctx: Context, state: str, data: dict[str, Any]) -> None:
     await clear_state(ctx)
+    ctx.state.pop(OPEN_HINT, None)
     ctx.session.add(
         ConversationState(
             chat_key=ctx.msg.chat_key,

@@ -7,7 +7,7 @@ from itertools import groupby
 from handlers.common import household_label, is_private, query_is
 from handlers.context import Context
 from handlers.mustvisit import open_task_lines
-from storage import repo
+from storage import repo, rhythm
 
 
 def _month_label(month: str) -> str:
@@ -128,16 +128,22 @@ async def handle_summary(ctx: Context) -> bool:
         return True
     label, ids, month = got
     assert ctx.branch is not None
-    s = await repo.month_summary(ctx.session, ctx.branch.id, month, member_ids=ids)
+    # the same figures as the monthly 主题党日 pack (storage/rhythm.py), cut to the sender's scope
+    r = await rhythm.month_report(ctx.session, ctx.branch, month, today=ctx.today)
+    mine = [x for x in r.members if ids is None or x.member.id in ids]
+    due = sum(len(x.households) for x in mine)
+    visited = sum(len(x.visited_ids) for x in mine)
+    key_due, key_visited = sum(x.key_due for x in mine), sum(x.key_visited for x in mine)
     pct = lambda a, b: f"{a}/{b}（{round(100 * a / b)}%）" if b else "0/0"  # noqa: E731
+    rq, ratings = r.requests, r.requests.ratings
     lines = [
         f"**{_month_label(month)}汇总（{label}）**",
-        f"- 走访 {s.visits} 次，覆盖 {pct(s.households_visited, s.households)} 户",
-        f"- 重点户覆盖 {pct(s.key_visited, s.key_households)}",
-        f"- 新登记诉求 {s.new_requests} 件、心愿 {s.new_wishes} 件；办结 {s.closed} 件；未办结 {s.open_now} 件",
-        f"- 群众评价：满意 {s.ratings.get('满意', 0)}，基本满意 {s.ratings.get('基本满意', 0)}，"
-        f"不满意 {s.ratings.get('不满意', 0)}",
-        f"- 八必访：新提醒 {s.tasks_opened}，已了结 {s.tasks_closed}",
+        f"- 走访 {sum(x.visits for x in mine)} 次，覆盖联系户 {pct(visited, due)}",
+        f"- 重点户覆盖 {pct(key_visited, key_due)}",
+        f"- 全支部诉求：新登记 {rq.new} 件，办结 {rq.closed} 件，月底未办结 {rq.open_at_end} 件，超期 {rq.overdue} 件",
+        f"- 全支部微心愿：收集 {r.wishes.collected} 个，认领 {r.wishes.claimed} 个，实现 {r.wishes.fulfilled} 个",
+        "- 群众评价：" + "，".join(f"{k} {ratings.get(k, 0)}" for k in ("满意", "基本满意", "不满意")),
+        f"- 八必访：新提醒 {r.tasks.raised}，已走访 {r.tasks.visited}，还开着 {r.tasks.open_now}",
     ]
     ctx.reply("\n".join(lines))
     return True

@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ChatGroup, Member, OutboundMessage
 
+QUEUED_KEY = "lianhu.outbox_queued"
+
 
 def enqueue(
     session: AsyncSession,
@@ -42,6 +44,7 @@ def enqueue(
         inbound_id=inbound_id, idempotency_key=key, payload=payload or {},
     )
     session.add(row)
+    session.info[QUEUED_KEY] = True  # the runtime wakes the worker only after messages that queued something
     return row
 
 

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nlp import roster as nlp_roster
-from storage.models import Branch, ChatGroup, Household, Link, Matter, MatterEvent, Member, MustVisitTask, Visit
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from storage.models import Branch, ChatGroup, Household, Link, Member, Visit
 
 
 def month_bounds(month: str) -> tuple[dt.date, dt.date]:
@@ -196,77 +193,3 @@ async def key_household_coverage(
     q = _scoped_links(branch_id, member_ids).add_columns(visits).where(Household.key_types != "")
     rows = (await s.execute(q.order_by(Member.code, Household.code))).all()
     return [KeyCoverage(m, h, int(n)) for m, h, n in rows]
-
-
-@dataclass
-class MonthSummary:
-    visits: int = 0
-    households: int = 0
-    households_visited: int = 0
-    key_households: int = 0
-    key_visited: int = 0
-    new_requests: int = 0
-    new_wishes: int = 0
-    closed: int = 0
-    open_now: int = 0
-    ratings: dict[str, int] | None = None
-    tasks_opened: int = 0
-    tasks_closed: int = 0
-
-
-async def month_summary(
-    s: AsyncSession, branch_id: int, month: str, *, member_ids: list[int] | None = None
-) -> MonthSummary:
-    """The counts of a month, for the sender's scope (the whole branch when member_ids is None)."""
-    start, end = month_bounds(month)
-    t0 = dt.datetime.combine(start, dt.time(), tzinfo=SHANGHAI)
-    t1 = dt.datetime.combine(end, dt.time(), tzinfo=SHANGHAI)
-    out = MonthSummary(ratings={})
-    linked = (await s.execute(_scoped_links(branch_id, member_ids))).all()
-    hh_ids = [h.id for _, h in linked]
-    key_ids = {h.id for _, h in linked if h.key_types}
-    out.households, out.key_households = len(hh_ids), len(key_ids)
-    vq = select(Visit.household_id, func.count()).where(
-        Visit.branch_id == branch_id, Visit.visit_date >= start, Visit.visit_date < end
-    ).group_by(Visit.household_id)
-    if member_ids is not None:
-        vq = vq.where(Visit.member_id.in_(member_ids))
-    per_household = dict((await s.execute(vq)).all())
-    out.visits = sum(per_household.values())
-    out.households_visited = sum(1 for h in hh_ids if h in per_household)
-    out.key_visited = sum(1 for h in key_ids if h in per_household)
-
-    mq = select(Matter).where(Matter.branch_id == branch_id)
-    if member_ids is not None:
-        mq = mq.where((Matter.member_id.in_(member_ids)) | (Matter.assignee_id.in_(member_ids)))
-    for m in await s.scalars(mq):
-        created = _aware(m.created_at)
-        if t0 <= created < t1:
-            if m.kind == "request":
-                out.new_requests += 1
-            else:
-                out.new_wishes += 1
-        if m.closed_at is not None and t0 <= _aware(m.closed_at) < t1:
-            out.closed += 1
-        if m.state_type == "open":
-            out.open_now += 1
-    eq = (select(MatterEvent.note).join(Matter, Matter.id == MatterEvent.matter_id)
-          .where(Matter.branch_id == branch_id, MatterEvent.action == "评价",
-                 MatterEvent.at >= t0, MatterEvent.at < t1))
-    if member_ids is not None:
-        eq = eq.where((Matter.member_id.in_(member_ids)) | (Matter.assignee_id.in_(member_ids)))
-    for (note,) in (await s.execute(eq)).all():
-        out.ratings[note] = out.ratings.get(note, 0) + 1  # type: ignore[index]
-    tq = select(MustVisitTask).where(MustVisitTask.branch_id == branch_id)
-    if member_ids is not None:
-        tq = tq.where(MustVisitTask.member_id.in_(member_ids))
-    for t in await s.scalars(tq):
-        if t0 <= _aware(t.created_at) < t1:
-            out.tasks_opened += 1
-        if t.closed_at is not None and t0 <= _aware(t.closed_at) < t1:
-            out.tasks_closed += 1
-    return out
-
-
-def _aware(v: dt.datetime) -> dt.datetime:
-    return v if v.tzinfo else v.replace(tzinfo=dt.UTC)  # SQLite hands back naive UTC

@@ -192,3 +192,17 @@ async def test_gaps_for_the_secretary(pair, db):
     reply = await say(pair, "chenjianguo", "联户缺口", chat="bot")
     assert "潘晓东（流动）联系 3 户" in reply
     assert "联户缺口只给支部书记、委员看" in await say(pair, "zhangwei", "联户缺口", chat="bot")
+
+
+async def test_month_summary_in_chat_matches_the_records(pair, db):
+    await say(pair, "zhangwei", "今天走访了王大伯")
+    await say(pair, "zhangwei", "今天走访了方奶奶")  # a key household (空巢老人;危重病人)
+    await resident_says(pair, "wmh019x7Qe", "想要一副老花镜")
+    await say(pair, "wangli", "认领 心愿1", chat="bot")
+    branch = await say(pair, "chenjianguo", "本月汇总", chat="bot")
+    assert "走访 2 次，覆盖联系户 2/60（3%）" in branch
+    key_total = await db.scalar(select(func.count()).select_from(Household).where(Household.key_types != ""))
+    assert f"重点户覆盖 1/{key_total}" in branch
+    assert "收集 1 个，认领 1 个" in branch
+    own = await say(pair, "zhangwei", "本月汇总", chat="bot")
+    assert "（您）" in own and "走访 2 次，覆盖联系户 2/6（33%）" in own
