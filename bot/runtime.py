@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import make_transient_to_detached
@@ -48,6 +48,16 @@ log = logging.getLogger(__name__)
 BeforeCommit = Callable[[AsyncSession, InboundMessage], Awaitable[None]]
 
 APOLOGY = "抱歉，处理这条消息时出错了，什么都没有记录。请稍后再发一次。"
+
+
+# the message's own row and its passive replies, written with Core (see Runtime._handle)
+_INBOUND = InboundMessage.__table__
+_CLAIM = insert(_INBOUND).returning(_INBOUND.c.id)
+_FINISH = (update(_INBOUND).where(_INBOUND.c.id == bindparam("row_id"))
+           .values(branch_id=bindparam("b_branch"), status=bindparam("b_status"), reply=bindparam("b_reply")))
+_PASSIVE = insert(OutboundMessage.__table__)
+# the branch (whose roster_version validates the cached roster rows) and whether the sender has a question open
+_BRANCH_AND_QUESTION = select(Branch, open_state_exists()).where(Branch.id == bindparam("branch_id"))
 
 
 @dataclass(frozen=True)
@@ -159,25 +169,27 @@ class Runtime:
                       queued: list[bool] | None = None) -> HandleResult:
         try:
             async with self.sessionmaker() as session, session.begin():
-                row = InboundMessage(
-                    channel=msg.channel, msg_id=msg.msg_id, sender=msg.sender, chat_id=msg.chat_id,
-                    chat_type=msg.chat_type, text=msg.text, sent_at=msg.sent_at, status="pending",
-                    meta={k: v for k, v in msg.meta.items() if k != "response_url"},
-                )
-                session.add(row)
-                await session.flush()  # claims the dedup key now; a racing duplicate fails here or at commit
-                ctx = await self._context(session, msg, row.id)
+                # Core statements for the message's own row (one INSERT, one UPDATE): the ORM unit of work around
+                # them cost more CPU than SQLite took to run them. The INSERT claims the dedup key now; a racing
+                # duplicate fails here or at commit.
+                row_id = (await session.execute(_CLAIM, {
+                    "channel": msg.channel, "msg_id": msg.msg_id, "sender": msg.sender, "chat_id": msg.chat_id,
+                    "chat_type": msg.chat_type, "text": msg.text, "sent_at": msg.sent_at, "status": "pending",
+                    "meta": {k: v for k, v in msg.meta.items() if k != "response_url"},
+                })).scalar_one()
+                ctx = await self._context(session, msg, row_id)
                 handled_by = await self.dispatcher.dispatch(ctx)
                 reply = ctx.reply_text or None
-                await self._queue_outgoing(session, ctx, row)
+                await self._queue_outgoing(session, ctx, row_id)
                 if msg.channel == "kf":  # the resident wrote: 48 hours and 5 replies from now (§4.4)
                     from bot.outbox import kf_note_inbound
 
                     await kf_note_inbound(session, msg.sender, msg.sent_at)
-                # set here, not right after the flush above: one UPDATE of the row at commit instead of two
-                row.branch_id = ctx.branch.id if ctx.branch else None
-                row.status, row.reply = "done", reply
+                await session.execute(_FINISH, {"row_id": row_id, "b_branch": ctx.branch.id if ctx.branch else None,
+                                                "b_status": "done", "b_reply": reply})
                 if before_commit is not None:
+                    row = await session.get(InboundMessage, row_id)
+                    assert row is not None
                     await before_commit(session, row)
                 if queued is not None and session.info.get(outbox.QUEUED_KEY):
                     queued.append(True)
@@ -252,7 +264,7 @@ class Runtime:
     async def _branch_and_question(self, session: AsyncSession, branch_id: int,
                                    msg: Inbound) -> tuple[Branch | None, bool | None]:
         found = (await session.execute(
-            select(Branch, open_state_exists(msg.chat_key, msg.sender)).where(Branch.id == branch_id)
+            _BRANCH_AND_QUESTION, {"branch_id": branch_id, "chat_key": msg.chat_key, "userid": msg.sender}
         )).first()
         return (found[0], bool(found[1])) if found is not None else (None, None)
 
@@ -295,36 +307,40 @@ class Runtime:
         return Sender(userid, "unknown")
 
     # --- outgoing -----------------------------------------------------------------------------------------
-    async def _queue_outgoing(self, session: AsyncSession, ctx: Context, row: InboundMessage) -> None:
+    async def _queue_outgoing(self, session: AsyncSession, ctx: Context, inbound_id: int) -> None:
         """Every answer becomes an outbox row, routed back the way the message came."""
         branch_id = ctx.branch.id if ctx.branch else None
+        passive: list[dict[str, Any]] = []
         for n, out in enumerate(ctx.outgoing):
-            key = f"in:{row.id}:{n}"
+            key = f"in:{inbound_id}:{n}"
             if out.kind == "reply" and ctx.msg.channel in ("aibot", "ws"):
                 # answered in the HTTP response / aibot_respond_msg itself (passive reply); logged for the record
-                session.add(OutboundMessage(branch_id=branch_id, channel="passive", target=out.to, msgtype="markdown",
-                                            content=out.text, status="sent", inbound_id=row.id))
+                passive.append({"branch_id": branch_id, "channel": "passive", "target": out.to,
+                                "msgtype": "markdown", "content": out.text, "status": "sent",
+                                "inbound_id": inbound_id})
                 continue
             if out.kind == "reply" and ctx.msg.channel == "kf":
                 outbox.enqueue(session, channel="kf", target=ctx.msg.sender, content=out.text, msgtype="text",
-                               key=key, branch_id=branch_id, inbound_id=row.id,
+                               key=key, branch_id=branch_id, inbound_id=inbound_id,
                                payload={"open_kfid": ctx.msg.meta.get("open_kfid", "")})
                 continue
             if out.kind == "reply" and ctx.msg.channel == "archive":
                 # the bot cannot speak in a household group: the group's member gets it privately
-                await self._reply_to_group_member(session, ctx, out.text, key, branch_id, row.id)
+                await self._reply_to_group_member(session, ctx, out.text, key, branch_id, inbound_id)
                 continue
             if out.kind == "group":
                 group = await repo.group_by_chat_id(session, out.to)
                 if group is not None:
                     await outbox.enqueue_group_post(session, group, out.text, key=key, branch_id=branch_id,
-                                                    inbound_id=row.id)
+                                                    inbound_id=inbound_id)
                 else:
                     log.warning("group post to unknown chat %s dropped", out.to)
                 continue
             target = ctx.msg.sender if out.kind == "reply" else out.to
             outbox.enqueue(session, channel="app", target=target, content=out.text, branch_id=branch_id,
-                           inbound_id=row.id, key=key)
+                           inbound_id=inbound_id, key=key)
+        if passive:
+            await session.execute(_PASSIVE, passive)
 
     async def _reply_to_group_member(self, session: AsyncSession, ctx: Context, text: str, key: str,
                                      branch_id: int | None, inbound_id: int) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Exists, delete, exists, select
+from sqlalchemy import Exists, bindparam, delete, exists, select
 
 from handlers.context import Context
 from storage.models import ConversationState
@@ -19,20 +19,23 @@ from storage.models import ConversationState
 OPEN_HINT = "conversation_open"
 
 
-def open_state_exists(chat_key: str, userid: str) -> Exists:
-    return exists().where(ConversationState.chat_key == chat_key, ConversationState.userid == userid)
+def open_state_exists() -> Exists:
+    """EXISTS (a state for :chat_key, :userid); built once by its user, parameters bound at execution."""
+    return exists().where(ConversationState.chat_key == bindparam("chat_key"),
+                          ConversationState.userid == bindparam("userid"))
+
+
+_GET = select(ConversationState).where(ConversationState.chat_key == bindparam("chat_key"),
+                                       ConversationState.userid == bindparam("userid"))
+_CLEAR = delete(ConversationState).where(ConversationState.chat_key == bindparam("chat_key"),
+                                         ConversationState.userid == bindparam("userid"))
 
 
 async def get_state(ctx: Context) -> ConversationState | None:
     if ctx.state.get(OPEN_HINT) is False:
         return None
-    row = (
-        await ctx.session.execute(
-            select(ConversationState).where(
-                ConversationState.chat_key == ctx.msg.chat_key, ConversationState.userid == ctx.msg.sender
-            )
-        )
-    ).scalar_one_or_none()
+    row = (await ctx.session.execute(_GET, {"chat_key": ctx.msg.chat_key, "userid": ctx.msg.sender})
+           ).scalar_one_or_none()
     if row is None:
         return None
     expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=dt.UTC)
@@ -56,8 +59,4 @@ async def set_state(ctx: Context, state: str, data: dict[str, Any]) -> None:
 
 
 async def clear_state(ctx: Context) -> None:
-    await ctx.session.execute(
-        delete(ConversationState).where(
-            ConversationState.chat_key == ctx.msg.chat_key, ConversationState.userid == ctx.msg.sender
-        )
-    )
+    await ctx.session.execute(_CLEAR, {"chat_key": ctx.msg.chat_key, "userid": ctx.msg.sender})

@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Counter, Matter, MatterEvent, utcnow
@@ -59,18 +61,14 @@ def ref(m: Matter) -> str:
 
 
 async def next_number(session: AsyncSession, branch_id: int, kind: str) -> int:
-    """N counts up within a branch and never repeats. The UPDATE takes the row lock (PostgreSQL) or the write
-    lock (SQLite), so two instances never hand out the same number."""
-    res = await session.execute(
-        update(Counter).where(Counter.branch_id == branch_id, Counter.kind == kind)
-        .values(value=Counter.value + 1).returning(Counter.value)
-    )
-    value = res.scalar_one_or_none()
-    if value is None:
-        session.add(Counter(branch_id=branch_id, kind=kind, value=1))
-        await session.flush()
-        return 1
-    return int(value)
+    """N counts up within a branch and never repeats. One upsert: it takes the row lock (PostgreSQL) or the write
+    lock (SQLite), and two first numbers raced by two instances cannot both insert the counter row."""
+    dialect = session.get_bind().dialect.name
+    ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(Counter)
+    stmt = ins.values(branch_id=branch_id, kind=kind, value=1).on_conflict_do_update(
+        index_elements=[Counter.branch_id, Counter.kind], set_={"value": Counter.value + 1}
+    ).returning(Counter.value)
+    return int((await session.execute(stmt)).scalar_one())
 
 
 async def create(

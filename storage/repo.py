@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, bindparam, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nlp import roster as nlp_roster
@@ -20,35 +20,40 @@ def month_bounds(month: str) -> tuple[dt.date, dt.date]:
     return start, end
 
 
+# The per-message lookups are built once, with bound parameters: building a statement and its cache key costs
+# ~150 µs of CPU each time, more than SQLite takes to run it (bench/bench_callback.py, docs/scale.md §2).
+_MEMBER_BY_USERID = select(Member).where(Member.userid == bindparam("userid"), Member.active)
+_HOUSEHOLD_BY_EXTERNAL = select(Household).where(Household.external_userid == bindparam("ext"), Household.active)
+_GROUP_BY_CHAT_ID = select(ChatGroup).where(ChatGroup.chat_id == bindparam("chat_id"))
+_HOUSEHOLDS_BY_CODES = select(Household).where(Household.branch_id == bindparam("branch_id"),
+                                               Household.code.in_(bindparam("codes", expanding=True)))
+_CURRENT_MEMBER_OF = (select(Member).join(Link, Link.member_id == Member.id)
+                      .where(Link.household_id == bindparam("household_id"), Link.valid_to.is_(None)))
+_VISIT_EXISTS = select(exists().where(Visit.household_id == bindparam("household_id"),
+                                      Visit.visit_date == bindparam("day")))
+
+
 async def member_by_userid(s: AsyncSession, userid: str) -> Member | None:
-    return (await s.execute(select(Member).where(Member.userid == userid, Member.active))).scalar_one_or_none()
+    return (await s.execute(_MEMBER_BY_USERID, {"userid": userid})).scalar_one_or_none()
 
 
 async def household_by_external(s: AsyncSession, external_userid: str) -> Household | None:
-    return (
-        await s.execute(select(Household).where(Household.external_userid == external_userid, Household.active))
-    ).scalar_one_or_none()
+    return (await s.execute(_HOUSEHOLD_BY_EXTERNAL, {"ext": external_userid})).scalar_one_or_none()
 
 
 async def group_by_chat_id(s: AsyncSession, chat_id: str) -> ChatGroup | None:
-    return (await s.execute(select(ChatGroup).where(ChatGroup.chat_id == chat_id))).scalar_one_or_none()
+    return (await s.execute(_GROUP_BY_CHAT_ID, {"chat_id": chat_id})).scalar_one_or_none()
 
 
 async def households_by_codes(s: AsyncSession, branch_id: int, codes: list[str]) -> dict[str, Household]:
     if not codes:
         return {}
-    rows = await s.scalars(select(Household).where(Household.branch_id == branch_id, Household.code.in_(codes)))
+    rows = await s.scalars(_HOUSEHOLDS_BY_CODES, {"branch_id": branch_id, "codes": list(codes)})
     return {h.code: h for h in rows}
 
 
 async def current_member_of(s: AsyncSession, household_id: int) -> Member | None:
-    return (
-        await s.execute(
-            select(Member)
-            .join(Link, Link.member_id == Member.id)
-            .where(Link.household_id == household_id, Link.valid_to.is_(None))
-        )
-    ).scalar_one_or_none()
+    return (await s.execute(_CURRENT_MEMBER_OF, {"household_id": household_id})).scalar_one_or_none()
 
 
 async def households_of_member(s: AsyncSession, member_id: int) -> list[Household]:
@@ -59,9 +64,7 @@ async def households_of_member(s: AsyncSession, member_id: int) -> list[Househol
 
 
 async def visit_exists(s: AsyncSession, household_id: int, day: dt.date) -> bool:
-    return bool(
-        await s.scalar(select(exists().where(Visit.household_id == household_id, Visit.visit_date == day)))
-    )
+    return bool(await s.scalar(_VISIT_EXISTS, {"household_id": household_id, "day": day}))
 
 
 async def add_visit(
