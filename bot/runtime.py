@@ -8,6 +8,7 @@ by a second instance, is answered again but never recorded twice.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
@@ -243,8 +244,9 @@ class Runtime:
         group = await self._group(session, msg.chat_id, branch) if is_group else None
         sender = await self.resolve_sender(session, msg.sender, branch)
         branch_id = group.branch_id if group is not None else sender.branch_id
+        township_choices: list[str] = []
         if branch_id is None and sender.kind == "township":
-            branch_id = await session.scalar(select(Branch.id).order_by(Branch.id).limit(1))
+            branch_id, msg, township_choices = await self._township_branch(session, msg)
         if branch is None or branch.id != branch_id:
             branch = await session.get(Branch, branch_id) if branch_id is not None else None
             open_question = None
@@ -255,7 +257,21 @@ class Runtime:
                       inbound_id=inbound_id, options=self.options)
         if open_question is False:
             ctx.state[OPEN_HINT] = False  # get_state need not look
+        if township_choices:
+            ctx.state["township_choices"] = township_choices
         return ctx
+
+    @staticmethod
+    async def _township_branch(session: AsyncSession, msg: Inbound) -> tuple[int | None, Inbound, list[str]]:
+        """Township staff see every branch: 1:1 they name it first ("前洋村 本月未走访户"); one branch needs no name."""
+        branches = (await session.execute(select(Branch.id, Branch.name).order_by(Branch.id))).all()
+        if len(branches) == 1:
+            return branches[0][0], msg, []
+        head, _, rest = msg.text.strip().partition(" ")
+        hits = [b for b in branches if head and head in b.name]
+        if len(hits) == 1 and rest.strip():
+            return hits[0][0], dataclasses.replace(msg, text=rest.strip()), []
+        return None, msg, [name for _, name in branches]
 
     # --- who is who, cached per roster_version --------------------------------------------------------------
     def _cached(self, key: tuple[str, str]) -> _Cached | None:

@@ -36,3 +36,12 @@ async def handle_unknown(ctx: Context) -> bool:
 
 
 FALLBACK = Route("fallback", lambda ctx: True, handle_unknown, 100)
+
+
+async def township_needs_branch(ctx: Context) -> bool | None:
+    """Pre-hook: township staff in a deployment of many branches name the branch first."""
+    choices = ctx.state.get("township_choices")
+    if not choices:
+        return None
+    ctx.reply("请在前面写上支部名，例如“前洋村 本月未走访户”。现有支部：" + "、".join(choices))
+    return False

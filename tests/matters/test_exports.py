@@ -31,7 +31,7 @@ async def test_escalation_list_and_audit_trail(pair, tmp_path):
     ws = openpyxl.load_workbook(up)["上报清单"]
     rows = [r for r in ws.iter_rows(min_row=2, values_only=True)]
     assert len(rows) == 1
-    ref, category, head, _addr, summary, dest, when, who, member, state = rows[0]
+    ref, _category, head, _addr, summary, dest, when, who, member, state = rows[0]
     assert (ref, head, dest, who, member, state) == ("诉求1", "张美玲", "镇四个平台", "陈建国", "王丽", "已上报")
     assert "堤坝" in summary and isinstance(when, dt.datetime)
 

@@ -121,3 +121,17 @@ async def test_resident_sees_only_their_own_matters(env):
     assert "诉求1" in await _say(pair, "wmh011x7Qe", "我反映的事办得怎么样了")
     other = await _say(pair, "wmh030x7Qe", "我反映的事办得怎么样了")
     assert "诉求1" not in other and "还没有登记过" in other
+
+
+async def test_township_staff_name_the_branch_when_there_are_several(env):
+    pair, sm = env
+    from storage.models import Branch
+
+    async with sm() as s, s.begin():
+        s.add(Branch(name="青溪镇后塘村党支部"))
+    reply = await _say(pair, "zhenjie01", "本月未走访户")
+    assert reply.startswith("请在前面写上支部名") and "前洋村" in reply and "后塘村" in reply
+    reply = await _say(pair, "zhenjie01", "前洋村 本月未走访户")
+    assert "全支部" in reply and "鲍永康" in reply
+    reply = await _say(pair, "zhenjie01", "后塘村 本月未走访户")
+    assert "都已走访" in reply and "鲍永康" not in reply
