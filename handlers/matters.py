@@ -124,8 +124,9 @@ async def intake(ctx: Context, kind: str, text: str, household: Household | None
     else:
         follow = f"联系党员{member.name}跟进" if member is not None else "支部跟进"
     public = f"已登记 {mt.ref(m)}，{follow}。"
-    if sensitive and ctx.chat.level == 2:
-        ctx.reply(public + "具体情况已私下转给联系党员。")  # neighbours read 二级 groups
+    if sensitive and ctx.msg.chat_type == "group":
+        # health, hardship, disputes stay out of every group (neighbours read 二级 groups; 一级 needs no detail)
+        ctx.reply(public + "详情只私下给联系党员，不在群里显示。")
     else:
         ctx.reply(f"已登记 {detail}\n由{follow}" + ("，已告知。" if told else "。"))
     return m

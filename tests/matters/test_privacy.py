@@ -91,3 +91,9 @@ async def test_raw_text_is_purged_after_retention_but_the_matter_stays(pair):
     assert purged == 1 and texts == [None]
     assert matters == ["门口路灯坏了"]
     assert pair.runners[-1].app[RUNTIME_KEY] is not None
+
+
+async def test_sensitive_report_in_the_branch_group_stays_neutral_too(pair):
+    await pair.emulator.say("zhangwei", "wrQYbranch0001", AT + "王大伯家里交不起医药费，想申请大病救助")
+    said = bot_replies(pair, "wrQYbranch0001")[-1]
+    assert said.startswith("已登记 诉求1") and not any(w in said for w in SENSITIVE_WORDS), said
