@@ -69,8 +69,9 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utcnow,
     app.cleanup_ctx.extend([database, http_client, nlp, runtime, *_transport_ctxs()])
     app.cleanup_ctx.append(scheduler_ctx)  # issue 6: the branch's rhythm, after the runtime and the outbox
     app.router.add_get("/healthz", _healthz)
-    app.router.add_route("*", "/wecom/aibot", _late("aibot"))
-    app.router.add_route("*", "/wecom/app", _late("app"))
+    for name in ("aibot", "app"):  # GET = URL verification, POST = messages; anything else is a 405
+        app.router.add_get(f"/wecom/{name}", _late(name))
+        app.router.add_post(f"/wecom/{name}", _late(name))
     return app
 
 

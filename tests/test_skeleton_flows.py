@@ -243,3 +243,10 @@ async def test_external_group_message_never_reaches_the_bot(pair):
     r = await pair.emulator.say("wmh011x7Qe", "wrQYm04hh01", "今天张伟来我家坐了坐")
     assert not r.delivered
     assert await count(pair.settings.database.url, InboundMessage) == 0
+
+
+async def test_other_http_methods_are_refused(pair):
+    async with aiohttp.ClientSession() as http:
+        for method in ("PUT", "DELETE", "PATCH"):
+            async with http.request(method, f"{pair.bot_url}/wecom/aibot") as resp:
+                assert resp.status == 405
