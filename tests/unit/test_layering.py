@@ -1,0 +1,40 @@
+"""The design card's dependency rules, checked on the source: bot → handlers → nlp/storage, one way."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# package → top-level modules it must never import
+FORBIDDEN = {
+    "handlers": {"aiohttp", "bot"},
+    "storage": {"bot", "handlers", "aiohttp"},
+    "nlp": {"bot", "handlers", "storage", "aiohttp", "sqlalchemy", "socket", "urllib", "requests"},
+}
+
+
+def imports_of(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_package_imports_point_one_way(package):
+    bad = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        hits = imports_of(path) & FORBIDDEN[package]
+        if hits:
+            bad.append(f"{path.relative_to(ROOT)} imports {sorted(hits)}")
+    assert bad == []
