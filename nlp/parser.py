@@ -23,7 +23,9 @@ INTENTS = ("visit", "wish", "request", "query", "feedback", "none")
 QUERIES = ("unvisited", "my_households", "request_status", "key_households", "points", "summary", "help")
 _MONTH_QUERIES = {"unvisited", "key_households", "summary", "points"}
 # a query needs to sound like one: a question word, a command to show/send, or a short message
-_ASKING = re.compile(r"[?？吗呢哪几啥]|多少|什么|怎么|咋|没有|了没|查|发|报|看|给我|列|说下|出来|有没有|情况|如何")
+# ("有着落没": a trailing 没 asks too)
+_ASKING = re.compile(r"[?？吗呢哪几啥]|多少|什么|怎么|咋|没有|了没|没\s*$"
+                     r"|查|发|报|看|给我|列|说下|出来|有没有|情况|如何")
 _PAST = re.compile(r"了|过|刚")
 # the trigger kinds that on their own make a message a request (someone must act)
 _ACTION_TRIGGERS = {"emergency", "dispute", "violation", "petition", "hardship", "discontent"}
