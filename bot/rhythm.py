@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from handlers.common import short_address
+from handlers import common
 from storage import matters, outbox, points, rhythm
 from storage.models import Branch, ChatGroup, Household, JobRun, Matter, Member, OutboundMessage
 
@@ -85,13 +85,8 @@ def month_label(month: str) -> str:
     return f"{y}年{int(m)}月"
 
 
-def md(d: dt.date) -> str:
-    return f"{d.month}月{d.day}日"
-
-
-def hh_label(h: Household) -> str:
-    addr = short_address(h.address)
-    return f"{h.head_name}（{addr}）" if addr else h.head_name
+md = common.md  # one way to write a date and a household, in chat and in jobs alike
+hh_label = common.household_label
 
 
 async def key_taken(s: AsyncSession, key: str) -> bool:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from handlers.common import household_label
 from handlers.context import Context
-from handlers.notices import tell_member
+from handlers.notices import secretaries, tell_member
 from storage import repo
 from storage.models import Household, Member, MustVisitTask, Visit
 
@@ -63,16 +63,9 @@ async def open_tasks_hook(ctx: Context) -> None:
                 tell_member(ctx.session, leader, f"八必访提醒（中心户知悉）：{member.name}联系的{text[6:]}",
                             key=f"mustvisit:{task.id}:leader", branch_id=ctx.branch.id)
             if not told and member is None:
-                for sec in await _secretaries(ctx):
+                for sec in await secretaries(ctx.session, ctx.branch.id):
                     tell_member(ctx.session, sec, f"{text}（这一户没有联系党员）", key=f"mustvisit:{task.id}:sec",
                                 branch_id=ctx.branch.id)
-
-
-async def _secretaries(ctx: Context) -> list[Member]:
-    from handlers.notices import secretaries
-
-    assert ctx.branch is not None
-    return await secretaries(ctx.session, ctx.branch.id)
 
 
 async def open_task_lines(ctx: Context, member_ids: list[int] | None) -> list[str]:

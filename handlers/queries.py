@@ -6,6 +6,7 @@ from itertools import groupby
 
 from handlers.common import household_label, is_private, query_is
 from handlers.context import Context
+from handlers.matters import handle_status
 from handlers.mustvisit import open_task_lines
 from storage import repo, rhythm
 
@@ -147,12 +148,6 @@ async def handle_summary(ctx: Context) -> bool:
     ]
     ctx.reply("\n".join(lines))
     return True
-
-
-async def handle_status(ctx: Context) -> bool:
-    from handlers.matters import handle_status as status
-
-    return await status(ctx)
 
 
 ROUTES_SPEC = (

@@ -1,12 +1,15 @@
-"""The hand-labelled extra set (tests/nlp/data/extra.jsonl) through the real command, scored by
-shared/tools/score_parse.py with the same thresholds as the dev corpus.
+"""The hand-labelled extra sets through the real command, scored by shared/tools/score_parse.py with the same
+thresholds as the dev corpus.
 
-The extra set was written from shared/spec/parse.md, independently of the dev corpus, to check that the
-rules generalise: other phrasings, dialect, typos, year rollover, ambiguity and near-miss `none` chatter.
+Both were written from shared/spec/parse.md, independently of the dev corpus, to check that the rules generalise:
+extra.jsonl (other phrasings, dialect, typos, year rollover, ambiguity, near-miss `none` chatter) and extra2.jsonl
+(134 messages phrased deliberately unlike the other two, scored before any rule was tuned on it; see
+docs/parser.md for the before/after figures).
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -16,30 +19,30 @@ import pytest
 from tests.nlp.test_corpus import ROSTER, SCORER, THRESHOLDS, _command
 
 REPO = Path(__file__).resolve().parents[2]
-EXTRA = Path(__file__).resolve().parent / "data" / "extra.jsonl"
+DATA = Path(__file__).resolve().parent / "data"
+SETS = [("extra.jsonl", 200), ("extra2.jsonl", 100)]  # file, minimum size
 
 
-def test_extra_corpus_meets_thresholds():
+@pytest.mark.parametrize(("name", "_min_rows"), SETS)
+def test_extra_corpus_meets_thresholds(name, _min_rows):
     missing = [p for p in (SCORER, ROSTER) if not p.exists()]
     if missing:
         pytest.skip(f"shared material not found beside the repo ({', '.join(map(str, missing))})")
-    args = [sys.executable, str(SCORER), str(EXTRA), str(ROSTER), "--cmd", _command(), "--show", "80"]
+    args = [sys.executable, str(SCORER), str(DATA / name), str(ROSTER), "--cmd", _command(), "--show", "80"]
     for k, v in THRESHOLDS.items():
         args += [k, str(v)]
     p = subprocess.run(args, capture_output=True, text=True, cwd=REPO, timeout=300)
     print(p.stdout)
     print(p.stderr[-2000:])
-    assert p.returncode == 0, f"extra set below thresholds:\n{p.stdout[-4000:]}"
+    assert p.returncode == 0, f"{name} below thresholds:\n{p.stdout[-4000:]}"
 
 
-def test_extra_corpus_is_well_formed():
-    import json
-
-    rows = [json.loads(x) for x in EXTRA.read_text(encoding="utf-8").splitlines() if x.strip()]
-    assert len(rows) >= 200
+@pytest.mark.parametrize(("name", "min_rows"), SETS)
+def test_extra_corpus_is_well_formed(name, min_rows):
+    rows = [json.loads(x) for x in (DATA / name).read_text(encoding="utf-8").splitlines() if x.strip()]
+    assert len(rows) >= min_rows
     assert len({r["id"] for r in rows}) == len(rows)
-    intents = {r["expect"]["intent"] for r in rows}
-    assert intents == {"visit", "wish", "request", "query", "feedback", "none"}
+    assert {r["expect"]["intent"] for r in rows} == {"visit", "wish", "request", "query", "feedback", "none"}
     queries = {r["expect"]["query"] for r in rows if r["expect"]["intent"] == "query"}
     assert queries == {"unvisited", "my_households", "request_status", "key_households", "points", "summary", "help"}
     triggers = {t for r in rows for t in r["expect"]["triggers"]}
@@ -49,4 +52,5 @@ def test_extra_corpus_is_well_formed():
         e = r["expect"]
         assert set(e) == {"intent", "query", "month", "households", "date", "triggers"}
         assert (e["date"] is not None) == (e["intent"] == "visit"), r["id"]
+        assert (e["query"] is not None) == (e["intent"] == "query"), r["id"]
         assert e["households"] == sorted(e["households"]) and e["triggers"] == sorted(e["triggers"]), r["id"]
