@@ -11,6 +11,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -81,6 +82,13 @@ def _detached_copy(obj: Any) -> Any:
     return copy
 
 
+@dataclass(frozen=True)
+class _Job:
+    msg: Inbound
+    before_commit: BeforeCommit | None
+    fut: asyncio.Future[HandleResult]
+
+
 @dataclass
 class HandleResult:
     reply: str | None  # what to answer in the chat the message came from (None = stay silent)
@@ -109,12 +117,14 @@ class Runtime:
         # roles/status, households' external ids and groups change only through a roster import, which bumps the
         # branch's roster_version (storage/roster_sync.py); the branch row is read on every message anyway.
         self._roster_cache: dict[tuple[str, str], _Cached] = {}
-        # SQLite has one writer: queue the message transactions here instead of in SQLite's busy handler
-        # (sleep-polling, and "database is locked" after the busy timeout under load). PostgreSQL stays concurrent.
+        # Group commit: messages queue here and are written in batches, one transaction each. SQLite has one
+        # writer, so one drainer (waiting here beats sleep-polling in SQLite's busy handler); PostgreSQL a few.
         bind = sessionmaker.kw.get("bind")
-        self._write_lock: asyncio.Lock | None = (
-            asyncio.Lock() if bind is not None and bind.dialect.name == "sqlite" else None
-        )
+        sqlite = bind is not None and bind.dialect.name == "sqlite"
+        self._queue: deque[_Job] = deque()
+        self._drainers: set[asyncio.Task[None]] = set()
+        self._max_drainers = 1 if sqlite else 4
+        self._max_batch = 64
         self.options = Options(
             conversation_timeout=settings.conversation.timeout_seconds,
             volunteers=frozenset(settings.roles.volunteer_userids),
@@ -148,53 +158,65 @@ class Runtime:
             return HandleResult(result.reply, duplicate=True, handled_by=result.handled_by)
         fut: asyncio.Future[HandleResult] = asyncio.get_running_loop().create_future()
         self._inflight[key] = fut
-        queued: list[bool] = []
+        self._queue.append(_Job(msg, before_commit, fut))
+        if len(self._drainers) < self._max_drainers:
+            task = asyncio.get_running_loop().create_task(self._drain())
+            self._drainers.add(task)
+            task.add_done_callback(self._drainers.discard)
         try:
-            if self._write_lock is not None:
-                async with self._write_lock:
-                    result = await self._handle(msg, before_commit, queued)
-            else:
-                result = await self._handle(msg, before_commit, queued)
-            fut.set_result(result)
-            return result
-        except BaseException as exc:
-            fut.set_exception(exc)
-            fut.exception()  # mark retrieved
-            raise
+            return await asyncio.shield(fut)
         finally:
-            self._inflight.pop(key, None)
-            if queued:  # only when the message left pending outbox rows behind (most answers go back passively)
-                asyncio.get_running_loop().call_soon(self._kick_outbox)
+            if fut.done():
+                self._inflight.pop(key, None)
+
+    # --- group commit ---------------------------------------------------------------------------------------
+    async def _drain(self) -> None:
+        """Work off the queue in batches: every message waiting when a transaction ends goes into the next one.
+        One commit then carries many messages (SQLite: one writer, so exactly one drainer)."""
+        while self._queue:
+            jobs = [self._queue.popleft() for _ in range(min(len(self._queue), self._max_batch))]
+            queued = False
+            try:
+                results, queued = await self._run_batch(jobs)
+            except BaseException as exc:
+                for job in jobs:
+                    if not job.fut.done():
+                        job.fut.set_exception(exc)
+                        job.fut.exception()
+                        self._inflight.pop((job.msg.channel, job.msg.msg_id), None)
+                raise
+            for job, result in zip(jobs, results, strict=True):
+                self._inflight.pop((job.msg.channel, job.msg.msg_id), None)
+                job.fut.set_result(result)
+            if queued:  # only when messages left pending outbox rows behind (most answers go back passively)
+                self._kick_outbox()
+
+    async def _run_batch(self, jobs: list[_Job]) -> tuple[list[HandleResult], bool]:
+        if len(jobs) > 1:
+            try:
+                async with self.sessionmaker() as session, session.begin():
+                    results = [await self._process(session, j.msg, j.before_commit) for j in jobs]
+                    return results, bool(session.info.get(outbox.QUEUED_KEY))
+            except Exception:
+                # one message failed (or raced a duplicate): nothing of the batch was written; go one by one so
+                # the others are recorded and only that one gets the apology
+                log.info("batch of %d rolled back; handling its messages one by one", len(jobs))
+        results, queued = [], False
+        for j in jobs:
+            flag: list[bool] = []
+            results.append(await self._handle(j.msg, j.before_commit, flag))
+            queued = queued or bool(flag)
+        return results, queued
 
     async def _handle(self, msg: Inbound, before_commit: BeforeCommit | None = None,
                       queued: list[bool] | None = None) -> HandleResult:
+        """One message in its own transaction, with the failure answers."""
         try:
             async with self.sessionmaker() as session, session.begin():
-                # Core statements for the message's own row (one INSERT, one UPDATE): the ORM unit of work around
-                # them cost more CPU than SQLite took to run them. The INSERT claims the dedup key now; a racing
-                # duplicate fails here or at commit.
-                row_id = (await session.execute(_CLAIM, {
-                    "channel": msg.channel, "msg_id": msg.msg_id, "sender": msg.sender, "chat_id": msg.chat_id,
-                    "chat_type": msg.chat_type, "text": msg.text, "sent_at": msg.sent_at, "status": "pending",
-                    "meta": {k: v for k, v in msg.meta.items() if k != "response_url"},
-                })).scalar_one()
-                ctx = await self._context(session, msg, row_id)
-                handled_by = await self.dispatcher.dispatch(ctx)
-                reply = ctx.reply_text or None
-                await self._queue_outgoing(session, ctx, row_id)
-                if msg.channel == "kf":  # the resident wrote: 48 hours and 5 replies from now (§4.4)
-                    from bot.outbox import kf_note_inbound
-
-                    await kf_note_inbound(session, msg.sender, msg.sent_at)
-                await session.execute(_FINISH, {"row_id": row_id, "b_branch": ctx.branch.id if ctx.branch else None,
-                                                "b_status": "done", "b_reply": reply})
-                if before_commit is not None:
-                    row = await session.get(InboundMessage, row_id)
-                    assert row is not None
-                    await before_commit(session, row)
+                result = await self._process(session, msg, before_commit)
                 if queued is not None and session.info.get(outbox.QUEUED_KEY):
                     queued.append(True)
-                return HandleResult(reply, handled_by=handled_by)
+                return result
         except IntegrityError:
             dup = await self._duplicate(msg)
             if dup.duplicate:
@@ -205,6 +227,33 @@ class Runtime:
         except Exception:
             log.exception("handler failed for %s/%s", msg.channel, msg.msg_id)
             return await self._record_failure(msg, before_commit)
+
+    async def _process(self, session: AsyncSession, msg: Inbound,
+                       before_commit: BeforeCommit | None = None) -> HandleResult:
+        """Everything one message does, inside the caller's transaction; raises on failure."""
+        # Core statements for the message's own row (one INSERT, one UPDATE): the ORM unit of work around
+        # them cost more CPU than SQLite took to run them. The INSERT claims the dedup key now; a racing
+        # duplicate fails here or at commit.
+        row_id = (await session.execute(_CLAIM, {
+            "channel": msg.channel, "msg_id": msg.msg_id, "sender": msg.sender, "chat_id": msg.chat_id,
+            "chat_type": msg.chat_type, "text": msg.text, "sent_at": msg.sent_at, "status": "pending",
+            "meta": {k: v for k, v in msg.meta.items() if k != "response_url"},
+        })).scalar_one()
+        ctx = await self._context(session, msg, row_id)
+        handled_by = await self.dispatcher.dispatch(ctx)
+        reply = ctx.reply_text or None
+        await self._queue_outgoing(session, ctx, row_id)
+        if msg.channel == "kf":  # the resident wrote: 48 hours and 5 replies from now (§4.4)
+            from bot.outbox import kf_note_inbound
+
+            await kf_note_inbound(session, msg.sender, msg.sent_at)
+        await session.execute(_FINISH, {"row_id": row_id, "b_branch": ctx.branch.id if ctx.branch else None,
+                                        "b_status": "done", "b_reply": reply})
+        if before_commit is not None:
+            row = await session.get(InboundMessage, row_id)
+            assert row is not None
+            await before_commit(session, row)
+        return HandleResult(reply, handled_by=handled_by)
 
     async def _duplicate(self, msg: Inbound) -> HandleResult:
         async with self.sessionmaker() as session:

@@ -1,14 +1,16 @@
-"""Engine and session factory. SQLite gets WAL, a busy timeout and foreign keys; PostgreSQL is used as is."""
+"""Engine and session factory. SQLite gets WAL, foreign keys, inline calls and asyncio lock waits
+(storage/sqlite_inline.py); PostgreSQL is used as is."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-SQLITE_BUSY_TIMEOUT_MS = 5000
+from storage import sqlite_inline
 
 
 def is_sqlite(url: str) -> bool:
@@ -26,13 +28,18 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
         ensure_sqlite_dir(url)
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        # sqlite3 runs on the loop thread and waits for locks with asyncio (storage/sqlite_inline.py), so its own
+        # busy handler is off; the arguments are the ones the dialect would have given aiosqlite.
+        args: dict[str, Any] = {}
+        engine = create_async_engine(url, echo=echo, async_creator=sqlite_inline.creator(args))
+        cargs, cparams = engine.sync_engine.dialect.create_connect_args(engine.sync_engine.url)
+        args.update(cparams, database=cargs[0], timeout=0)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cur.execute("PRAGMA busy_timeout=0")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
