@@ -219,7 +219,7 @@ async def run_summary(jc: JobContext) -> dict[str, Any]:
         detail["group_parts"] = await post_group(jc, group, group_summary_text(report), f"summary:{b.id}:{month}")
         key = f"summary:{b.id}:{month}:chart"
         if group.webhook_key and not await key_taken(s, key):
-            # ~0.4 s of CPU: off the event loop, so messages keep being answered within WeCom's 5 s
+            # tens of ms of CPU (bot/charts.py): off the event loop all the same
             png = await asyncio.get_running_loop().run_in_executor(None, charts.summary_chart, report)
             row = outbox.enqueue(s, channel="webhook", target=group.webhook_key, msgtype="image",
                                  content=f"[图表] {b.name} {month_label(month)}党员联户情况", key=key,

@@ -178,13 +178,15 @@ class Runtime:
             queued = False
             try:
                 results, queued = await self._run_batch(jobs)
-            except BaseException as exc:
+            except BaseException as exc:  # even the failure record could not be written (database down?)
                 for job in jobs:
+                    self._inflight.pop((job.msg.channel, job.msg.msg_id), None)
                     if not job.fut.done():
                         job.fut.set_exception(exc)
-                        job.fut.exception()
-                        self._inflight.pop((job.msg.channel, job.msg.msg_id), None)
-                raise
+                        job.fut.exception()  # retrieved: each caller gets it from its own await
+                if not isinstance(exc, Exception):
+                    raise  # cancelled: shutting down
+                continue  # the rest of the queue still gets its turn
             for job, result in zip(jobs, results, strict=True):
                 self._inflight.pop((job.msg.channel, job.msg.msg_id), None)
                 job.fut.set_result(result)
@@ -192,21 +194,42 @@ class Runtime:
                 self._kick_outbox()
 
     async def _run_batch(self, jobs: list[_Job]) -> tuple[list[HandleResult], bool]:
+        results: dict[int, HandleResult] = {}
+        fresh = list(enumerate(jobs))
         if len(jobs) > 1:
+            # Redeliveries of messages already on record are answered from the record: a duplicate claim inside
+            # the batch would roll all of it back (WeCom retries most when we are slowest).
+            seen = await self._recorded([j.msg for j in jobs])
+            for n, j in fresh:
+                if (j.msg.channel, j.msg.msg_id) in seen:
+                    results[n] = HandleResult(seen[(j.msg.channel, j.msg.msg_id)], duplicate=True)
+            fresh = [(n, j) for n, j in fresh if n not in results]
+        queued = False
+        if len(fresh) > 1:
             try:
                 async with self.sessionmaker() as session, session.begin():
-                    results = [await self._process(session, j.msg, j.before_commit) for j in jobs]
-                    return results, bool(session.info.get(outbox.QUEUED_KEY))
+                    for n, j in fresh:
+                        results[n] = await self._process(session, j.msg, j.before_commit)
+                    queued = bool(session.info.get(outbox.QUEUED_KEY))
+                fresh = []
             except Exception:
-                # one message failed (or raced a duplicate): nothing of the batch was written; go one by one so
-                # the others are recorded and only that one gets the apology
-                log.info("batch of %d rolled back; handling its messages one by one", len(jobs))
-        results, queued = [], False
-        for j in jobs:
+                # one message failed (or raced another instance): nothing of the batch was written; go one by
+                # one so the others are recorded and only that one gets the apology
+                log.info("batch of %d rolled back; handling its messages one by one", len(fresh))
+        for n, j in fresh:
             flag: list[bool] = []
-            results.append(await self._handle(j.msg, j.before_commit, flag))
+            results[n] = await self._handle(j.msg, j.before_commit, flag)
             queued = queued or bool(flag)
-        return results, queued
+        return [results[n] for n in range(len(jobs))], queued
+
+    async def _recorded(self, msgs: list[Inbound]) -> dict[tuple[str, str], str | None]:
+        """(channel, msg_id) → stored reply, for those of `msgs` already on record."""
+        async with self.sessionmaker() as session:
+            rows = await session.execute(
+                select(_INBOUND.c.channel, _INBOUND.c.msg_id, _INBOUND.c.reply)
+                .where(_INBOUND.c.channel.in_({m.channel for m in msgs}),
+                       _INBOUND.c.msg_id.in_({m.msg_id for m in msgs})))
+            return {(c, m): r for c, m, r in rows}
 
     async def _handle(self, msg: Inbound, before_commit: BeforeCommit | None = None,
                       queued: list[bool] | None = None) -> HandleResult:

@@ -91,6 +91,11 @@ async def test_a_redelivery_inside_the_same_batch_is_answered_and_recorded_once(
     first, again = await asyncio.gather(runtime.handle(m), runtime.handle(m))
     assert not first.duplicate and again.duplicate and again.reply == first.reply
     assert await visited(runtime) == {"H011": 1}
-    later = await runtime.handle(m)
+    # redelivered later, among new messages: answered from the record, and the others still share one commit
+    before = len(runtime.commits)
+    later, *new = await asyncio.gather(runtime.handle(m), runtime.handle(msg(8, "zhangwei", "今天走访了王彩娥")),
+                                       runtime.handle(msg(9, "zhangwei", "收到")))
     assert later.duplicate and later.reply == first.reply
-    assert await visited(runtime) == {"H011": 1}
+    assert [r.handled_by for r in new] == ["visit", "fallback"]
+    assert len(runtime.commits) == before + 1
+    assert await visited(runtime) == {"H011": 1, "H012": 1}

@@ -51,3 +51,24 @@ async def test_summary_chart_renders_without_missing_glyphs(db: Db):
     import hashlib
 
     assert hashlib.md5(base64.b64decode(payload["base64"])).hexdigest() == payload["md5"]
+
+
+async def test_a_chart_carries_nothing_over_from_the_previous_branch(db: Db):
+    """Charts are drawn onto a kept background (bot/charts.py): a small branch after a big one must look exactly
+    as it does when drawn first — no stale bars, names or numbers."""
+    import dataclasses
+
+    await db.visit("M04", "H011", dt.date(2026, 11, 3))
+    b = await db.branch()
+    async with db.sm() as s:
+        big = await rhythm.month_report(s, b, "2026-11", today=dt.date(2026, 12, 5))
+    people = [mm for mm in big.members if mm.households]
+    assert len(people) > 6
+    small = dataclasses.replace(big, members=people[:3])
+
+    charts._template.cache_clear()
+    fresh = charts.summary_chart(small)
+    after_big = charts.summary_chart(big)
+    again = charts.summary_chart(small)
+    assert again == fresh
+    assert after_big != fresh
