@@ -8,7 +8,7 @@ each in its own process, with realistic messages from the sample village (visit 
 chatter). Reported: closed-loop throughput at concurrency N (bounded by count and time), the ratio bot/floor,
 and ack latency p50/p99 at a fixed offered rate (open loop, latency measured from the scheduled send time).
 
-Run: .venv/bin/python bench/bench_callback.py --db sqlite|postgresql [--concurrency 16] [--count 2000]
+Run: .venv/bin/python bench/bench_callback.py --db sqlite|postgresql [--concurrency 16] [--count 5000]
          [--seconds 10] [--rate 200] [--rate-seconds 5]
 The database is a temporary one (a SQLite file, or a PostgreSQL database created and dropped on
 127.0.0.1:5432); the sample village is imported into it. Prints figures; it is a benchmark, not a test.
@@ -306,7 +306,7 @@ async def main() -> None:
     ap = argparse.ArgumentParser(description="callback path vs the protocol floor")
     ap.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     ap.add_argument("--concurrency", type=int, default=16)
-    ap.add_argument("--count", type=int, default=2000, help="closed loop: at most this many messages")
+    ap.add_argument("--count", type=int, default=5000, help="closed loop: at most this many messages")
     ap.add_argument("--seconds", type=float, default=10, help="closed loop: at most this long")
     ap.add_argument("--rate", type=float, default=200, help="open loop: offered messages per second")
     ap.add_argument("--rate-seconds", type=float, default=5)

@@ -87,7 +87,7 @@ _ITEMS = ("#7d3c98", "#27ae60")  # 诉求 / 心愿
 _RATINGS = ("满意", "基本满意", "不满意")
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=4)  # ~8 MB each (background + canvas); a county needs one or two
 def _template(slots: int, ytop: int, dpi: int) -> _Template:
     return _Template(slots, ytop, dpi)
 
