@@ -65,6 +65,7 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utcnow,
         sweeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sweeper
+        await rt.settle()
 
     app.cleanup_ctx.extend([database, http_client, nlp, runtime, *_transport_ctxs()])
     app.cleanup_ctx.append(scheduler_ctx)  # issue 6: the branch's rhythm, after the runtime and the outbox

@@ -95,7 +95,7 @@ def _template(slots: int, ytop: int, dpi: int) -> _Template:
 class _Template:
     """The chart drawn once without its data: frames, titles, category labels, legends and the fixed scales are
     kept as pixels, and each branch's chart restores them and draws only its own bars and labels (matplotlib's
-    blitting). A full draw took ~0.3 s a chart — 360 branches × every month; this takes a few milliseconds."""
+    blitting). A full draw took ~0.3 s a chart — 360 branches × every month; this takes ~40 ms, 16 of them PNG."""
 
     def __init__(self, slots: int, ytop: int, dpi: int) -> None:
         self.fig = fig = Figure(figsize=(10, 7.5), dpi=dpi)

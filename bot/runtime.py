@@ -163,11 +163,12 @@ class Runtime:
             task = asyncio.get_running_loop().create_task(self._drain())
             self._drainers.add(task)
             task.add_done_callback(self._drainers.discard)
-        try:
-            return await asyncio.shield(fut)
-        finally:
-            if fut.done():
-                self._inflight.pop(key, None)
+        return await asyncio.shield(fut)  # the drainer forgets the key when it sets the result
+
+    async def settle(self) -> None:
+        """Wait until every queued message is written (shutdown: before the engine goes away)."""
+        while self._drainers:
+            await asyncio.gather(*self._drainers, return_exceptions=True)
 
     # --- group commit ---------------------------------------------------------------------------------------
     async def _drain(self) -> None:
