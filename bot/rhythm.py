@@ -9,6 +9,7 @@ names; reminders and lists of people go privately, and only to people who have s
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -390,12 +391,9 @@ async def run_reminders(jc: JobContext) -> dict[str, Any]:
 
 # --- points -----------------------------------------------------------------------------------------------------
 def rules_from(settings: Settings) -> points.PointsRules:
+    """The configured values of every rule PointsRules knows (the settings also hold non-rule keys)."""
     p = settings.points
-    return points.PointsRules(
-        visit=p.visit, key_visit=p.key_visit, rating_satisfied=p.rating_satisfied, rating_basic=p.rating_basic,
-        rating_unsatisfied=p.rating_unsatisfied, must_visit_timely=p.must_visit_timely,
-        must_visit_days=p.must_visit_days, overdue=p.overdue,
-    )
+    return points.PointsRules(**{f.name: getattr(p, f.name) for f in dataclasses.fields(points.PointsRules)})
 
 
 async def run_points(jc: JobContext) -> dict[str, Any]:
