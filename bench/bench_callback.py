@@ -44,7 +44,7 @@ from bot.wecom.crypto import CallbackCrypto  # noqa: E402
 PG_ADMIN = ("127.0.0.1", 5432, "postgres", "postgres")
 BOT_NAME = "联户小助手"
 
-FLOOR_SERVER = r'''
+FLOOR_SERVER = r"""
 import json, sys
 from aiohttp import web
 from bot.wecom.crypto import CallbackCrypto
@@ -68,11 +68,11 @@ app = web.Application(client_max_size=64 * 1024)
 app.router.add_post("/wecom/aibot", aibot)
 app.router.add_get("/healthz", healthz)
 web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
-'''
+"""
 
 # Stands in for qyapi (gettoken, message/send, webhook/send, response_url) so the bot's outbox finds a peer that
 # says errcode 0; it runs in its own process and costs a little CPU on the same machine.
-SINK_SERVER = r'''
+SINK_SERVER = r"""
 import sys
 from aiohttp import web
 
@@ -83,7 +83,7 @@ async def ok(request):
 app = web.Application()
 app.router.add_route("*", "/{tail:.*}", ok)
 web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
-'''
+"""
 
 
 def free_port() -> int:
@@ -99,7 +99,7 @@ def aes_key() -> str:
 # --- realistic traffic from the sample village --------------------------------------------------------------
 def village_messages(n: int, rng: random.Random) -> list[tuple[str, str, str]]:
     """(userid, chatid, text): ~55 % visit reports, ~15 % 未走访户 queries, ~30 % chatter, all @-ing the bot."""
-    from bot.demo import demo_roster_path
+    from devtools.demo import demo_roster_path
     from storage.roster_file import load_roster
 
     rf = load_roster(demo_roster_path())
@@ -134,13 +134,21 @@ def make_requests(s: Settings, msgs: list[tuple[str, str, str]], tag: str) -> li
     ts = str(int(time.time()))
     out = []
     for i, (userid, chat, text) in enumerate(msgs):
-        payload = {"msgid": f"CAIQbench{tag}{i}", "aibotid": s.aibot.bot_id, "chatid": chat, "chattype": "group",
-                   "from": {"userid": userid}, "msgtype": "text", "text": {"content": text},
-                   "create_time": int(ts)}
+        payload = {
+            "msgid": f"CAIQbench{tag}{i}",
+            "aibotid": s.aibot.bot_id,
+            "chatid": chat,
+            "chattype": "group",
+            "from": {"userid": userid},
+            "msgtype": "text",
+            "text": {"content": text},
+            "create_time": int(ts),
+        }
         nonce = secrets.token_hex(8)
         enc, sig = crypto.encrypt(json.dumps(payload, ensure_ascii=False), nonce, ts)
-        out.append((f"/wecom/aibot?msg_signature={sig}&timestamp={ts}&nonce={nonce}",
-                    json.dumps({"encrypt": enc}).encode()))
+        out.append(
+            (f"/wecom/aibot?msg_signature={sig}&timestamp={ts}&nonce={nonce}", json.dumps({"encrypt": enc}).encode())
+        )
     return out
 
 
@@ -180,8 +188,9 @@ async def open_loop(base: str, reqs: list[tuple[str, bytes]], rate: float, secon
     n = min(len(reqs), int(rate * seconds))
     lat: list[float] = []
     errors = 0
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0),
-                                     timeout=aiohttp.ClientTimeout(total=10)) as http:
+    async with aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=0), timeout=aiohttp.ClientTimeout(total=10)
+    ) as http:
         start = time.perf_counter() + 0.05
 
         async def one(i: int, path: str, body: bytes) -> None:
@@ -243,20 +252,38 @@ def write_config(s: Settings, path: Path, port: int) -> None:
     def q(v: str) -> str:
         return json.dumps(v, ensure_ascii=False)
 
-    path.write_text("\n".join([
-        "[database]", f"url = {q(s.database.url)}", "auto_migrate = false",
-        "[server]", f"port = {port}",
-        "[wecom]", f"corp_id = {q(s.wecom.corp_id)}", f"agent_id = {s.wecom.agent_id}", f"secret = {q(s.wecom.secret)}",
-        f"token = {q(s.wecom.token)}", f"encoding_aes_key = {q(s.wecom.encoding_aes_key)}",
-        f"api_base = {q(s.wecom.api_base)}",
-        "[webhook]", f"base_url = {q(s.webhook.base_url)}",
-        "[aibot]", f"bot_id = {q(s.aibot.bot_id)}", f"name = {q(s.aibot.name)}", f"token = {q(s.aibot.token)}",
-        f"encoding_aes_key = {q(s.aibot.encoding_aes_key)}",
-    ]) + "\n", encoding="utf-8")
+    path.write_text(
+        "\n".join(
+            [
+                "[database]",
+                f"url = {q(s.database.url)}",
+                "auto_migrate = false",
+                "[server]",
+                f"port = {port}",
+                "[wecom]",
+                f"corp_id = {q(s.wecom.corp_id)}",
+                f"agent_id = {s.wecom.agent_id}",
+                f"secret = {q(s.wecom.secret)}",
+                f"token = {q(s.wecom.token)}",
+                f"encoding_aes_key = {q(s.wecom.encoding_aes_key)}",
+                f"api_base = {q(s.wecom.api_base)}",
+                "[webhook]",
+                f"base_url = {q(s.webhook.base_url)}",
+                "[aibot]",
+                f"bot_id = {q(s.aibot.bot_id)}",
+                f"name = {q(s.aibot.name)}",
+                f"token = {q(s.aibot.token)}",
+                f"encoding_aes_key = {q(s.aibot.encoding_aes_key)}",
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
 
 
 async def temp_database(kind: str, tmp: Path) -> tuple[str, object]:
     if kind == "sqlite":
+
         async def nothing() -> None:
             return None
 
@@ -293,12 +320,17 @@ async def measure(label: str, base: str, s: Settings, msgs, args, tag: str) -> t
     # warm-up (jieba, parsers, connection pools), then closed loop, then the fixed-rate run
     await closed_loop(base, make_requests(s, msgs[:100], tag + "w"), args.concurrency, 30)
     thr = await closed_loop(base, make_requests(s, msgs[: args.count], tag + "t"), args.concurrency, args.seconds)
-    lat = await open_loop(base, make_requests(s, msgs[: int(args.rate * args.rate_seconds)], tag + "r"), args.rate,
-                          args.rate_seconds)
-    print(f"  {label:<6} throughput {thr['rate']:8.1f} msg/s  ({thr['done']} in {thr['seconds']:.1f} s, "
-          f"{thr['errors']} errors, p50 {thr['p50_ms']:.1f} ms at concurrency {args.concurrency})")
-    print(f"  {label:<6} at {lat['offered']:.0f} msg/s offered: p50 {lat['p50_ms']:.1f} ms  p99 {lat['p99_ms']:.1f} ms"
-          f"  ({lat['done']}/{lat['sent']} acked, {lat['errors']} errors)")
+    lat = await open_loop(
+        base, make_requests(s, msgs[: int(args.rate * args.rate_seconds)], tag + "r"), args.rate, args.rate_seconds
+    )
+    print(
+        f"  {label:<6} throughput {thr['rate']:8.1f} msg/s  ({thr['done']} in {thr['seconds']:.1f} s, "
+        f"{thr['errors']} errors, p50 {thr['p50_ms']:.1f} ms at concurrency {args.concurrency})"
+    )
+    print(
+        f"  {label:<6} at {lat['offered']:.0f} msg/s offered: p50 {lat['p50_ms']:.1f} ms  p99 {lat['p99_ms']:.1f} ms"
+        f"  ({lat['done']}/{lat['sent']} acked, {lat['errors']} errors)"
+    )
     return thr, lat
 
 
@@ -312,14 +344,14 @@ async def main() -> None:
     ap.add_argument("--rate-seconds", type=float, default=5)
     args = ap.parse_args()
 
-    from bot.demo import import_file
+    from devtools.demo import import_file
 
     tmp = Path(tempfile.mkdtemp(prefix="lianhu-bench-"))
     url, drop = await temp_database(args.db, tmp)
     procs: list[subprocess.Popen] = []
     try:
         s = bench_settings(url)
-        await import_file(s, REPO / "bot" / "demo_data" / "roster.xlsx")  # migrates, then the sample village
+        await import_file(s, REPO / "devtools" / "demo_data" / "roster.xlsx")  # migrates, then the sample village
         rng = random.Random(7)
         msgs = village_messages(max(args.count, int(args.rate * args.rate_seconds)) + 100, rng)
         env = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -345,9 +377,11 @@ async def main() -> None:
         stop(bot)
 
         ratio = b_thr["rate"] / f_thr["rate"]
-        print(f"RESULT db={args.db} floor={f_thr['rate']:.0f}/s bot={b_thr['rate']:.0f}/s ratio={ratio:.2f} "
-              f"(target ≥ 0.40)  bot@{args.rate:.0f}/s p50={b_lat['p50_ms']:.1f}ms p99={b_lat['p99_ms']:.1f}ms "
-              f"(target p99 < 50 ms)  floor@{args.rate:.0f}/s p99={f_lat['p99_ms']:.1f}ms")
+        print(
+            f"RESULT db={args.db} floor={f_thr['rate']:.0f}/s bot={b_thr['rate']:.0f}/s ratio={ratio:.2f} "
+            f"(target ≥ 0.40)  bot@{args.rate:.0f}/s p50={b_lat['p50_ms']:.1f}ms p99={b_lat['p99_ms']:.1f}ms "
+            f"(target p99 < 50 ms)  floor@{args.rate:.0f}/s p99={f_lat['p99_ms']:.1f}ms"
+        )
     finally:
         for p in procs:
             if p.poll() is None:

@@ -41,13 +41,13 @@ async def main() -> None:
     ap = argparse.ArgumentParser(description="bot RSS")
     ap.add_argument("--messages", type=int, default=1000)
     args = ap.parse_args()
-    from bot.demo import import_file
+    from devtools.demo import import_file
 
     tmp = Path(tempfile.mkdtemp(prefix="lianhu-mem-"))
     bot = None
     try:
         s = cb.bench_settings(f"sqlite+aiosqlite:///{tmp}/mem.db")
-        await import_file(s, cb.REPO / "bot" / "demo_data" / "roster.xlsx")
+        await import_file(s, cb.REPO / "devtools" / "demo_data" / "roster.xlsx")
         port = cb.free_port()
         cb.write_config(s, tmp / "bot.toml", port)
         env = {**os.environ, "PYTHONPATH": str(cb.REPO)}
@@ -58,8 +58,10 @@ async def main() -> None:
         msgs = cb.village_messages(args.messages, random.Random(3))
         r = await cb.closed_loop(base, cb.make_requests(s, msgs, "m"), 8, 120)
         after = rss_mb(bot.pid)
-        print(f"bot RSS after start-up (jieba loaded): {idle:.0f} MB; after {r['done']} messages: {after:.0f} MB; "
-              f"peak (VmHWM): {hwm_mb(bot.pid):.0f} MB  (target < 300 MB)")
+        print(
+            f"bot RSS after start-up (jieba loaded): {idle:.0f} MB; after {r['done']} messages: {after:.0f} MB; "
+            f"peak (VmHWM): {hwm_mb(bot.pid):.0f} MB  (target < 300 MB)"
+        )
     finally:
         if bot is not None:
             cb.stop(bot)

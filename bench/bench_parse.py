@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-DEMO_ROSTER = REPO / "bot" / "demo_data" / "roster.xlsx"
+DEMO_ROSTER = REPO / "devtools" / "demo_data" / "roster.xlsx"
 DEV = (REPO / ".." / "shared" / "corpus" / "dev.jsonl").resolve()
 
 FALLBACK = [
@@ -52,12 +52,15 @@ def main() -> None:
 
     cold = []
     for _ in range(a.cold_runs):
-        out = subprocess.run([sys.executable, "-c", COLD, a.roster], capture_output=True, text=True, cwd=REPO,
-                             check=True).stdout.split()
+        out = subprocess.run(
+            [sys.executable, "-c", COLD, a.roster], capture_output=True, text=True, cwd=REPO, check=True
+        ).stdout.split()
         cold.append([float(x) for x in out])
     med = [statistics.median(c[i] for c in cold) for i in range(4)]
-    print(f"cold start (median of {a.cold_runs} fresh processes): total {med[3]:.2f} s "
-          f"= imports {med[0]:.2f} s + roster {med[1]:.2f} s + jieba/parser init and first parse {med[2]:.2f} s")
+    print(
+        f"cold start (median of {a.cold_runs} fresh processes): total {med[3]:.2f} s "
+        f"= imports {med[0]:.2f} s + roster {med[1]:.2f} s + jieba/parser init and first parse {med[2]:.2f} s"
+    )
 
     from nlp.parser import Parser
     from storage.roster_file import load_roster
@@ -81,9 +84,11 @@ def main() -> None:
         n += len(items)
     wall = time.perf_counter() - t0
     lat.sort()
-    print(f"throughput: {n / wall:,.0f} msg/s over {n} parses of {len(items)} messages "
-          f"({'dev corpus' if p.exists() else 'built-in sample'}); latency median {lat[len(lat) // 2] * 1e3:.3f} ms, "
-          f"p95 {lat[int(len(lat) * 0.95)] * 1e3:.3f} ms, max {lat[-1] * 1e3:.2f} ms")
+    print(
+        f"throughput: {n / wall:,.0f} msg/s over {n} parses of {len(items)} messages "
+        f"({'dev corpus' if p.exists() else 'built-in sample'}); latency median {lat[len(lat) // 2] * 1e3:.3f} ms, "
+        f"p95 {lat[int(len(lat) * 0.95)] * 1e3:.3f} ms, max {lat[-1] * 1e3:.2f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -60,62 +60,159 @@ async def build(url: str, n_branches: int, seed: int = 7) -> None:
     sm = make_sessionmaker(engine)
     t0 = dt.datetime(2026, 1, 1, tzinfo=UTC)
     async with sm() as s, s.begin():
-        await s.execute(insert(Branch), [{"id": b, "name": f"合成村{b:03d}党支部", "theme_day": 5,
-                                          "roster_version": 1, "created_at": t0} for b in range(1, n_branches + 1)])
+        await s.execute(
+            insert(Branch),
+            [
+                {"id": b, "name": f"合成村{b:03d}党支部", "theme_day": 5, "roster_version": 1, "created_at": t0}
+                for b in range(1, n_branches + 1)
+            ],
+        )
         members, households, links, groups, visits, matters, events, tasks = [], [], [], [], [], [], [], []
         mid = hid = lid = vid = matid = 0
         for b in range(1, n_branches + 1):
-            groups.append({"branch_id": b, "chat_id": f"wrSYN{b:05d}", "name": f"合成村{b:03d}党员群", "level": 1,
-                           "internal": True, "webhook_key": f"syn-key-{b}"})
+            groups.append(
+                {
+                    "branch_id": b,
+                    "chat_id": f"wrSYN{b:05d}",
+                    "name": f"合成村{b:03d}党员群",
+                    "level": 1,
+                    "internal": True,
+                    "webhook_key": f"syn-key-{b}",
+                }
+            )
             first_mid = mid + 1
             for i in range(14):
                 mid += 1
                 roles = "书记" if i == 0 else ("委员;中心户" if i < 3 else "党员")
-                members.append({"id": mid, "branch_id": b, "code": f"M{i + 1:02d}", "name": name(rng),
-                                "userid": f"u{b}x{i}", "roles": roles, "status": "免联户" if i == 13 else "在村",
-                                "active": True, "gender": "", "note": ""})
+                members.append(
+                    {
+                        "id": mid,
+                        "branch_id": b,
+                        "code": f"M{i + 1:02d}",
+                        "name": name(rng),
+                        "userid": f"u{b}x{i}",
+                        "roles": roles,
+                        "status": "免联户" if i == 13 else "在村",
+                        "active": True,
+                        "gender": "",
+                        "note": "",
+                    }
+                )
             for j in range(60):
                 hid += 1
-                households.append({"id": hid, "branch_id": b, "code": f"H{j + 1:03d}", "head_name": name(rng),
-                                   "address": f"合成村{j // 10 + 1}组{j % 10 + 1}号",
-                                   "key_types": rng.choice(KEYS) if j % 3 == 0 else "", "active": True,
-                                   "gender": "", "aliases": ""})
+                households.append(
+                    {
+                        "id": hid,
+                        "branch_id": b,
+                        "code": f"H{j + 1:03d}",
+                        "head_name": name(rng),
+                        "address": f"合成村{j // 10 + 1}组{j % 10 + 1}号",
+                        "key_types": rng.choice(KEYS) if j % 3 == 0 else "",
+                        "active": True,
+                        "gender": "",
+                        "aliases": "",
+                    }
+                )
                 lid += 1
                 owner = first_mid + j % 13
-                links.append({"id": lid, "branch_id": b, "member_id": owner, "household_id": hid, "valid_from": t0,
-                              "reason": "", "changed_by": "bench"})
+                links.append(
+                    {
+                        "id": lid,
+                        "branch_id": b,
+                        "member_id": owner,
+                        "household_id": hid,
+                        "valid_from": t0,
+                        "reason": "",
+                        "changed_by": "bench",
+                    }
+                )
                 if rng.random() < 0.75:
                     for _ in range(rng.choice((1, 1, 2))):
                         vid += 1
                         day = dt.date(2026, 11, rng.randint(1, 30))
-                        visits.append({"id": vid, "branch_id": b, "member_id": owner, "household_id": hid,
-                                       "visit_date": day, "recorded_by": "bench",
-                                       "created_at": dt.datetime.combine(day, dt.time(12), UTC)})
+                        visits.append(
+                            {
+                                "id": vid,
+                                "branch_id": b,
+                                "member_id": owner,
+                                "household_id": hid,
+                                "visit_date": day,
+                                "recorded_by": "bench",
+                                "created_at": dt.datetime.combine(day, dt.time(12), UTC),
+                            }
+                        )
             for k in range(11):
                 matid += 1
                 created = dt.datetime(2026, 11, rng.randint(1, 28), 9, tzinfo=UTC)
                 closed = created + dt.timedelta(days=rng.randint(1, 9)) if rng.random() < 0.6 else None
-                matters.append({
-                    "id": matid, "branch_id": b, "kind": "wish" if k >= 8 else "request", "number": k + 1,
-                    "household_id": hid - rng.randint(0, 59), "member_id": first_mid, "reporter": "bench",
-                    "summary": "路灯坏了，麻烦修一下", "state": "已办结" if closed else "办理中",
-                    "state_type": "fixed" if closed else "open", "assignee_id": first_mid + rng.randint(0, 12),
-                    "due_date": (created + dt.timedelta(days=5)).date(), "created_at": created,
-                    "updated_at": created, "closed_at": closed, "rating": rng.choice(("满意", "基本满意", None)),
-                    "sensitive": False, "category": "", "escalated_to": "", "source_chat": ""})
-                events.append({"matter_id": matid, "action": "登记", "to_state": "已登记", "actor": "bench",
-                               "note": "", "at": created})
+                matters.append(
+                    {
+                        "id": matid,
+                        "branch_id": b,
+                        "kind": "wish" if k >= 8 else "request",
+                        "number": k + 1,
+                        "household_id": hid - rng.randint(0, 59),
+                        "member_id": first_mid,
+                        "reporter": "bench",
+                        "summary": "路灯坏了，麻烦修一下",
+                        "state": "已办结" if closed else "办理中",
+                        "state_type": "fixed" if closed else "open",
+                        "assignee_id": first_mid + rng.randint(0, 12),
+                        "due_date": (created + dt.timedelta(days=5)).date(),
+                        "created_at": created,
+                        "updated_at": created,
+                        "closed_at": closed,
+                        "rating": rng.choice(("满意", "基本满意", None)),
+                        "sensitive": False,
+                        "category": "",
+                        "escalated_to": "",
+                        "source_chat": "",
+                    }
+                )
+                events.append(
+                    {
+                        "matter_id": matid,
+                        "action": "登记",
+                        "to_state": "已登记",
+                        "actor": "bench",
+                        "note": "",
+                        "at": created,
+                    }
+                )
                 if closed:
-                    events.append({"matter_id": matid, "action": "评价", "to_state": "已评价", "actor": "bench",
-                                   "note": "满意", "at": closed})
+                    events.append(
+                        {
+                            "matter_id": matid,
+                            "action": "评价",
+                            "to_state": "已评价",
+                            "actor": "bench",
+                            "note": "满意",
+                            "at": closed,
+                        }
+                    )
             for _ in range(4):
                 raised = dt.datetime(2026, 11, rng.randint(1, 28), tzinfo=UTC)
-                tasks.append({"branch_id": b, "household_id": hid - rng.randint(0, 59), "member_id": first_mid,
-                              "trigger": "illness", "created_at": raised})
-        for model, rows in ((Member, members), (Household, households), (Link, links), (ChatGroup, groups),
-                            (Visit, visits), (Matter, matters), (MatterEvent, events), (MustVisitTask, tasks)):
+                tasks.append(
+                    {
+                        "branch_id": b,
+                        "household_id": hid - rng.randint(0, 59),
+                        "member_id": first_mid,
+                        "trigger": "illness",
+                        "created_at": raised,
+                    }
+                )
+        for model, rows in (
+            (Member, members),
+            (Household, households),
+            (Link, links),
+            (ChatGroup, groups),
+            (Visit, visits),
+            (Matter, matters),
+            (MatterEvent, events),
+            (MustVisitTask, tasks),
+        ):
             for i in range(0, len(rows), 5000):
-                await s.execute(insert(model), rows[i:i + 5000])
+                await s.execute(insert(model), rows[i : i + 5000])
     await engine.dispose()
 
 
@@ -153,8 +250,10 @@ async def bench(url: str, n_charts: int) -> None:
     for r in reports[:n]:
         charts.summary_chart(r)
     per_chart = (time.perf_counter() - t) / max(1, n)
-    print(f"charts: {per_chart * 1000:.0f} ms each (measured on {n}); all {len(branches)} ≈ "
-          f"{per_chart * len(branches):.1f} s")
+    print(
+        f"charts: {per_chart * 1000:.0f} ms each (measured on {n}); all {len(branches)} ≈ "
+        f"{per_chart * len(branches):.1f} s"
+    )
 
     settings = Settings()
     settings.database.url = url
@@ -167,8 +266,10 @@ async def bench(url: str, n_charts: int) -> None:
     for b in branches[1:]:
         await sched.run_job("summary", b, MONTH)
     job_all = time.perf_counter() - t + job_one
-    print(f"whole summary job (figures, chart, outbox rows, JobRun): 1 branch {job_one * 1000:.0f} ms; "
-          f"{len(branches)} branches {job_all:.1f} s")
+    print(
+        f"whole summary job (figures, chart, outbox rows, JobRun): 1 branch {job_one * 1000:.0f} ms; "
+        f"{len(branches)} branches {job_all:.1f} s"
+    )
     await engine.dispose()
 
 
@@ -182,8 +283,10 @@ def main() -> None:
         migrate.upgrade(url)
         t = time.perf_counter()
         asyncio.run(build(url, args.branches))
-        print(f"built {args.branches} synthetic branches in {time.perf_counter() - t:.1f} s "
-              f"({args.branches * 60} households)")
+        print(
+            f"built {args.branches} synthetic branches in {time.perf_counter() - t:.1f} s "
+            f"({args.branches * 60} households)"
+        )
         asyncio.run(bench(url, args.charts))
 
 

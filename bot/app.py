@@ -30,8 +30,9 @@ log = logging.getLogger(__name__)
 SWEEP_SECONDS = 15
 
 
-def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utcnow,
-               sweep_seconds: float = SWEEP_SECONDS) -> web.Application:
+def create_app(
+    settings: Settings, *, clock: Callable[[], dt.datetime] = utcnow, sweep_seconds: float = SWEEP_SECONDS
+) -> web.Application:
     app = web.Application(client_max_size=settings.server.max_body_bytes)
     app[SETTINGS_KEY] = settings
 
@@ -47,8 +48,14 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utcnow,
     async def http_client(app: web.Application) -> AsyncIterator[None]:
         async with aiohttp.ClientSession() as http:
             w = settings.wecom
-            app[CLIENT_KEY] = WeComClient(http, api_base=w.api_base, corp_id=w.corp_id, secret=w.secret,
-                                          agent_id=w.agent_id, webhook_base=settings.webhook.base_url)
+            app[CLIENT_KEY] = WeComClient(
+                http,
+                api_base=w.api_base,
+                corp_id=w.corp_id,
+                secret=w.secret,
+                agent_id=w.agent_id,
+                webhook_base=settings.webhook.base_url,
+            )
             yield
 
     async def nlp(app: web.Application) -> AsyncIterator[None]:

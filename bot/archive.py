@@ -122,9 +122,12 @@ class ArchivePoller:
     async def fetch(self, seq: int) -> list[dict[str, Any]]:
         url = f"{self.settings.feed_url.rstrip('/')}/chatdata"
         try:
-            async with self.http.get(url, params={"seq": str(seq), "limit": str(self.settings.batch_limit)},
-                                     headers={"Authorization": f"Bearer {self.settings.feed_token}"},
-                                     timeout=aiohttp.ClientTimeout(total=30)) as resp:
+            async with self.http.get(
+                url,
+                params={"seq": str(seq), "limit": str(self.settings.batch_limit)},
+                headers={"Authorization": f"Bearer {self.settings.feed_token}"},
+                timeout=aiohttp.ClientTimeout(total=30),
+            ) as resp:
                 data = await resp.json(content_type=None)
         except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
             raise FeedError(f"chatdata: {type(exc).__name__}: {exc}") from exc
@@ -180,11 +183,17 @@ class ArchivePoller:
                 await move_cursor(session)
             return
         msgtime = msg.get("msgtime")
-        sent_at = (dt.datetime.fromtimestamp(msgtime / 1000, dt.UTC) if isinstance(msgtime, int | float)
-                   else utcnow())
-        inbound = Inbound(channel="archive", msg_id=msgid[:128], sender=str(msg.get("from") or "")[:64],
-                          chat_id=roomid, chat_type="group", text=text.replace("\x00", "")[:8000], sent_at=sent_at,
-                          meta={"seq": seq, "msgtype": msg.get("msgtype")})
+        sent_at = dt.datetime.fromtimestamp(msgtime / 1000, dt.UTC) if isinstance(msgtime, int | float) else utcnow()
+        inbound = Inbound(
+            channel="archive",
+            msg_id=msgid[:128],
+            sender=str(msg.get("from") or "")[:64],
+            chat_id=roomid,
+            chat_type="group",
+            text=text.replace("\x00", "")[:8000],
+            sent_at=sent_at,
+            meta={"seq": seq, "msgtype": msg.get("msgtype")},
+        )
         result = await rt.handle(inbound, before_commit=move_cursor)
         if result.duplicate:  # handled before (another instance, or a replay): only the cursor moves
             async with rt.sessionmaker() as session, session.begin():
@@ -196,8 +205,11 @@ class ArchivePoller:
         resident = str(msg.get("from") or "")
         async with self.runtime.sessionmaker() as session, session.begin():
             await move_cursor(session)
-            source = (await session.execute(select(InboundMessage).where(
-                InboundMessage.channel == "archive", InboundMessage.msg_id == pre))).scalar_one_or_none()
+            source = (
+                await session.execute(
+                    select(InboundMessage).where(InboundMessage.channel == "archive", InboundMessage.msg_id == pre)
+                )
+            ).scalar_one_or_none()
             if source is None:
                 return
             found = list(await session.scalars(select(Matter).where(Matter.source_inbound_id == source.id)))
@@ -212,8 +224,14 @@ class ArchivePoller:
                 else:
                     note = f"{who}撤回了提出{label}的那条消息；{label}现在是“{m.state}”，请和居民确认是否还要办。"
                 if member is not None and member.userid:
-                    outbox.enqueue(session, channel="app", target=member.userid, content=note,
-                                   branch_id=m.branch_id, key=f"recall:{msg.get('msgid')}:{m.id}")
+                    outbox.enqueue(
+                        session,
+                        channel="app",
+                        target=member.userid,
+                        content=note,
+                        branch_id=m.branch_id,
+                        key=f"recall:{msg.get('msgid')}:{m.id}",
+                    )
         self.runtime._kick_outbox()
 
 

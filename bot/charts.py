@@ -28,8 +28,15 @@ from storage.rhythm import MonthReport
 
 WEBHOOK_IMAGE_MAX = 2 * 1024 * 1024  # webhook msgtype image: ≤ 2 MB before base64
 BUNDLED = ("NotoSansCJKsc-Regular.otf", "SimHei.ttf")
-SYSTEM_NAMES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei",
-                "Source Han Sans SC", "SimHei", "Microsoft YaHei")
+SYSTEM_NAMES = (
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "Source Han Sans SC",
+    "SimHei",
+    "Microsoft YaHei",
+)
 
 
 class NoCJKFont(RuntimeError):
@@ -64,8 +71,7 @@ def _pct(a: int, b: int) -> float:
 
 
 def cjk_rc() -> dict[str, object]:
-    return {"font.family": "sans-serif", "font.sans-serif": [cjk_family(), "DejaVu Sans"],
-            "axes.unicode_minus": False}
+    return {"font.family": "sans-serif", "font.sans-serif": [cjk_family(), "DejaVu Sans"], "axes.unicode_minus": False}
 
 
 def summary_chart(report: MonthReport, *, dpi: int = 110) -> bytes:
@@ -111,13 +117,29 @@ class _Template:
         a.set_ylim(0, ytop)
         a.set_xticks([])
         a.yaxis.get_major_locator().set_params(integer=True)
-        a.legend(handles=[Patch(color=_BARS_A[0], label="已走访户"), Patch(color=_BARS_A[1], label="未走访户")],
-                 fontsize=8, loc="upper right")
+        a.legend(
+            handles=[Patch(color=_BARS_A[0], label="已走访户"), Patch(color=_BARS_A[1], label="未走访户")],
+            fontsize=8,
+            loc="upper right",
+        )
         self.visited = [self._bar(a, i - 0.4, 0.8, _BARS_A[0]) for i in range(slots)]
         self.left = [self._bar(a, i - 0.4, 0.8, _BARS_A[1]) for i in range(slots)]
-        self.names = [self._live(a.text(i, -0.02, "", transform=a.get_xaxis_transform(), rotation=60,
-                                        ha="right", va="top", fontsize=8, rotation_mode="anchor"))
-                      for i in range(slots)]
+        self.names = [
+            self._live(
+                a.text(
+                    i,
+                    -0.02,
+                    "",
+                    transform=a.get_xaxis_transform(),
+                    rotation=60,
+                    ha="right",
+                    va="top",
+                    fontsize=8,
+                    rotation_mode="anchor",
+                )
+            )
+            for i in range(slots)
+        ]
 
         # coverage in %, fixed 0–110
         b.set_title("走访覆盖率（%）")
@@ -132,10 +154,14 @@ class _Template:
         c.set_xlim(-0.6, 2.6)
         c.set_xticks([0, 1, 2], ["新登记", "已办结", "超期"])
         c.set_yticks([])
-        c.legend(handles=[Patch(color=_ITEMS[0], label="诉求"), Patch(color=_ITEMS[1], label="心愿")],
-                 fontsize=8, loc="upper right")
-        self.items = [self._bar(c, x + dx - 0.2, 0.4, col) for dx, col in ((-0.2, _ITEMS[0]), (0.2, _ITEMS[1]))
-                      for x in range(3)]
+        c.legend(
+            handles=[Patch(color=_ITEMS[0], label="诉求"), Patch(color=_ITEMS[1], label="心愿")],
+            fontsize=8,
+            loc="upper right",
+        )
+        self.items = [
+            self._bar(c, x + dx - 0.2, 0.4, col) for dx, col in ((-0.2, _ITEMS[0]), (0.2, _ITEMS[1])) for x in range(3)
+        ]
         self.item_labels = [self._live(c.text(0, 0, "", ha="center", va="bottom", fontsize=9)) for _ in range(6)]
 
         d.set_title("群众评价（件）")
@@ -172,9 +198,12 @@ class _Template:
             self._show(self.left[i], done, len(due) - done)
             self._text(self.names[i], None, None, mm.member.name)
 
-        for bar, label, (got, due) in zip(self.cover, self.cover_labels, (
-                (report.households_visited, report.households_due), (report.key_visited, report.key_due)),
-                strict=True):
+        for bar, label, (got, due) in zip(
+            self.cover,
+            self.cover_labels,
+            ((report.households_visited, report.households_due), (report.key_visited, report.key_due)),
+            strict=True,
+        ):
             self._show(bar, 0, _pct(got, due))
             self._text(label, bar.get_x() + bar.get_width() / 2, bar.get_height(), f"{got}/{due}")
 
@@ -222,8 +251,11 @@ def image_payload(png: bytes) -> dict[str, str]:
 def render_text(text: str, *, family: str | None = None, size: int = 40) -> bytes:
     """Rasterise one string (raw RGBA) in the CJK font, or in `family` — the font test compares glyphs."""
     fig = Figure(figsize=(len(text) * 0.8 + 0.4, 1.0), dpi=60)
-    prop = font_manager.FontProperties(fname=str(cjk_font_path()), size=size) if family is None \
+    prop = (
+        font_manager.FontProperties(fname=str(cjk_font_path()), size=size)
+        if family is None
         else font_manager.FontProperties(family=family, size=size)
+    )
     fig.text(0.02, 0.2, text, fontproperties=prop)
     canvas = FigureCanvasAgg(fig)
     canvas.draw()

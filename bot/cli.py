@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import logging
 import sys
-from pathlib import Path
+from importlib.metadata import entry_points
 
 from bot.config import ConfigError, Settings, load_settings
 
@@ -26,38 +26,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print("配置里没有 [aibot] 或 [wecom] 的 token/encoding_aes_key，机器人收不到任何消息。", file=sys.stderr)
         return 2
     web.run_app(create_app(settings), host=args.host or settings.server.host, port=args.port or settings.server.port)
-    return 0
-
-
-# --- demo -------------------------------------------------------------------------------------------------
-def cmd_demo(args: argparse.Namespace) -> int:
-    from bot.demo import demo_roster_path, start_pair
-
-    settings = _settings(args)
-    if args.config is None and "LIANHU_DATABASE_URL" not in __import__("os").environ:
-        settings.database.url = "sqlite+aiosqlite:///var/demo.db"
-    roster = Path(args.roster) if args.roster else demo_roster_path()
-
-    async def main() -> None:
-        # Household groups are external: the demo reads them the only official way, through the chat archive
-        # (the emulator serves the bridge's feed), so residents' wishes typed there reach the bot.
-        settings.archive.poll_seconds = min(settings.archive.poll_seconds, 1.0)
-        pair = await start_pair(settings, roster, emulator_port=args.port, bot_port=args.bot_port, archive=True)
-        print(f"联户助手演示已启动 / demo running\n  打开 / open: {pair.emulator_url}/\n"
-              f"  机器人 / bot: {pair.bot_url}  数据库 / database: {settings.database.url}\n"
-              "  按 Ctrl+C 退出 / Ctrl+C to stop", flush=True)
-        try:
-            if args.exit_after is not None:
-                await asyncio.sleep(args.exit_after)
-            else:
-                await asyncio.Event().wait()
-        finally:
-            await pair.close()
-
-    try:
-        asyncio.run(main())
-    except KeyboardInterrupt:
-        pass
     return 0
 
 
@@ -87,8 +55,10 @@ def cmd_roster_import(args: argparse.Namespace) -> int:
             return 1
         finally:
             await engine.dispose()
-        print(f"{'新建' if report.created else '更新'}支部“{report.branch_name}”：党员 {report.members} 名，"
-              f"联系户 {report.households} 户，群聊 {report.groups} 个。")
+        print(
+            f"{'新建' if report.created else '更新'}支部“{report.branch_name}”：党员 {report.members} 名，"
+            f"联系户 {report.households} 户，群聊 {report.groups} 个。"
+        )
         for line in report.links_changed:
             print(f"  联户关系变更：{line}")
         for line in report.deactivated:
@@ -172,15 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--host")
     sp.add_argument("--port", type=int)
 
-    sp = add("demo", "启动机器人和本地企业微信模拟器，打开网页即可试用 / run the bot with a local WeCom emulator",
-             cmd_demo)
-    sp.add_argument("--port", type=int, default=8700, help="模拟器网页端口 / emulator port (default 8700)")
-    sp.add_argument("--bot-port", type=int, default=8701, help="机器人端口 / bot port (default 8701)")
-    sp.add_argument("--roster", help="名册文件，默认用示例村 / roster file (default: the sample village)")
-    sp.add_argument("--exit-after", type=float, help=argparse.SUPPRESS)
-
-    roster = sub.add_parser("roster", help="名册导入导出 / roster import and export",
-                            description="名册导入导出 / roster import and export")
+    roster = sub.add_parser(
+        "roster", help="名册导入导出 / roster import and export", description="名册导入导出 / roster import and export"
+    )
     rsub = roster.add_subparsers(dest="roster_command", required=True, metavar="ACTION")
     sp = rsub.add_parser(
         "import", help="导入名册（xlsx 或 *_members.csv），出错则什么都不写 / import a roster, all or nothing"
@@ -207,14 +171,18 @@ def build_parser() -> argparse.ArgumentParser:
     __import__("bot.cli_outbox", fromlist=["register"]).register(sub)
     __import__("bot.cli_jobs", fromlist=["register"]).register(sub)
     __import__("bot.cli_export", fromlist=["register"]).register(sub)
-    __import__("bot.cli_seed", fromlist=["register"]).register(sub)
+    # Developer tools (demo, seed) plug in through an entry point so the product never imports them.
+    for ep in sorted(entry_points(group="lianhu.cli"), key=lambda e: e.name):
+        ep.load()(sub)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.WARNING),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=getattr(logging, str(args.log_level).upper(), logging.WARNING),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     try:
         return int(args.func(args) or 0)
     except ConfigError as exc:

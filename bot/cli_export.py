@@ -16,8 +16,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     kinds = "、".join(f"{k}（{v}）" for k, v in KINDS.items())
     desc = f"导出台账为 Excel / export ledgers as xlsx：{kinds}"
-    sp = sub.add_parser("export", help="导出台账（走访、诉求心愿、亮相公示、积分、月度汇总）/ export ledgers",
-                        description=desc)
+    sp = sub.add_parser(
+        "export", help="导出台账（走访、诉求心愿、亮相公示、积分、月度汇总）/ export ledgers", description=desc
+    )
     sp.add_argument("kind", metavar="KIND", help=f"台账类型，也可写中文名 / kind: {', '.join(KINDS)}")
     sp.add_argument("--month", help="月份，如 2026-11；默认上个月 / month (default: last month)")
     sp.add_argument("--branch", help="支部名称（有多个支部时必填）/ branch name")
@@ -32,8 +33,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     kind = kind_of(args.kind)
     if kind is None:
-        print(f"不认识的台账类型“{args.kind}”，可选：{'、'.join(f'{k}（{v}）' for k, v in KINDS.items())}",
-              file=sys.stderr)
+        print(
+            f"不认识的台账类型“{args.kind}”，可选：{'、'.join(f'{k}（{v}）' for k, v in KINDS.items())}",
+            file=sys.stderr,
+        )
         return 2
     month = args.month or previous_month(month_of(dt.datetime.now(TZ).date()))
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):

@@ -19,13 +19,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     names = ", ".join(f"{n}（{j.title}，周期如 {j.example_period}）" for n, j in JOBS.items())
     sp = jsub.add_parser("run", help="立即运行一个任务 / run a job now", description=f"任务 / jobs: {names}")
     sp.add_argument("name", choices=list(JOBS), metavar="NAME", help=names)
-    sp.add_argument("--period", help="周期：汇总为所汇总的月份（2026-10），摘要为周（2026-W48），提醒和积分为日期，"
-                                     "年终为年份；默认为现在对应的周期 / period (default: the current one)")
+    sp.add_argument(
+        "--period",
+        help="周期：汇总为所汇总的月份（2026-10），摘要为周（2026-W48），提醒和积分为日期，"
+        "年终为年份；默认为现在对应的周期 / period (default: the current one)",
+    )
     sp.add_argument("--branch", help="只运行这个支部 / only this branch")
-    sp.add_argument("--force", action="store_true",
-                    help="本周期已运行过也再运行（已发过的消息不会重发）/ run again (messages already sent are not)")
-    sp.add_argument("--no-send", action="store_true",
-                    help="只写入发件箱，由运行中的机器人发送 / only queue; the running bot sends")
+    sp.add_argument(
+        "--force",
+        action="store_true",
+        help="本周期已运行过也再运行（已发过的消息不会重发）/ run again (messages already sent are not)",
+    )
+    sp.add_argument(
+        "--no-send", action="store_true", help="只写入发件箱，由运行中的机器人发送 / only queue; the running bot sends"
+    )
     sp.add_argument("--config", metavar="FILE", help="配置文件（TOML）/ config file")
     sp.set_defaults(func=cmd_jobs_run)
 
@@ -67,8 +74,13 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
         failed = False
         for b in branches:
             o = await sched.run_job(args.name, b, period, force=args.force)
-            words = {"ran": "已运行", "done-before": "本周期已运行过（要再运行请加 --force）",
-                     "busy": "另一个实例正在运行", "failed": "运行失败", "gave-up": "多次失败，请加 --force 重试"}
+            words = {
+                "ran": "已运行",
+                "done-before": "本周期已运行过（要再运行请加 --force）",
+                "busy": "另一个实例正在运行",
+                "failed": "运行失败",
+                "gave-up": "多次失败，请加 --force 重试",
+            }
             extra = f"：{o.detail}" if o.detail else ""
             print(f"{b.name} · {args.name} · {period}：{words.get(o.status, o.status)}{extra}")
             failed |= o.status == "failed"
@@ -77,8 +89,14 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
             print("消息已写入发件箱，由运行中的机器人发送。")
         else:
             async with aiohttp.ClientSession() as http:
-                client = WeComClient(http, api_base=w.api_base, corp_id=w.corp_id, secret=w.secret,
-                                     agent_id=w.agent_id, webhook_base=settings.webhook.base_url)
+                client = WeComClient(
+                    http,
+                    api_base=w.api_base,
+                    corp_id=w.corp_id,
+                    secret=w.secret,
+                    agent_id=w.agent_id,
+                    webhook_base=settings.webhook.base_url,
+                )
                 sent = await OutboxWorker(settings.outbox, sm, client).run_once()
             print(f"已发送 {sent} 条消息。")
         return 1 if failed else 0
@@ -105,11 +123,17 @@ async def _list(settings: Settings, args: argparse.Namespace) -> int:
         print("还没有支部（先导入名册：lianhu roster import）")
         return 0
     status_words = {"done": "完成", "running": "运行中", "failed": "失败", None: ""}
-    print(f"计划{'已开启' if settings.schedule.enabled else '已关闭（[schedule] enabled = false）'}，"
-          f"时区 {settings.schedule.timezone}")
+    print(
+        f"计划{'已开启' if settings.schedule.enabled else '已关闭（[schedule] enabled = false）'}，"
+        f"时区 {settings.schedule.timezone}"
+    )
     for r in rows:
-        last = (f"{r['last_period']} {status_words.get(r['last_status'], r['last_status'])} {_fmt(r['last_at'])}"
-                if r["last_period"] else "从未运行")
-        print(f"{r['branch']}  {r['job']:<9} {r['title']:<10} 上次：{last:<32} 下次：{_fmt(r['next_at'])}"
-              f"  ({r['cron']})")
+        last = (
+            f"{r['last_period']} {status_words.get(r['last_status'], r['last_status'])} {_fmt(r['last_at'])}"
+            if r["last_period"]
+            else "从未运行"
+        )
+        print(
+            f"{r['branch']}  {r['job']:<9} {r['title']:<10} 上次：{last:<32} 下次：{_fmt(r['next_at'])}  ({r['cron']})"
+        )
     return 0

@@ -9,17 +9,29 @@ import sys
 from bot.config import load_settings
 
 _CHANNEL = {
-    "app": "应用消息", "webhook": "群机器人", "aibot": "智能机器人", "template": "群发任务", "kf": "微信客服",
+    "app": "应用消息",
+    "webhook": "群机器人",
+    "aibot": "智能机器人",
+    "template": "群发任务",
+    "kf": "微信客服",
     "response_url": "机器人回复",
 }
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    sp = sub.add_parser("outbox", help="发件箱：查看没发出去的消息，重发 / the outbox: dead letters, resend",
-                        description="发件箱：查看没发出去的消息，重发 / the outbox: dead letters, resend")
+    sp = sub.add_parser(
+        "outbox",
+        help="发件箱：查看没发出去的消息，重发 / the outbox: dead letters, resend",
+        description="发件箱：查看没发出去的消息，重发 / the outbox: dead letters, resend",
+    )
     sp.add_argument("--config", metavar="FILE", help="配置文件（TOML）/ config file")
-    sp.add_argument("action", nargs="?", default="list", choices=["list", "pending", "retry"],
-                    help="list 没发出去的（默认）/ dead letters; pending 待发送 / waiting; retry ID 重发 / resend")
+    sp.add_argument(
+        "action",
+        nargs="?",
+        default="list",
+        choices=["list", "pending", "retry"],
+        help="list 没发出去的（默认）/ dead letters; pending 待发送 / waiting; retry ID 重发 / resend",
+    )
     sp.add_argument("ids", nargs="*", type=int, help="retry 的消息编号 / ids for retry")
     sp.add_argument("--limit", type=int, default=50)
     sp.set_defaults(func=cmd_outbox)
@@ -50,9 +62,14 @@ async def _main(url: str, args: argparse.Namespace) -> int:
             return 0 if len(done) == len(args.ids) else 1
         async with make_sessionmaker(engine)() as session:
             if args.action == "pending":
-                rows = list(await session.scalars(
-                    select(OutboundMessage).where(OutboundMessage.status.in_(outbox.ACTIVE))
-                    .order_by(OutboundMessage.id).limit(args.limit)))
+                rows = list(
+                    await session.scalars(
+                        select(OutboundMessage)
+                        .where(OutboundMessage.status.in_(outbox.ACTIVE))
+                        .order_by(OutboundMessage.id)
+                        .limit(args.limit)
+                    )
+                )
                 title = "待发送"
             else:
                 rows = await outbox.dead_letters(session, limit=args.limit)

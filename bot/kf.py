@@ -95,8 +95,9 @@ class KfSync:
         if not user or not msgid:
             return False
         send_time = item.get("send_time")
-        sent_at = (dt.datetime.fromtimestamp(send_time, dt.UTC) if isinstance(send_time, int)
-                   else dt.datetime.now(dt.UTC))
+        sent_at = (
+            dt.datetime.fromtimestamp(send_time, dt.UTC) if isinstance(send_time, int) else dt.datetime.now(dt.UTC)
+        )
 
         if item.get("msgtype") != "text":
             log.info("kf %s from %s: %s logged, not parsed", msgid, user, item.get("msgtype"))
@@ -104,8 +105,16 @@ class KfSync:
                 await kf_note_inbound(session, user, sent_at)  # any message opens the reply window
             return False
         text = str((item.get("text") or {}).get("content") or "").replace("\x00", "")[:8000]
-        inbound = Inbound(channel="kf", msg_id=msgid[:128], sender=user[:64], chat_id="", chat_type="single",
-                          text=text, sent_at=sent_at, meta={"open_kfid": open_kfid})
+        inbound = Inbound(
+            channel="kf",
+            msg_id=msgid[:128],
+            sender=user[:64],
+            chat_id="",
+            chat_type="single",
+            text=text,
+            sent_at=sent_at,
+            meta={"open_kfid": open_kfid},
+        )
         result = await self.runtime.handle(inbound)  # the runtime opens the reply window
         return not result.duplicate
 

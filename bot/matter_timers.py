@@ -30,12 +30,17 @@ async def run_matter_timers(jc: JobContext) -> dict[str, Any]:
     out = {"respond": 0, "due_soon": 0, "followup": 0}
     rows = list(await s.scalars(select(Matter).where(Matter.branch_id == b.id, Matter.state_type != "closed")))
 
-    late = [m for m in rows if m.state == "已登记"
-            and jc.now - _aware(m.created_at) >= dt.timedelta(hours=cfg.respond_hours)]
+    late = [
+        m
+        for m in rows
+        if m.state == "已登记" and jc.now - _aware(m.created_at) >= dt.timedelta(hours=cfg.respond_hours)
+    ]
     if late:
-        text = (f"以下事项登记已超过 {cfg.respond_hours} 小时还没有受理：\n"
-                + "\n".join(f"- {mt.ref(m)}：{m.summary[:30]}" for m in late)
-                + "\n受理请回复“受理 诉求N”。")
+        text = (
+            f"以下事项登记已超过 {cfg.respond_hours} 小时还没有受理：\n"
+            + "\n".join(f"- {mt.ref(m)}：{m.summary[:30]}" for m in late)
+            + "\n受理请回复“受理 诉求N”。"
+        )
         key = "timer:respond:" + ",".join(str(m.id) for m in late)
         for sec in await secretaries(s, b.id):
             out["respond"] += await send_private(jc, sec, text, f"{key}:{sec.id}")
@@ -45,8 +50,10 @@ async def run_matter_timers(jc: JobContext) -> dict[str, Any]:
         if m.state == "承办中" and m.due_date == soon and m.assignee_id:
             who = await s.get(Member, m.assignee_id)
             if who is not None:
-                text = (f"{mt.ref(m)} 将于 {m.due_date.month}月{m.due_date.day}日到期：{m.summary[:40]}。"
-                        f"办好后回复“办结 {mt.ref(m)} 结果”。")
+                text = (
+                    f"{mt.ref(m)} 将于 {m.due_date.month}月{m.due_date.day}日到期：{m.summary[:40]}。"
+                    f"办好后回复“办结 {mt.ref(m)} 结果”。"
+                )
                 out["due_soon"] += await send_private(jc, who, text, f"timer:due:{m.id}:{m.due_date.isoformat()}")
 
     for m in rows:

@@ -91,9 +91,15 @@ class RateLimiter:
 
 
 class OutboxWorker:
-    def __init__(self, settings: OutboxSettings, sessionmaker: async_sessionmaker[AsyncSession],
-                 client: WeComClient | None, *, clock: Callable[[], dt.datetime] = utcnow,
-                 instance: str = "") -> None:
+    def __init__(
+        self,
+        settings: OutboxSettings,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        client: WeComClient | None,
+        *,
+        clock: Callable[[], dt.datetime] = utcnow,
+        instance: str = "",
+    ) -> None:
         self.settings = settings
         self.sessionmaker = sessionmaker
         self.client = client
@@ -101,8 +107,11 @@ class OutboxWorker:
         self.instance = instance
         self.limiter = RateLimiter()
         self.senders: dict[str, Sender] = {
-            "app": self._send_app, "webhook": self._send_webhook, "response_url": self._send_response_url,
-            "template": self._send_template, "kf": self._send_kf,
+            "app": self._send_app,
+            "webhook": self._send_webhook,
+            "response_url": self._send_response_url,
+            "template": self._send_template,
+            "kf": self._send_kf,
         }  # "aibot" is added by bot/ws.py while the long connection runs
         self._wake = asyncio.Event()
         self._round = asyncio.Lock()
@@ -223,8 +232,15 @@ class OutboxWorker:
         if status == "sent":
             self.limiter.note(f"webhook:{row.target}" if row.channel == "webhook" else f"{row.channel}:{row.target}")
         async with self.sessionmaker() as session, session.begin():
-            ok = await store.finish(session, row.id, token, status=status, error=error, next_attempt_at=retry_at,
-                                    sent_at=self.clock() if status == "sent" else None)
+            ok = await store.finish(
+                session,
+                row.id,
+                token,
+                status=status,
+                error=error,
+                next_attempt_at=retry_at,
+                sent_at=self.clock() if status == "sent" else None,
+            )
             if ok and status == "sent" and row.channel == "kf":
                 await _kf_count_reply(session, row.target)
         if not ok:
@@ -247,8 +263,9 @@ class OutboxWorker:
     async def _send_webhook(self, row: OutboundMessage) -> None:
         if row.msgtype == "image":  # payload = {"base64", "md5"} (bot/charts.image_payload); content is a caption
             img = row.payload or {}
-            await self._client().webhook_send(row.target, {"msgtype": "image", "image": {
-                "base64": img.get("base64", ""), "md5": img.get("md5", "")}})
+            await self._client().webhook_send(
+                row.target, {"msgtype": "image", "image": {"base64": img.get("base64", ""), "md5": img.get("md5", "")}}
+            )
             return
         msgtype = row.msgtype if row.msgtype in ("text", "markdown", "markdown_v2") else "markdown"
         await self._client().webhook_send(row.target, {"msgtype": msgtype, msgtype: {"content": row.content}})
@@ -271,10 +288,15 @@ class OutboxWorker:
             used = await store.sent_count_since(session, "template", row.target, month_start)
         if used >= cap:
             raise Permanent(f"本群本月的群发次数（{cap} 次）已用完，请成员手动转发")
-        data = await self._client().call("externalcontact/add_msg_template", {
-            "chat_type": "group", "sender": sender, "chat_id_list": [row.target],
-            "text": {"content": row.content},
-        })
+        data = await self._client().call(
+            "externalcontact/add_msg_template",
+            {
+                "chat_type": "group",
+                "sender": sender,
+                "chat_id_list": [row.target],
+                "text": {"content": row.content},
+            },
+        )
         if row.target in (data.get("fail_list") or []):
             raise Permanent("企业微信拒绝了这个群的群发任务（可能本月次数已用完）")
 
@@ -290,10 +312,16 @@ class OutboxWorker:
         open_kfid = (row.payload or {}).get("open_kfid", "")
         # WeCom drops a repeated msgid: a send retried after a crash does not reach the resident twice
         msgid = hashlib.sha1(f"{row.id}:{row.idempotency_key or ''}".encode()).hexdigest()[:32]
-        await self._client().call("kf/send_msg", {
-            "touser": row.target, "open_kfid": open_kfid, "msgid": msgid, "msgtype": "text",
-            "text": {"content": row.content},
-        })
+        await self._client().call(
+            "kf/send_msg",
+            {
+                "touser": row.target,
+                "open_kfid": open_kfid,
+                "msgid": msgid,
+                "msgtype": "text",
+                "text": {"content": row.content},
+            },
+        )
 
 
 async def _kf_window(session: AsyncSession, external_userid: str) -> dict[str, Any]:

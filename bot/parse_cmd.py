@@ -16,8 +16,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sender", default=None, help="企业微信账号 of a member or 外部联系人ID of a household")
     p.add_argument("--chat", default="group2", choices=CHATS)
     p.add_argument("--today", default=None, help="YYYY-MM-DD (default: the local date)")
-    p.add_argument("--jsonl", action="store_true",
-                   help='each input line is {"text","sender","chat","today"}; missing keys fall back to the flags')
+    p.add_argument(
+        "--jsonl",
+        action="store_true",
+        help='each input line is {"text","sender","chat","today"}; missing keys fall back to the flags',
+    )
     p.add_argument("--vocab", default=None, help="a vocabulary TOML overriding the bundled one")
 
 

@@ -62,7 +62,7 @@ def split_markdown(text: str, limit: int = MARKDOWN_MAX) -> list[str]:
                 parts.append("\n".join(cur))
                 cur, size = [], 0
             parts.append(cut)
-            line = line[len(cut):]
+            line = line[len(cut) :]
         extra = nbytes(line) + (1 if cur else 0)
         if cur and size + extra > room:
             parts.append("\n".join(cur))
@@ -99,8 +99,7 @@ async def send_private(jc: JobContext, member: Member, text: str, key: str) -> b
     guards a job that is re-run by hand for the same period)."""
     if not member.userid or await key_taken(jc.session, key):
         return False
-    row = outbox.enqueue(jc.session, channel="app", target=member.userid, content=text, key=key,
-                         branch_id=jc.branch.id)
+    row = outbox.enqueue(jc.session, channel="app", target=member.userid, content=text, key=key, branch_id=jc.branch.id)
     row.created_at = jc.now
     return True
 
@@ -119,17 +118,25 @@ async def post_group(jc: JobContext, group: ChatGroup, text: str, key: str) -> i
 
 
 async def level1_group(s: AsyncSession, branch_id: int) -> ChatGroup | None:
-    return (await s.execute(
-        select(ChatGroup).where(ChatGroup.branch_id == branch_id, ChatGroup.level == 1, ChatGroup.internal)
-        .order_by(ChatGroup.webhook_key.is_(None), ChatGroup.id).limit(1)
-    )).scalar_one_or_none()
+    return (
+        await s.execute(
+            select(ChatGroup)
+            .where(ChatGroup.branch_id == branch_id, ChatGroup.level == 1, ChatGroup.internal)
+            .order_by(ChatGroup.webhook_key.is_(None), ChatGroup.id)
+            .limit(1)
+        )
+    ).scalar_one_or_none()
 
 
 async def last_sent_at(s: AsyncSession, prefix: str) -> dt.datetime | None:
-    row = (await s.execute(
-        select(OutboundMessage.created_at).where(OutboundMessage.idempotency_key.like(prefix + "%"))
-        .order_by(OutboundMessage.created_at.desc()).limit(1)
-    )).scalar_one_or_none()
+    row = (
+        await s.execute(
+            select(OutboundMessage.created_at)
+            .where(OutboundMessage.idempotency_key.like(prefix + "%"))
+            .order_by(OutboundMessage.created_at.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
     return rhythm.aware(row) if row is not None else None
 
 
@@ -147,7 +154,8 @@ def group_summary_text(r: rhythm.MonthReport) -> str:
         f"（{pct(r.households_visited, r.households_due)}），"
         f"重点户 {r.key_visited}/{r.key_due} 户（{pct(r.key_visited, r.key_due)}）",
         f"> 八必访：新触发 {t.raised} 件，已上门 {t.visited} 件"
-        + (f"，平均 {t.avg_days:.1f} 天上门" if t.avg_days is not None else "") + f"，尚未上门 {t.open_now} 件",
+        + (f"，平均 {t.avg_days:.1f} 天上门" if t.avg_days is not None else "")
+        + f"，尚未上门 {t.open_now} 件",
         f"> 诉求：新登记 {req.new} 件，办结 {req.closed} 件，月底在办 {req.open_at_end} 件，超期 {req.overdue} 件"
         + (f"，办结率 {req.close_rate:.0%}" if req.close_rate is not None else ""),
         f"> 心愿：新收集 {w.collected} 个，认领 {w.claimed} 个，实现 {w.fulfilled} 个，超期 {wm.overdue} 个",
@@ -156,8 +164,10 @@ def group_summary_text(r: rhythm.MonthReport) -> str:
     if sum(ratings.values()):
         n = sum(ratings.values())
         sat = (ratings["满意"] + ratings["基本满意"]) / n
-        lines.append(f"> 群众评价 {n} 件：满意 {ratings['满意']}，基本满意 {ratings['基本满意']}，"
-                     f"不满意 {ratings['不满意']}（满意率 {sat:.0%}）")
+        lines.append(
+            f"> 群众评价 {n} 件：满意 {ratings['满意']}，基本满意 {ratings['基本满意']}，"
+            f"不满意 {ratings['不满意']}（满意率 {sat:.0%}）"
+        )
     if req.median_close_days is not None:
         lines.append(f"> 诉求办结用时中位数 {req.median_close_days:.1f} 天")
     if r.points_total:
@@ -222,9 +232,16 @@ async def run_summary(jc: JobContext) -> dict[str, Any]:
         if group.webhook_key and not await key_taken(s, key):
             # tens of ms of CPU (bot/charts.py): off the event loop all the same
             png = await asyncio.get_running_loop().run_in_executor(None, charts.summary_chart, report)
-            row = outbox.enqueue(s, channel="webhook", target=group.webhook_key, msgtype="image",
-                                 content=f"[图表] {b.name} {month_label(month)}党员联户情况", key=key,
-                                 branch_id=b.id, payload=charts.image_payload(png))
+            row = outbox.enqueue(
+                s,
+                channel="webhook",
+                target=group.webhook_key,
+                msgtype="image",
+                content=f"[图表] {b.name} {month_label(month)}党员联户情况",
+                key=key,
+                branch_id=b.id,
+                payload=charts.image_payload(png),
+            )
             row.created_at = jc.now
             detail["image"] = True
             detail["image_bytes"] = len(png)
@@ -257,8 +274,10 @@ def digest_group_text(branch: Branch, d: rhythm.Digest) -> str:
     lines = [f"**{branch.name} 周二联合办公 · {md(d.today)}**", "本周新登记："]
     lines += _state_lines(d) or ["- 无"]
     if d.open_by_age:
-        lines.append("在办事项（按已过天数）：" + "，".join(
-            f"{label} {d.open_by_age[label]} 件" for _, label in rhythm.AGE_BUCKETS if d.open_by_age[label]))
+        lines.append(
+            "在办事项（按已过天数）："
+            + "，".join(f"{label} {d.open_by_age[label]} 件" for _, label in rhythm.AGE_BUCKETS if d.open_by_age[label])
+        )
     lines.append(f"7 天内到期 {len(d.due_soon)} 件，已超期 {len(d.overdue)} 件；八必访待上门 {len(d.tasks_open)} 户。")
     public = [w for w in d.wishes_to_publish if not w.sensitive]
     if public:
@@ -272,13 +291,18 @@ def digest_private_text(branch: Branch, d: rhythm.Digest) -> str:
     lines = [f"**{branch.name} 周二联合办公摘要 · {md(d.today)}**（仅您可见）", "本周新登记："]
     lines += _state_lines(d) or ["- 无"]
     if d.open_by_age:
-        lines.append("在办事项：" + "，".join(
-            f"{label} {d.open_by_age[label]} 件" for _, label in rhythm.AGE_BUCKETS if d.open_by_age[label]))
+        lines.append(
+            "在办事项："
+            + "，".join(f"{label} {d.open_by_age[label]} 件" for _, label in rhythm.AGE_BUCKETS if d.open_by_age[label])
+        )
 
     def item(m: Matter) -> str:
         who = name.get(m.assignee_id or 0, "未派单")
-        return f"- {rhythm.matter_ref(m)}：{m.summary[:40]}（{m.state}，{who}，期限 {md(m.due_date)}）" \
-            if m.due_date else f"- {rhythm.matter_ref(m)}：{m.summary[:40]}（{m.state}，{who}）"
+        return (
+            f"- {rhythm.matter_ref(m)}：{m.summary[:40]}（{m.state}，{who}，期限 {md(m.due_date)}）"
+            if m.due_date
+            else f"- {rhythm.matter_ref(m)}：{m.summary[:40]}（{m.state}，{who}）"
+        )
 
     if d.overdue:
         lines.append(f"**已超期（{len(d.overdue)} 件）**")
@@ -288,8 +312,10 @@ def digest_private_text(branch: Branch, d: rhythm.Digest) -> str:
         lines += [item(m) for m in d.due_soon]
     if d.wishes_to_publish:
         lines.append(f"待发布认领的心愿（{len(d.wishes_to_publish)} 个）：")
-        lines += [f"- {rhythm.matter_ref(w)}：{w.summary[:40]}" + ("（敏感，不在群里发布）" if w.sensitive else "")
-                  for w in d.wishes_to_publish]
+        lines += [
+            f"- {rhythm.matter_ref(w)}：{w.summary[:40]}" + ("（敏感，不在群里发布）" if w.sensitive else "")
+            for w in d.wishes_to_publish
+        ]
     if d.tasks_open:
         lines.append(f"八必访待上门（{len(d.tasks_open)} 户）：")
         for t, h, m in d.tasks_open:
@@ -321,8 +347,11 @@ def day_period(fire_local: dt.datetime) -> str:
 
 def unvisited_reminder_text(member: Member, households: list[Household], today: dt.date) -> str:
     key = [h for h in households if h.key_type_set]
-    lines = [f"{member.name}同志，{today.month}月还有 {len(households)} 户没走访到"
-             + (f"，其中重点户 {len(key)} 户（每月至少上门一次）" if key else "") + "："]
+    lines = [
+        f"{member.name}同志，{today.month}月还有 {len(households)} 户没走访到"
+        + (f"，其中重点户 {len(key)} 户（每月至少上门一次）" if key else "")
+        + "："
+    ]
     for h in households:
         kt = "、".join(sorted(h.key_type_set))
         lines.append(f"- {hh_label(h)}" + (f"【重点户：{kt}】" if kt else ""))
@@ -335,8 +364,10 @@ def overdue_text(title: str, items: list[Matter], names: dict[int, str], today: 
     for m in items:
         assert m.due_date is not None
         who = names.get(m.assignee_id or m.member_id or 0, "未派单")
-        lines.append(f"- {rhythm.matter_ref(m)}：{m.summary[:40]}（{m.state}，{who}，期限 {md(m.due_date)}，"
-                     f"已超 {(today - m.due_date).days} 天）")
+        lines.append(
+            f"- {rhythm.matter_ref(m)}：{m.summary[:40]}（{m.state}，{who}，期限 {md(m.due_date)}，"
+            f"已超 {(today - m.due_date).days} 天）"
+        )
     return "\n".join(lines)
 
 
@@ -354,8 +385,9 @@ async def run_reminders(jc: JobContext) -> dict[str, Any]:
             prefix = f"remind:unvisited:{member.id}:{rhythm.month_of(today)}:"
             if not households or await recently(prefix):
                 continue
-            if await send_private(jc, member, unvisited_reminder_text(member, households, today),
-                                  prefix + today.isoformat()):
+            if await send_private(
+                jc, member, unvisited_reminder_text(member, households, today), prefix + today.isoformat()
+            ):
                 detail["unvisited"] += 1
 
     overdue = await rhythm.overdue_matters(s, b.id, today)
@@ -375,8 +407,10 @@ async def run_reminders(jc: JobContext) -> dict[str, Any]:
             prefix = f"remind:overdue:{owner_id}:"
             if await recently(prefix):
                 continue
-            text = overdue_text(f"{owner.name}同志，您负责的 {len(items)} 件事项已超过办理期限：", items, names,
-                                today) + "\n办好后请回复“诉求N 已办结”；需要延期请和书记说明。"
+            text = (
+                overdue_text(f"{owner.name}同志，您负责的 {len(items)} 件事项已超过办理期限：", items, names, today)
+                + "\n办好后请回复“诉求N 已办结”；需要延期请和书记说明。"
+            )
             if await send_private(jc, owner, text, prefix + today.isoformat()):
                 detail["overdue"] += 1
         for sec in secs:
@@ -400,12 +434,15 @@ async def run_points(jc: JobContext) -> dict[str, Any]:
     """Scan what happened since shortly before the last run (late-recorded visits included); the first run
     scans everything. cause_key makes the overlap harmless."""
     last = await jc.session.scalar(
-        select(JobRun.period).where(JobRun.job == f"points:{jc.branch.id}", JobRun.status == "done")
-        .order_by(JobRun.period.desc()).limit(1)
+        select(JobRun.period)
+        .where(JobRun.job == f"points:{jc.branch.id}", JobRun.status == "done")
+        .order_by(JobRun.period.desc())
+        .limit(1)
     )
     since = dt.date.fromisoformat(last) - dt.timedelta(days=40) if last else None
-    added = await points.sync_points(jc.session, jc.branch.id, rules=rules_from(jc.settings), today=jc.today,
-                                     since=since)
+    added = await points.sync_points(
+        jc.session, jc.branch.id, rules=rules_from(jc.settings), today=jc.today, since=since
+    )
     return {"added": added, "since": since.isoformat() if since else None}
 
 
@@ -414,11 +451,12 @@ def year_period(fire_local: dt.datetime) -> str:
     return str(fire_local.year)
 
 
-def year_end_text(branch: Branch, year: int, threshold: int, rows: list[tuple[Member, int]],
-                  as_of: dt.date) -> str:
+def year_end_text(branch: Branch, year: int, threshold: int, rows: list[tuple[Member, int]], as_of: dt.date) -> str:
     if not rows:
-        return (f"**{branch.name} {year}年党员积分**（截至{md(as_of)}，仅您可见）\n"
-                f"没有积分低于 {threshold} 分的党员（免联户党员不计）。")
+        return (
+            f"**{branch.name} {year}年党员积分**（截至{md(as_of)}，仅您可见）\n"
+            f"没有积分低于 {threshold} 分的党员（免联户党员不计）。"
+        )
     lines = [f"**{branch.name} {year}年积分低于 {threshold} 分的党员**（截至{md(as_of)}，仅您可见）"]
     lines += [f"- {m.name}：{total} 分" for m, total in rows]
     lines.append("按支部的积分制管理办法，年终低于该分数的党员需启动警示帮扶；请结合支部评分和实际情况研究。")
@@ -429,8 +467,7 @@ async def run_year_end(jc: JobContext) -> dict[str, Any]:
     s, b = jc.session, jc.branch
     year = int(jc.period)
     # post what happened up to today first, so the list is current
-    await points.sync_points(s, b.id, rules=rules_from(jc.settings), today=jc.today,
-                             since=dt.date(year, 1, 1))
+    await points.sync_points(s, b.id, rules=rules_from(jc.settings), today=jc.today, since=dt.date(year, 1, 1))
     threshold = jc.settings.points.year_end_threshold
     rows = await points.below_threshold(s, b.id, year, threshold)
     text = year_end_text(b, year, threshold, rows, jc.today)

@@ -55,8 +55,11 @@ APOLOGY = "抱歉，处理这条消息时出错了，什么都没有记录。请
 # the message's own row and its passive replies, written with Core (see Runtime._handle)
 _INBOUND = InboundMessage.__table__
 _CLAIM = insert(_INBOUND).returning(_INBOUND.c.id)
-_FINISH = (update(_INBOUND).where(_INBOUND.c.id == bindparam("row_id"))
-           .values(branch_id=bindparam("b_branch"), status=bindparam("b_status"), reply=bindparam("b_reply")))
+_FINISH = (
+    update(_INBOUND)
+    .where(_INBOUND.c.id == bindparam("row_id"))
+    .values(branch_id=bindparam("b_branch"), status=bindparam("b_status"), reply=bindparam("b_reply"))
+)
 _PASSIVE = insert(OutboundMessage.__table__)
 # the branch (whose roster_version validates the cached roster rows) and whether the sender has a question open
 _BRANCH_AND_QUESTION = select(Branch, open_state_exists()).where(Branch.id == bindparam("branch_id"))
@@ -227,13 +230,15 @@ class Runtime:
         """(channel, msg_id) → stored reply, for those of `msgs` already on record."""
         async with self.sessionmaker() as session:
             rows = await session.execute(
-                select(_INBOUND.c.channel, _INBOUND.c.msg_id, _INBOUND.c.reply)
-                .where(_INBOUND.c.channel.in_({m.channel for m in msgs}),
-                       _INBOUND.c.msg_id.in_({m.msg_id for m in msgs})))
+                select(_INBOUND.c.channel, _INBOUND.c.msg_id, _INBOUND.c.reply).where(
+                    _INBOUND.c.channel.in_({m.channel for m in msgs}), _INBOUND.c.msg_id.in_({m.msg_id for m in msgs})
+                )
+            )
             return {(c, m): r for c, m, r in rows}
 
-    async def _handle(self, msg: Inbound, before_commit: BeforeCommit | None = None,
-                      queued: list[bool] | None = None) -> HandleResult:
+    async def _handle(
+        self, msg: Inbound, before_commit: BeforeCommit | None = None, queued: list[bool] | None = None
+    ) -> HandleResult:
         """One message in its own transaction, with the failure answers."""
         try:
             async with self.sessionmaker() as session, session.begin():
@@ -252,17 +257,29 @@ class Runtime:
             log.exception("handler failed for %s/%s", msg.channel, msg.msg_id)
             return await self._record_failure(msg, before_commit)
 
-    async def _process(self, session: AsyncSession, msg: Inbound,
-                       before_commit: BeforeCommit | None = None) -> HandleResult:
+    async def _process(
+        self, session: AsyncSession, msg: Inbound, before_commit: BeforeCommit | None = None
+    ) -> HandleResult:
         """Everything one message does, inside the caller's transaction; raises on failure."""
         # Core statements for the message's own row (one INSERT, one UPDATE): the ORM unit of work around
         # them cost more CPU than SQLite took to run them. The INSERT claims the dedup key now; a racing
         # duplicate fails here or at commit.
-        row_id = (await session.execute(_CLAIM, {
-            "channel": msg.channel, "msg_id": msg.msg_id, "sender": msg.sender, "chat_id": msg.chat_id,
-            "chat_type": msg.chat_type, "text": msg.text, "sent_at": msg.sent_at, "status": "pending",
-            "meta": {k: v for k, v in msg.meta.items() if k != "response_url"},
-        })).scalar_one()
+        row_id = (
+            await session.execute(
+                _CLAIM,
+                {
+                    "channel": msg.channel,
+                    "msg_id": msg.msg_id,
+                    "sender": msg.sender,
+                    "chat_id": msg.chat_id,
+                    "chat_type": msg.chat_type,
+                    "text": msg.text,
+                    "sent_at": msg.sent_at,
+                    "status": "pending",
+                    "meta": {k: v for k, v in msg.meta.items() if k != "response_url"},
+                },
+            )
+        ).scalar_one()
         ctx = await self._context(session, msg, row_id)
         handled_by = await self.dispatcher.dispatch(ctx)
         reply = ctx.reply_text or None
@@ -271,8 +288,10 @@ class Runtime:
             from bot.outbox import kf_note_inbound
 
             await kf_note_inbound(session, msg.sender, msg.sent_at)
-        await session.execute(_FINISH, {"row_id": row_id, "b_branch": ctx.branch.id if ctx.branch else None,
-                                        "b_status": "done", "b_reply": reply})
+        await session.execute(
+            _FINISH,
+            {"row_id": row_id, "b_branch": ctx.branch.id if ctx.branch else None, "b_status": "done", "b_reply": reply},
+        )
         if before_commit is not None:
             row = await session.get(InboundMessage, row_id)
             assert row is not None
@@ -281,10 +300,13 @@ class Runtime:
 
     async def _duplicate(self, msg: Inbound) -> HandleResult:
         async with self.sessionmaker() as session:
-            row = (await session.execute(
-                select(InboundMessage).where(InboundMessage.channel == msg.channel,
-                                             InboundMessage.msg_id == msg.msg_id)
-            )).scalar_one_or_none()
+            row = (
+                await session.execute(
+                    select(InboundMessage).where(
+                        InboundMessage.channel == msg.channel, InboundMessage.msg_id == msg.msg_id
+                    )
+                )
+            ).scalar_one_or_none()
         if row is None:
             return HandleResult(None, duplicate=False)
         return HandleResult(row.reply, duplicate=True)
@@ -293,8 +315,15 @@ class Runtime:
         try:
             async with self.sessionmaker() as session, session.begin():
                 row = InboundMessage(
-                    channel=msg.channel, msg_id=msg.msg_id, sender=msg.sender, chat_id=msg.chat_id,
-                    chat_type=msg.chat_type, text=msg.text, sent_at=msg.sent_at, status="failed", reply=APOLOGY,
+                    channel=msg.channel,
+                    msg_id=msg.msg_id,
+                    sender=msg.sender,
+                    chat_id=msg.chat_id,
+                    chat_type=msg.chat_type,
+                    text=msg.text,
+                    sent_at=msg.sent_at,
+                    status="failed",
+                    reply=APOLOGY,
                 )
                 session.add(row)
                 if before_commit is not None:  # a feed moves past a message that failed: it is on record
@@ -326,8 +355,16 @@ class Runtime:
         if sender.kind == "township" and branch is not None:
             sender.branch_id = branch.id
         parser = await self.parser_for(session, branch) if branch is not None else None
-        ctx = Context(msg, sender, ChatInfo(msg.chat_key, msg.chat_type, group), session, branch, parser,
-                      inbound_id=inbound_id, options=self.options)
+        ctx = Context(
+            msg,
+            sender,
+            ChatInfo(msg.chat_key, msg.chat_type, group),
+            session,
+            branch,
+            parser,
+            inbound_id=inbound_id,
+            options=self.options,
+        )
         if open_question is False:
             ctx.state[OPEN_HINT] = False  # get_state need not look
         if township_choices:
@@ -350,20 +387,29 @@ class Runtime:
     def _cached(self, key: tuple[str, str]) -> _Cached | None:
         return self._roster_cache.get(key) if key[1] else None
 
-    async def _branch_and_question(self, session: AsyncSession, branch_id: int,
-                                   msg: Inbound) -> tuple[Branch | None, bool | None]:
-        found = (await session.execute(
-            _BRANCH_AND_QUESTION, {"branch_id": branch_id, "chat_key": msg.chat_key, "userid": msg.sender}
-        )).first()
+    async def _branch_and_question(
+        self, session: AsyncSession, branch_id: int, msg: Inbound
+    ) -> tuple[Branch | None, bool | None]:
+        found = (
+            await session.execute(
+                _BRANCH_AND_QUESTION, {"branch_id": branch_id, "chat_key": msg.chat_key, "userid": msg.sender}
+            )
+        ).first()
         return (found[0], bool(found[1])) if found is not None else (None, None)
 
-    async def _from_cache(self, session: AsyncSession, key: tuple[str, str], branch: Branch | None,
-                          load: Callable[[], Awaitable[Any]]) -> Any:
+    async def _from_cache(
+        self, session: AsyncSession, key: tuple[str, str], branch: Branch | None, load: Callable[[], Awaitable[Any]]
+    ) -> Any:
         """The row for `key`: a session-bound copy of the cached one when it is of `branch`'s current
         roster_version, else loaded (and cached when `branch`, read before it, is its branch)."""
         hit = self._cached(key)
-        if (hit is not None and branch is not None and hit.version is not None and hit.branch_id == branch.id
-                and hit.version == branch.roster_version):
+        if (
+            hit is not None
+            and branch is not None
+            and hit.version is not None
+            and hit.branch_id == branch.id
+            and hit.version == branch.roster_version
+        ):
             return await session.merge(hit.obj, load=False)
         obj = await load()
         if obj is None:
@@ -372,27 +418,30 @@ class Runtime:
             if len(self._roster_cache) > 200_000:  # a county is ~20 000 members; bounded all the same
                 self._roster_cache.clear()
             exact = branch is not None and obj.branch_id == branch.id
-            self._roster_cache[key] = _Cached(obj.branch_id, branch.roster_version if exact else None,
-                                              _detached_copy(obj) if exact else None)
+            self._roster_cache[key] = _Cached(
+                obj.branch_id, branch.roster_version if exact else None, _detached_copy(obj) if exact else None
+            )
         return obj
 
     async def _group(self, session: AsyncSession, chat_id: str, branch: Branch | None) -> ChatGroup | None:
-        return await self._from_cache(session, ("g", chat_id), branch,
-                                      lambda: repo.group_by_chat_id(session, chat_id))
+        return await self._from_cache(session, ("g", chat_id), branch, lambda: repo.group_by_chat_id(session, chat_id))
 
     async def resolve_sender(self, session: AsyncSession, userid: str, branch: Branch | None = None) -> Sender:
-        member: Member | None = await self._from_cache(session, ("m", userid), branch,
-                                                       lambda: repo.member_by_userid(session, userid))
+        member: Member | None = await self._from_cache(
+            session, ("m", userid), branch, lambda: repo.member_by_userid(session, userid)
+        )
         if member is not None:
             kind = "township" if userid in self.settings.roles.township_userids else "member"
             return Sender(userid, kind, member=member, branch_id=member.branch_id, roles=member.role_set)
         if userid in self.settings.roles.township_userids:
             return Sender(userid, "township", roles=frozenset({"镇街"}))
         household: Household | None = await self._from_cache(
-            session, ("h", userid), branch, lambda: repo.household_by_external(session, userid))
+            session, ("h", userid), branch, lambda: repo.household_by_external(session, userid)
+        )
         if household is not None:
-            return Sender(userid, "resident", household=household, branch_id=household.branch_id,
-                          roles=frozenset({"居民"}))
+            return Sender(
+                userid, "resident", household=household, branch_id=household.branch_id, roles=frozenset({"居民"})
+            )
         return Sender(userid, "unknown")
 
     # --- outgoing -----------------------------------------------------------------------------------------
@@ -404,14 +453,30 @@ class Runtime:
             key = f"in:{inbound_id}:{n}"
             if out.kind == "reply" and ctx.msg.channel in ("aibot", "ws"):
                 # answered in the HTTP response / aibot_respond_msg itself (passive reply); logged for the record
-                passive.append({"branch_id": branch_id, "channel": "passive", "target": out.to,
-                                "msgtype": "markdown", "content": out.text, "status": "sent",
-                                "inbound_id": inbound_id})
+                passive.append(
+                    {
+                        "branch_id": branch_id,
+                        "channel": "passive",
+                        "target": out.to,
+                        "msgtype": "markdown",
+                        "content": out.text,
+                        "status": "sent",
+                        "inbound_id": inbound_id,
+                    }
+                )
                 continue
             if out.kind == "reply" and ctx.msg.channel == "kf":
-                outbox.enqueue(session, channel="kf", target=ctx.msg.sender, content=out.text, msgtype="text",
-                               key=key, branch_id=branch_id, inbound_id=inbound_id,
-                               payload={"open_kfid": ctx.msg.meta.get("open_kfid", "")})
+                outbox.enqueue(
+                    session,
+                    channel="kf",
+                    target=ctx.msg.sender,
+                    content=out.text,
+                    msgtype="text",
+                    key=key,
+                    branch_id=branch_id,
+                    inbound_id=inbound_id,
+                    payload={"open_kfid": ctx.msg.meta.get("open_kfid", "")},
+                )
                 continue
             if out.kind == "reply" and ctx.msg.channel == "archive":
                 # the bot cannot speak in a household group: the group's member gets it privately
@@ -420,19 +485,28 @@ class Runtime:
             if out.kind == "group":
                 group = await repo.group_by_chat_id(session, out.to)
                 if group is not None:
-                    await outbox.enqueue_group_post(session, group, out.text, key=key, branch_id=branch_id,
-                                                    inbound_id=inbound_id)
+                    await outbox.enqueue_group_post(
+                        session, group, out.text, key=key, branch_id=branch_id, inbound_id=inbound_id
+                    )
                 else:
                     log.warning("group post to unknown chat %s dropped", out.to)
                 continue
             target = ctx.msg.sender if out.kind == "reply" else out.to
-            outbox.enqueue(session, channel="app", target=target, content=out.text, branch_id=branch_id,
-                           inbound_id=inbound_id, key=key)
+            outbox.enqueue(
+                session,
+                channel="app",
+                target=target,
+                content=out.text,
+                branch_id=branch_id,
+                inbound_id=inbound_id,
+                key=key,
+            )
         if passive:
             await session.execute(_PASSIVE, passive)
 
-    async def _reply_to_group_member(self, session: AsyncSession, ctx: Context, text: str, key: str,
-                                     branch_id: int | None, inbound_id: int) -> None:
+    async def _reply_to_group_member(
+        self, session: AsyncSession, ctx: Context, text: str, key: str, branch_id: int | None, inbound_id: int
+    ) -> None:
         group = ctx.chat.group
         member = await session.get(Member, group.member_id) if group is not None and group.member_id else None
         if member is None or not member.userid:
@@ -440,8 +514,15 @@ class Runtime:
             return
         said = ctx.msg.text if len(ctx.msg.text) <= 60 else ctx.msg.text[:60] + "…"
         note = f"「{group.name}」里{ctx.sender.display}说：{said}\n\n{text}"
-        outbox.enqueue(session, channel="app", target=member.userid, content=note, branch_id=branch_id,
-                       inbound_id=inbound_id, key=key)
+        outbox.enqueue(
+            session,
+            channel="app",
+            target=member.userid,
+            content=note,
+            branch_id=branch_id,
+            inbound_id=inbound_id,
+            key=key,
+        )
 
     def _kick_outbox(self) -> None:
         if self.outbox is not None:
@@ -458,9 +539,7 @@ class Runtime:
         """Expire open questions and tell the person, once (the delete decides who tells)."""
         now = self.clock()
         async with self.sessionmaker() as session:
-            expired = list(await session.scalars(
-                select(ConversationState).where(ConversationState.expires_at <= now)
-            ))
+            expired = list(await session.scalars(select(ConversationState).where(ConversationState.expires_at <= now)))
         told = 0
         for st in expired:
             async with self.sessionmaker() as session, session.begin():

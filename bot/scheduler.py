@@ -60,20 +60,48 @@ def _summary_cron(cfg: ScheduleSettings, branch: Branch) -> str:
     return f"{mm} {hh} {day} * *"
 
 
-JOBS: dict[str, JobSpec] = {j.name: j for j in (
-    JobSpec("summary", "主题党日汇总", _summary_cron, rhythm.summary_period, rhythm.run_summary, "2026-10"),
-    JobSpec("digest", "周二联合办公摘要", lambda c, b: c.digest_cron, rhythm.digest_period, rhythm.run_digest,
-            "2026-W48"),
-    JobSpec("reminders", "走访和超期提醒", lambda c, b: c.reminders_cron, rhythm.day_period, rhythm.run_reminders,
-            "2026-11-26"),
-    JobSpec("matter_timers", "诉求时限与回访", lambda c, b: c.matter_timers_cron, matter_timers.hour_period,
-            matter_timers.run_matter_timers, "2026-11-26T10"),
-    JobSpec("retention", "清除过期原始消息", lambda c, b: c.retention_cron, rhythm.day_period,
-            matter_timers.run_retention, "2026-11-26"),
-    JobSpec("points", "积分结算", lambda c, b: c.points_cron, rhythm.day_period, rhythm.run_points, "2026-11-26"),
-    JobSpec("year_end", "年终积分名单", lambda c, b: c.year_end_cron, rhythm.year_period, rhythm.run_year_end,
-            "2026"),
-)}
+JOBS: dict[str, JobSpec] = {
+    j.name: j
+    for j in (
+        JobSpec("summary", "主题党日汇总", _summary_cron, rhythm.summary_period, rhythm.run_summary, "2026-10"),
+        JobSpec(
+            "digest",
+            "周二联合办公摘要",
+            lambda c, b: c.digest_cron,
+            rhythm.digest_period,
+            rhythm.run_digest,
+            "2026-W48",
+        ),
+        JobSpec(
+            "reminders",
+            "走访和超期提醒",
+            lambda c, b: c.reminders_cron,
+            rhythm.day_period,
+            rhythm.run_reminders,
+            "2026-11-26",
+        ),
+        JobSpec(
+            "matter_timers",
+            "诉求时限与回访",
+            lambda c, b: c.matter_timers_cron,
+            matter_timers.hour_period,
+            matter_timers.run_matter_timers,
+            "2026-11-26T10",
+        ),
+        JobSpec(
+            "retention",
+            "清除过期原始消息",
+            lambda c, b: c.retention_cron,
+            rhythm.day_period,
+            matter_timers.run_retention,
+            "2026-11-26",
+        ),
+        JobSpec("points", "积分结算", lambda c, b: c.points_cron, rhythm.day_period, rhythm.run_points, "2026-11-26"),
+        JobSpec(
+            "year_end", "年终积分名单", lambda c, b: c.year_end_cron, rhythm.year_period, rhythm.run_year_end, "2026"
+        ),
+    )
+}
 
 
 def job_key(name: str, branch_id: int) -> str:
@@ -135,9 +163,10 @@ class Scheduler:
         try:
             async with self.sessionmaker() as s, s.begin():
                 res = await s.execute(
-                    update(Lease).where(Lease.name == LEASE_NAME,
-                                        or_(Lease.holder == self.instance, Lease.expires_at < now))
-                    .values(holder=self.instance, expires_at=until).execution_options(synchronize_session=False)
+                    update(Lease)
+                    .where(Lease.name == LEASE_NAME, or_(Lease.holder == self.instance, Lease.expires_at < now))
+                    .values(holder=self.instance, expires_at=until)
+                    .execution_options(synchronize_session=False)
                 )
                 if res.rowcount == 1:
                     return True
@@ -151,7 +180,8 @@ class Scheduler:
     async def release_lease(self) -> None:
         async with self.sessionmaker() as s, s.begin():
             await s.execute(
-                update(Lease).where(Lease.name == LEASE_NAME, Lease.holder == self.instance)
+                update(Lease)
+                .where(Lease.name == LEASE_NAME, Lease.holder == self.instance)
                 .values(expires_at=self.clock() - dt.timedelta(seconds=1))
                 .execution_options(synchronize_session=False)
             )
@@ -172,10 +202,14 @@ class Scheduler:
                     wanted.append((spec, b, spec.period_of(fire)))
             periods = {p for _, _, p in wanted}
             finished = {
-                (job, period) for job, period, status, detail in (await s.execute(
-                    select(JobRun.job, JobRun.period, JobRun.status, JobRun.detail)
-                    .where(JobRun.period.in_(periods or {""}))
-                )).all()
+                (job, period)
+                for job, period, status, detail in (
+                    await s.execute(
+                        select(JobRun.job, JobRun.period, JobRun.status, JobRun.detail).where(
+                            JobRun.period.in_(periods or {""})
+                        )
+                    )
+                ).all()
                 if status == "done" or (status == "failed" and int((detail or {}).get("attempts", 0)) >= MAX_ATTEMPTS)
             }
         return [(spec, b, p) for spec, b, p in wanted if (job_key(spec.name, b.id), p) not in finished]
@@ -210,12 +244,18 @@ class Scheduler:
         """Insert (or take over) the JobRun row. Returns (row id or None, why not, attempts so far)."""
         try:
             async with self.sessionmaker() as s, s.begin():
-                jr = (await s.execute(
-                    select(JobRun).where(JobRun.job == job, JobRun.period == period)
-                )).scalar_one_or_none()
+                jr = (
+                    await s.execute(select(JobRun).where(JobRun.job == job, JobRun.period == period))
+                ).scalar_one_or_none()
                 if jr is None:
-                    jr = JobRun(job=job, period=period, status="running", instance=self.instance, started_at=now,
-                                detail={"attempts": 0})
+                    jr = JobRun(
+                        job=job,
+                        period=period,
+                        status="running",
+                        instance=self.instance,
+                        started_at=now,
+                        detail={"attempts": 0},
+                    )
                     s.add(jr)
                     await s.flush()
                     return jr.id, "", 0
@@ -223,11 +263,14 @@ class Scheduler:
                 stale = jr.status == "running" and now - _aware(jr.started_at) > self.stale_after
                 retry = jr.status == "failed" and (attempts < MAX_ATTEMPTS or force)
                 if not (stale or retry or (force and jr.status == "done")):
-                    return None, "done-before" if jr.status == "done" else (
-                        "busy" if jr.status == "running" else "gave-up"), attempts
+                    return (
+                        None,
+                        "done-before" if jr.status == "done" else ("busy" if jr.status == "running" else "gave-up"),
+                        attempts,
+                    )
                 res = await s.execute(
-                    update(JobRun).where(JobRun.id == jr.id, JobRun.status == jr.status,
-                                         JobRun.instance == jr.instance)
+                    update(JobRun)
+                    .where(JobRun.id == jr.id, JobRun.status == jr.status, JobRun.instance == jr.instance)
                     .values(status="running", instance=self.instance, started_at=now, finished_at=None)
                     .execution_options(synchronize_session=False)
                 )
@@ -235,8 +278,9 @@ class Scheduler:
         except IntegrityError:
             return None, "busy", 0  # another instance inserted the row first: it runs the job
 
-    async def run_job(self, name: str, branch: Branch, period: str, *, force: bool = False,
-                      now: dt.datetime | None = None) -> Outcome:
+    async def run_job(
+        self, name: str, branch: Branch, period: str, *, force: bool = False, now: dt.datetime | None = None
+    ) -> Outcome:
         spec = JOBS[name]
         now = now or self.clock()
         key = job_key(name, branch.id)
@@ -252,7 +296,8 @@ class Scheduler:
                 detail["attempts"] = attempts + 1
                 # the done mark commits with the job's messages: both or neither
                 await s.execute(
-                    update(JobRun).where(JobRun.id == run_id, JobRun.instance == self.instance)
+                    update(JobRun)
+                    .where(JobRun.id == run_id, JobRun.instance == self.instance)
                     .values(status="done", finished_at=self.clock(), detail=detail)
                     .execution_options(synchronize_session=False)
                 )
@@ -260,9 +305,13 @@ class Scheduler:
             log.exception("job %s for %s failed", key, period)
             async with self.sessionmaker() as s, s.begin():
                 await s.execute(
-                    update(JobRun).where(JobRun.id == run_id, JobRun.instance == self.instance)
-                    .values(status="failed", finished_at=self.clock(),
-                            detail={"attempts": attempts + 1, "error": f"{type(exc).__name__}: {exc}"[:300]})
+                    update(JobRun)
+                    .where(JobRun.id == run_id, JobRun.instance == self.instance)
+                    .values(
+                        status="failed",
+                        finished_at=self.clock(),
+                        detail={"attempts": attempts + 1, "error": f"{type(exc).__name__}: {exc}"[:300]},
+                    )
                     .execution_options(synchronize_session=False)
                 )
             return Outcome(key, period, "failed", {"error": str(exc)})
@@ -275,17 +324,29 @@ class Scheduler:
         async with self.sessionmaker() as s:
             for b in await s.scalars(select(Branch).order_by(Branch.id)):
                 for spec in JOBS.values():
-                    last = (await s.execute(
-                        select(JobRun).where(JobRun.job == job_key(spec.name, b.id))
-                        .order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(1)
-                    )).scalar_one_or_none()
+                    last = (
+                        await s.execute(
+                            select(JobRun)
+                            .where(JobRun.job == job_key(spec.name, b.id))
+                            .order_by(JobRun.started_at.desc(), JobRun.id.desc())
+                            .limit(1)
+                        )
+                    ).scalar_one_or_none()
                     expr = spec.cron(self.cfg, b)
-                    out.append({
-                        "branch": b.name, "job": spec.name, "title": spec.title, "cron": expr,
-                        "last_period": last.period if last else None, "last_status": last.status if last else None,
-                        "last_at": _aware(last.finished_at or last.started_at).astimezone(self.tz) if last else None,
-                        "next_at": next_fire(expr, local),
-                    })
+                    out.append(
+                        {
+                            "branch": b.name,
+                            "job": spec.name,
+                            "title": spec.title,
+                            "cron": expr,
+                            "last_period": last.period if last else None,
+                            "last_status": last.status if last else None,
+                            "last_at": _aware(last.finished_at or last.started_at).astimezone(self.tz)
+                            if last
+                            else None,
+                            "next_at": next_fire(expr, local),
+                        }
+                    )
         return out
 
 

@@ -79,8 +79,9 @@ class AiBotWs:
         backoff = s.reconnect_min_seconds
         while not self.kicked:
             try:
-                async with self.http.ws_connect(s.ws_url, heartbeat=None,
-                                                timeout=aiohttp.ClientWSTimeout(ws_close=2.0)) as ws:
+                async with self.http.ws_connect(
+                    s.ws_url, heartbeat=None, timeout=aiohttp.ClientWSTimeout(ws_close=2.0)
+                ) as ws:
                     if await self._subscribe(ws):
                         backoff = s.reconnect_min_seconds  # a good connection resets the backoff
                         await self._session(ws)
@@ -99,8 +100,13 @@ class AiBotWs:
 
     async def _subscribe(self, ws: aiohttp.ClientWebSocketResponse) -> bool:
         rid = req_id("aibot_subscribe")
-        await ws.send_json({"cmd": "aibot_subscribe", "headers": {"req_id": rid},
-                            "body": {"bot_id": self.settings.bot_id, "secret": self.settings.secret}})
+        await ws.send_json(
+            {
+                "cmd": "aibot_subscribe",
+                "headers": {"req_id": rid},
+                "body": {"bot_id": self.settings.bot_id, "secret": self.settings.secret},
+            }
+        )
         msg = await ws.receive(timeout=ACK_TIMEOUT)
         if msg.type != aiohttp.WSMsgType.TEXT:
             return False
@@ -169,8 +175,14 @@ class AiBotWs:
             self._handlers.add(task)
             task.add_done_callback(self._handlers.discard)
 
-    async def request(self, cmd: str, body: dict[str, Any] | None, *, rid: str | None = None,
-                      ws: aiohttp.ClientWebSocketResponse | None = None) -> dict[str, Any]:
+    async def request(
+        self,
+        cmd: str,
+        body: dict[str, Any] | None,
+        *,
+        rid: str | None = None,
+        ws: aiohttp.ClientWebSocketResponse | None = None,
+    ) -> dict[str, Any]:
         ws = ws or self.ws
         if ws is None or ws.closed:
             raise ConnectionError("long connection is down")
@@ -198,8 +210,7 @@ class AiBotWs:
         result = await self.runtime.handle(inbound)
         if not result.reply:
             return
-        stream = {"id": hashlib.sha1(inbound.msg_id.encode()).hexdigest()[:16], "finish": True,
-                  "content": result.reply}
+        stream = {"id": hashlib.sha1(inbound.msg_id.encode()).hexdigest()[:16], "finish": True, "content": result.reply}
         try:
             await self.request("aibot_respond_msg", {"msgtype": "stream", "stream": stream}, rid=rid)
         except (ConnectionError, TimeoutError, WeComApiError) as exc:
@@ -207,8 +218,9 @@ class AiBotWs:
             log.warning("aibot_respond_msg failed (%s); answer queued for aibot_send_msg", exc)
             target = inbound.chat_id if inbound.chat_type == "group" else inbound.sender
             async with self.runtime.sessionmaker() as session, session.begin():
-                outbox.enqueue(session, channel="aibot", target=target, content=result.reply,
-                               key=f"wsreply:{inbound.msg_id}")
+                outbox.enqueue(
+                    session, channel="aibot", target=target, content=result.reply, key=f"wsreply:{inbound.msg_id}"
+                )
             self.runtime._kick_outbox()
 
     def _inbound(self, body: dict[str, Any]) -> Inbound:
@@ -218,12 +230,21 @@ class AiBotWs:
         sender = str((body.get("from") or {})["userid"])[:64]
         content = str((body.get("text") or {}).get("content") or "") if body.get("msgtype") == "text" else ""
         created = body.get("create_time")
-        sent_at = (dt.datetime.fromtimestamp(created, dt.UTC) if isinstance(created, int) and created > 0
-                   else dt.datetime.now(dt.UTC))
-        return Inbound(channel="ws", msg_id=str(body["msgid"])[:128], sender=sender,
-                       chat_id=str(body.get("chatid") or "")[:64] if chattype == "group" else "",
-                       chat_type=chattype, text=strip_mention(content.replace("\x00", "")[:8000], self.settings.name),
-                       sent_at=sent_at, meta={"aibotid": body.get("aibotid")})
+        sent_at = (
+            dt.datetime.fromtimestamp(created, dt.UTC)
+            if isinstance(created, int) and created > 0
+            else dt.datetime.now(dt.UTC)
+        )
+        return Inbound(
+            channel="ws",
+            msg_id=str(body["msgid"])[:128],
+            sender=sender,
+            chat_id=str(body.get("chatid") or "")[:64] if chattype == "group" else "",
+            chat_type=chattype,
+            text=strip_mention(content.replace("\x00", "")[:8000], self.settings.name),
+            sent_at=sent_at,
+            meta={"aibotid": body.get("aibotid")},
+        )
 
     # --- the outbox's "aibot" channel ---------------------------------------------------------------------
     async def send_row(self, row: OutboundMessage) -> None:
@@ -231,8 +252,9 @@ class AiBotWs:
             raise Transient("长连接未连接")
         msgtype = row.msgtype if row.msgtype in ("markdown", "template_card") else "markdown"
         body: dict[str, Any] = {"chatid": row.target, "msgtype": msgtype}
-        body[msgtype] = (row.payload or {}).get("template_card") if msgtype == "template_card" else {
-            "content": row.content}
+        body[msgtype] = (
+            (row.payload or {}).get("template_card") if msgtype == "template_card" else {"content": row.content}
+        )
         try:
             await self.request("aibot_send_msg", body)
         except ConnectionError as exc:

@@ -17,5 +17,8 @@ def build_routes() -> list[Route]:
 
 
 def build_dispatcher(pre: list[Hook] | None = None, post: list[Hook] | None = None) -> Dispatcher:
-    return Dispatcher(build_routes(), pre=[fallback.township_needs_branch, *(pre or [])],
-                      post=[mustvisit.open_tasks_hook, *(post or [])])
+    return Dispatcher(
+        build_routes(),
+        pre=[fallback.township_needs_branch, *(pre or [])],
+        post=[mustvisit.open_tasks_hook, *(post or [])],
+    )

@@ -21,21 +21,25 @@ OPEN_HINT = "conversation_open"
 
 def open_state_exists() -> Exists:
     """EXISTS (a state for :chat_key, :userid); built once by its user, parameters bound at execution."""
-    return exists().where(ConversationState.chat_key == bindparam("chat_key"),
-                          ConversationState.userid == bindparam("userid"))
+    return exists().where(
+        ConversationState.chat_key == bindparam("chat_key"), ConversationState.userid == bindparam("userid")
+    )
 
 
-_GET = select(ConversationState).where(ConversationState.chat_key == bindparam("chat_key"),
-                                       ConversationState.userid == bindparam("userid"))
-_CLEAR = delete(ConversationState).where(ConversationState.chat_key == bindparam("chat_key"),
-                                         ConversationState.userid == bindparam("userid"))
+_GET = select(ConversationState).where(
+    ConversationState.chat_key == bindparam("chat_key"), ConversationState.userid == bindparam("userid")
+)
+_CLEAR = delete(ConversationState).where(
+    ConversationState.chat_key == bindparam("chat_key"), ConversationState.userid == bindparam("userid")
+)
 
 
 async def get_state(ctx: Context) -> ConversationState | None:
     if ctx.state.get(OPEN_HINT) is False:
         return None
-    row = (await ctx.session.execute(_GET, {"chat_key": ctx.msg.chat_key, "userid": ctx.msg.sender})
-           ).scalar_one_or_none()
+    row = (
+        await ctx.session.execute(_GET, {"chat_key": ctx.msg.chat_key, "userid": ctx.msg.sender})
+    ).scalar_one_or_none()
     if row is None:
         return None
     expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=dt.UTC)

@@ -30,9 +30,11 @@ async def _household(ctx: Context, token: str) -> Household | None:
     if re.fullmatch(r"[Hh]\d+", token):
         return (await repo.households_by_codes(ctx.session, ctx.branch.id, [token.upper()])).get(token.upper())
     name = token.removesuffix("家")
-    rows = list(await ctx.session.scalars(
-        select(Household).where(Household.branch_id == ctx.branch.id, Household.active, Household.head_name == name)
-    ))
+    rows = list(
+        await ctx.session.scalars(
+            select(Household).where(Household.branch_id == ctx.branch.id, Household.active, Household.head_name == name)
+        )
+    )
     return rows[0] if len(rows) == 1 else None
 
 
@@ -40,9 +42,11 @@ async def _member(ctx: Context, name: str) -> Member | None:
     assert ctx.branch is not None
     if name in ("我", "本人") and ctx.sender.member is not None:
         return ctx.sender.member
-    rows = list(await ctx.session.scalars(
-        select(Member).where(Member.branch_id == ctx.branch.id, Member.active, Member.name == name)
-    ))
+    rows = list(
+        await ctx.session.scalars(
+            select(Member).where(Member.branch_id == ctx.branch.id, Member.active, Member.name == name)
+        )
+    )
     return rows[0] if len(rows) == 1 else None
 
 
@@ -56,17 +60,29 @@ async def _create(ctx: Context, household: Household, to: Member, reason: str) -
         ctx.reply(f"{to.name}是免联户党员，不能联系户。")
         return
     number = await mt.next_number(ctx.session, ctx.branch.id, "link")
-    ctx.session.add(LinkChange(
-        branch_id=ctx.branch.id, number=number, household_id=household.id,
-        from_member_id=current.id if current else None, to_member_id=to.id, requested_by=ctx.msg.sender,
-        reason=reason[:200], created_at=ctx.msg.sent_at,
-    ))
+    ctx.session.add(
+        LinkChange(
+            branch_id=ctx.branch.id,
+            number=number,
+            household_id=household.id,
+            from_member_id=current.id if current else None,
+            to_member_id=to.id,
+            requested_by=ctx.msg.sender,
+            reason=reason[:200],
+            created_at=ctx.msg.sent_at,
+        )
+    )
     for c in await cadres(ctx.session, ctx.branch.id):
         if c.userid != ctx.msg.sender:
-            tell_member(ctx.session, c, f"调整{number}：{household_label(household)} 由"
-                        f"{current.name if current else '（无）'}改为{to.name}联系。原因：{reason or '未写'}。"
-                        f"\n回复“同意 调整{number}”或“驳回 调整{number} 原因”。",
-                        key=f"linkreq:{ctx.branch.id}:{number}:{c.id}", branch_id=ctx.branch.id)
+            tell_member(
+                ctx.session,
+                c,
+                f"调整{number}：{household_label(household)} 由"
+                f"{current.name if current else '（无）'}改为{to.name}联系。原因：{reason or '未写'}。"
+                f"\n回复“同意 调整{number}”或“驳回 调整{number} 原因”。",
+                key=f"linkreq:{ctx.branch.id}:{number}:{c.id}",
+                branch_id=ctx.branch.id,
+            )
     ctx.reply(f"已提出 调整{number}：{household.head_name}家改由{to.name}联系，等支部书记或委员审批。")
 
 
@@ -115,9 +131,11 @@ async def handle_decide(ctx: Context) -> bool:
     if not ctx.sender.is_cadre:
         ctx.reply(f"调整{number} 没有变化：审批联户调整需要支部书记或委员。")
         return True
-    lc = (await ctx.session.execute(
-        select(LinkChange).where(LinkChange.branch_id == ctx.branch.id, LinkChange.number == number)
-    )).scalar_one_or_none()
+    lc = (
+        await ctx.session.execute(
+            select(LinkChange).where(LinkChange.branch_id == ctx.branch.id, LinkChange.number == number)
+        )
+    ).scalar_one_or_none()
     if lc is None:
         ctx.reply(f"没有找到 调整{number}。")
         return True
@@ -130,30 +148,63 @@ async def handle_decide(ctx: Context) -> bool:
     household = await ctx.session.get_one(Household, lc.household_id)
     to = await ctx.session.get_one(Member, lc.to_member_id)
     now = ctx.msg.sent_at
-    lc.state, lc.decided_by, lc.decision_note, lc.decided_at = ("已同意" if verb == "同意" else "已驳回",
-                                                               ctx.msg.sender, note, now)
+    lc.state, lc.decided_by, lc.decision_note, lc.decided_at = (
+        "已同意" if verb == "同意" else "已驳回",
+        ctx.msg.sender,
+        note,
+        now,
+    )
     requester = await repo.member_by_userid(ctx.session, lc.requested_by)
     if verb == "驳回":
-        ctx.session.add(AuditEvent(branch_id=ctx.branch.id, actor=ctx.msg.sender, action="link_change_rejected",
-                                   subject=household.code, detail={"number": number, "note": note}, at=now))
-        tell_member(ctx.session, requester, f"调整{number} 被驳回：{note}", key=f"linkdec:{lc.id}",
-                    branch_id=ctx.branch.id)
+        ctx.session.add(
+            AuditEvent(
+                branch_id=ctx.branch.id,
+                actor=ctx.msg.sender,
+                action="link_change_rejected",
+                subject=household.code,
+                detail={"number": number, "note": note},
+                at=now,
+            )
+        )
+        tell_member(
+            ctx.session, requester, f"调整{number} 被驳回：{note}", key=f"linkdec:{lc.id}", branch_id=ctx.branch.id
+        )
         ctx.reply(f"调整{number} 已驳回，原因：{note}。")
         return True
-    current = (await ctx.session.execute(
-        select(Link).where(Link.household_id == household.id, Link.valid_to.is_(None))
-    )).scalar_one_or_none()
+    current = (
+        await ctx.session.execute(select(Link).where(Link.household_id == household.id, Link.valid_to.is_(None)))
+    ).scalar_one_or_none()
     old = await ctx.session.get(Member, current.member_id) if current else None
     if current is not None:
         current.valid_to = now
-    ctx.session.add(Link(branch_id=ctx.branch.id, member_id=to.id, household_id=household.id, valid_from=now,
-                         reason=f"调整{number}：{lc.reason}"[:200], changed_by=ctx.msg.sender))
-    ctx.session.add(AuditEvent(branch_id=ctx.branch.id, actor=ctx.msg.sender, action="link_change",
-                               subject=household.code,
-                               detail={"number": number, "from": old.name if old else "无", "to": to.name}, at=now))
+    ctx.session.add(
+        Link(
+            branch_id=ctx.branch.id,
+            member_id=to.id,
+            household_id=household.id,
+            valid_from=now,
+            reason=f"调整{number}：{lc.reason}"[:200],
+            changed_by=ctx.msg.sender,
+        )
+    )
+    ctx.session.add(
+        AuditEvent(
+            branch_id=ctx.branch.id,
+            actor=ctx.msg.sender,
+            action="link_change",
+            subject=household.code,
+            detail={"number": number, "from": old.name if old else "无", "to": to.name},
+            at=now,
+        )
+    )
     for person in {p.id: p for p in (requester, old, to) if p is not None}.values():
-        tell_member(ctx.session, person, f"调整{number} 已同意：{household_label(household)} 今后由{to.name}联系。",
-                    key=f"linkdec:{lc.id}:{person.id}", branch_id=ctx.branch.id)
+        tell_member(
+            ctx.session,
+            person,
+            f"调整{number} 已同意：{household_label(household)} 今后由{to.name}联系。",
+            key=f"linkdec:{lc.id}:{person.id}",
+            branch_id=ctx.branch.id,
+        )
     ctx.reply(f"调整{number} 已同意：{household.head_name}家今后由{to.name}联系（原为{old.name if old else '无'}）。")
     return True
 
@@ -162,13 +213,18 @@ async def handle_gaps(ctx: Context) -> bool:
     if ctx.branch is None or not ctx.sender.is_cadre:
         ctx.reply("联户缺口只给支部书记、委员看。")
         return True
-    members = {m.id: m for m in await ctx.session.scalars(
-        select(Member).where(Member.branch_id == ctx.branch.id, Member.active))}
-    rows = (await ctx.session.execute(
-        select(Household, Link.member_id).outerjoin(
-            Link, (Link.household_id == Household.id) & Link.valid_to.is_(None))
-        .where(Household.branch_id == ctx.branch.id, Household.active).order_by(Household.code)
-    )).all()
+    members = {
+        m.id: m
+        for m in await ctx.session.scalars(select(Member).where(Member.branch_id == ctx.branch.id, Member.active))
+    }
+    rows = (
+        await ctx.session.execute(
+            select(Household, Link.member_id)
+            .outerjoin(Link, (Link.household_id == Household.id) & Link.valid_to.is_(None))
+            .where(Household.branch_id == ctx.branch.id, Household.active)
+            .order_by(Household.code)
+        )
+    ).all()
     lines = []
     load: Counter[int] = Counter()
     for h, mid in rows:
@@ -188,10 +244,20 @@ async def handle_gaps(ctx: Context) -> bool:
 
 
 ROUTES_SPEC = (
-    ("link_request", lambda ctx: REQUEST.match(ctx.msg.text) is not None, handle_request, 11,
-     "调整联户：“调整联户 H011 王丽 原因”"),
-    ("link_decide", lambda ctx: DECIDE.match(ctx.msg.text) is not None, handle_decide, 11,
-     "审批调整：“同意 调整N”或“驳回 调整N 原因”"),
+    (
+        "link_request",
+        lambda ctx: REQUEST.match(ctx.msg.text) is not None,
+        handle_request,
+        11,
+        "调整联户：“调整联户 H011 王丽 原因”",
+    ),
+    (
+        "link_decide",
+        lambda ctx: DECIDE.match(ctx.msg.text) is not None,
+        handle_decide,
+        11,
+        "审批调整：“同意 调整N”或“驳回 调整N 原因”",
+    ),
     ("link_gaps", lambda ctx: ctx.msg.text.strip() in GAP_WORDS, handle_gaps, 13, "看联户缺口：“联户缺口”"),
     ("link_resident_ask", _resident_ask, handle_resident_ask, 15, ""),
 )

@@ -98,16 +98,33 @@ async def intake(ctx: Context, kind: str, text: str, household: Household | None
             if fuzz.partial_ratio(other.summary, summary) >= threshold or (
                 kind == "request" and category != "其他" and other.category == category
             ):
-                ctx.session.add(MatterEvent(matter_id=other.id, action="补充", from_state=other.state,
-                                            to_state=other.state, actor=ctx.msg.sender, note=summary, at=now))
+                ctx.session.add(
+                    MatterEvent(
+                        matter_id=other.id,
+                        action="补充",
+                        from_state=other.state,
+                        to_state=other.state,
+                        actor=ctx.msg.sender,
+                        note=summary,
+                        at=now,
+                    )
+                )
                 other.updated_at = now
                 ctx.reply(f"这件事已经登记过（{mt.ref(other)}，现在“{other.state}”），您的话已补充进去，没有重复登记。")
                 return other
 
     m = await mt.create(
-        ctx.session, branch_id=ctx.branch.id, kind=kind, summary=summary, reporter=ctx.msg.sender,
-        household_id=household.id if household else None, member_id=member.id if member else None,
-        category=category, sensitive=sensitive, source_inbound_id=ctx.inbound_id, source_chat=ctx.msg.chat_key,
+        ctx.session,
+        branch_id=ctx.branch.id,
+        kind=kind,
+        summary=summary,
+        reporter=ctx.msg.sender,
+        household_id=household.id if household else None,
+        member_id=member.id if member else None,
+        category=category,
+        sensitive=sensitive,
+        source_inbound_id=ctx.inbound_id,
+        source_chat=ctx.msg.chat_key,
         now=now,
     )
     who = f"{household.head_name}家" if household else ctx.sender.display
@@ -117,8 +134,13 @@ async def intake(ctx: Context, kind: str, text: str, household: Household | None
     if ctx.msg.channel == "archive" and member is not None and group is not None and group.member_id == member.id:
         told = True  # our answer to a household group goes to this very member privately: one note, not two
     elif member is not None and member.userid != ctx.msg.sender:
-        told = tell_member(ctx.session, member, f"新登记 {detail}\n请跟进；支部受理后会派单。",
-                           key=f"intake:{m.id}:member", branch_id=ctx.branch.id)
+        told = tell_member(
+            ctx.session,
+            member,
+            f"新登记 {detail}\n请跟进；支部受理后会派单。",
+            key=f"intake:{m.id}:member",
+            branch_id=ctx.branch.id,
+        )
     if member is not None and member.userid == ctx.msg.sender:
         follow = "您跟进"
     else:
@@ -177,10 +199,16 @@ async def _rate(ctx: Context, m: Matter, rating: str) -> None:
     if rating == "不满意":
         await _move(ctx, ctx.session, m, "重开", ctx.msg.sender, "群众不满意，重新办理", now=now)
         assignee = await ctx.session.get(Member, m.assignee_id) if m.assignee_id else None
-        for person in {x.id: x for x in [*(await secretaries(ctx.session, ctx.branch.id)),
-                                         *([assignee] if assignee else [])]}.values():
-            tell_member(ctx.session, person, f"{mt.ref(m)} 群众评价“不满意”，已重新打开，请重新办理：{m.summary}",
-                        key=f"unhappy:{ctx.state['last_event'].id}:{person.id}", branch_id=ctx.branch.id)
+        for person in {
+            x.id: x for x in [*(await secretaries(ctx.session, ctx.branch.id)), *([assignee] if assignee else [])]
+        }.values():
+            tell_member(
+                ctx.session,
+                person,
+                f"{mt.ref(m)} 群众评价“不满意”，已重新打开，请重新办理：{m.summary}",
+                key=f"unhappy:{ctx.state['last_event'].id}:{person.id}",
+                branch_id=ctx.branch.id,
+            )
         ctx.reply(f"{mt.ref(m)} 已记下“不满意”，这件事已重新打开，支部会重新办理。")
     else:
         ctx.reply(f"{mt.ref(m)} 已记下评价“{rating}”，谢谢您！")
@@ -205,13 +233,25 @@ async def handle_feedback(ctx: Context) -> bool:
         still_open = await mt.open_for_household(ctx.session, household.id)
         if still_open:  # "还没修好": chase the open matter instead of losing the words
             m = still_open[-1]
-            ctx.session.add(MatterEvent(matter_id=m.id, action="补充", from_state=m.state, to_state=m.state,
-                                        actor=ctx.msg.sender, note=mask_pii(short(ctx.msg.text, 200)),
-                                        at=ctx.msg.sent_at))
+            ctx.session.add(
+                MatterEvent(
+                    matter_id=m.id,
+                    action="补充",
+                    from_state=m.state,
+                    to_state=m.state,
+                    actor=ctx.msg.sender,
+                    note=mask_pii(short(ctx.msg.text, 200)),
+                    at=ctx.msg.sent_at,
+                )
+            )
             member = await repo.current_member_of(ctx.session, household.id)
             if member is not None and member.userid != ctx.msg.sender:
-                tell_member(ctx.session, member, f"{household.head_name}家又问起 {mt.ref(m)}（{m.state}）："
-                            f"{short(ctx.msg.text, 60)}", branch_id=ctx.branch.id)
+                tell_member(
+                    ctx.session,
+                    member,
+                    f"{household.head_name}家又问起 {mt.ref(m)}（{m.state}）：{short(ctx.msg.text, 60)}",
+                    branch_id=ctx.branch.id,
+                )
             ctx.reply(f"{mt.ref(m)} 现在“{m.state}”，您的话已转给联系党员。")
         elif waiting:
             ctx.reply(f"收到。{mt.ref(waiting[0])} 已办结，请回复 满意 / 基本满意 / 不满意。")
@@ -233,9 +273,11 @@ async def handle_feedback(ctx: Context) -> bool:
 
 async def _member_by_name(ctx: Context, name: str) -> Member | None:
     assert ctx.branch is not None
-    rows = list(await ctx.session.scalars(
-        select(Member).where(Member.branch_id == ctx.branch.id, Member.active, Member.name == name)
-    ))
+    rows = list(
+        await ctx.session.scalars(
+            select(Member).where(Member.branch_id == ctx.branch.id, Member.active, Member.name == name)
+        )
+    )
     return rows[0] if len(rows) == 1 else None
 
 
@@ -284,8 +326,12 @@ async def handle_command(ctx: Context) -> bool:
     match = COMMAND.match(ctx.msg.text)
     if match is None:
         return False
-    action, kind_label, num, rest = match.group(1), match.group(2), int(match.group(3).translate(_FULLWIDTH)), \
-        match.group(4).strip()
+    action, kind_label, num, rest = (
+        match.group(1),
+        match.group(2),
+        int(match.group(3).translate(_FULLWIDTH)),
+        match.group(4).strip(),
+    )
     if ctx.branch is None or ctx.sender.kind == "unknown":
         ctx.reply("没有在名册里找到您，不能操作事项。")
         return True
@@ -334,9 +380,13 @@ async def _apply(ctx: Context, m: Matter, action: str, rest: str) -> str:
         due = due or mt.add_working_days(ctx.today, close_days)
         await _move(ctx, ctx.session, m, "派", actor, f"承办人 {who.name}，{md(due)}前", now=now)
         m.assignee_id, m.due_date = who.id, due
-        tell_member(ctx.session, who,
-                    f"请您承办 {r}（{m.category}）：{m.summary}\n{md(due)}前办结，办好后回复“办结 {r} 办理结果”。",
-                    key=f"assign:{ctx.state['last_event'].id}", branch_id=ctx.branch.id)
+        tell_member(
+            ctx.session,
+            who,
+            f"请您承办 {r}（{m.category}）：{m.summary}\n{md(due)}前办结，办好后回复“办结 {r} 办理结果”。",
+            key=f"assign:{ctx.state['last_event'].id}",
+            branch_id=ctx.branch.id,
+        )
         await _notify_change(ctx, m, f"您反映的 {r} 已由{who.name}承办，{md(due)}前办结。")
         return f"{r} 已派给{who.name}承办，{md(due)}前办结，已通知本人。"
     if action == "认领":
@@ -369,8 +419,9 @@ async def _apply(ctx: Context, m: Matter, action: str, rest: str) -> str:
         other = re.match(r"(诉求|心愿)\s*([0-9０-９]+)", rest)
         if other is None:
             return f"{r} 没有变化：请写上与哪件重复，例如“重复 {r} 诉求3”。"
-        target = await mt.by_ref(ctx.session, ctx.branch.id, mt.LABEL_KIND[other.group(1)],
-                                 int(other.group(2).translate(_FULLWIDTH)))
+        target = await mt.by_ref(
+            ctx.session, ctx.branch.id, mt.LABEL_KIND[other.group(1)], int(other.group(2).translate(_FULLWIDTH))
+        )
         if target is None or target.id == m.id:
             return f"{r} 没有变化：没有找到 {other.group(0)}。"
         await _move(ctx, ctx.session, m, "重复", actor, f"与 {mt.ref(target)} 重复", now=now)
@@ -381,8 +432,7 @@ async def _apply(ctx: Context, m: Matter, action: str, rest: str) -> str:
         await _move(ctx, ctx.session, m, "撤回", actor, rest, now=now)
         member = await ctx.session.get(Member, m.member_id) if m.member_id else None
         if member is not None and member.userid != actor:
-            tell_member(ctx.session, member, f"{r} 已由提出人撤回。", key=f"withdraw:{m.id}",
-                        branch_id=ctx.branch.id)
+            tell_member(ctx.session, member, f"{r} 已由提出人撤回。", key=f"withdraw:{m.id}", branch_id=ctx.branch.id)
         return f"{r} 已撤回。"
     if action == "上报":
         dest = rest or "镇街四个平台"
@@ -405,8 +455,13 @@ async def _apply(ctx: Context, m: Matter, action: str, rest: str) -> str:
         state = (await _move(ctx, ctx.session, m, "重开", actor, rest, now=now)).to_state
         for person in await secretaries(ctx.session, ctx.branch.id):
             if person.userid != actor:
-                tell_member(ctx.session, person, f"{r} 已重开（{state}），原因：{rest}", branch_id=ctx.branch.id,
-                            key=f"reopen:{ctx.state['last_event'].id}:{person.id}")
+                tell_member(
+                    ctx.session,
+                    person,
+                    f"{r} 已重开（{state}），原因：{rest}",
+                    branch_id=ctx.branch.id,
+                    key=f"reopen:{ctx.state['last_event'].id}:{person.id}",
+                )
         await _notify_change(ctx, m, f"您反映的 {r} 已重新打开：{rest}")
         return f"{r} 已重开，现在“{state}”。"
     raise AssertionError(action)
@@ -418,14 +473,18 @@ async def _apply(ctx: Context, m: Matter, action: str, rest: str) -> str:
 async def handle_wish_list(ctx: Context) -> bool:
     if ctx.msg.text.strip() not in ("心愿清单", "微心愿清单", "心愿墙"):
         return False
-    if ctx.branch is None or (ctx.sender.kind not in ("member", "township")
-                              and ctx.msg.sender not in ctx.options.volunteers):
+    if ctx.branch is None or (
+        ctx.sender.kind not in ("member", "township") and ctx.msg.sender not in ctx.options.volunteers
+    ):
         ctx.reply("心愿清单给党员和志愿者认领用。")
         return True
-    rows = list(await ctx.session.scalars(
-        select(Matter).where(Matter.branch_id == ctx.branch.id, Matter.kind == "wish",
-                             Matter.state.in_(mt.OPEN_BEFORE_WORK)).order_by(Matter.number)
-    ))
+    rows = list(
+        await ctx.session.scalars(
+            select(Matter)
+            .where(Matter.branch_id == ctx.branch.id, Matter.kind == "wish", Matter.state.in_(mt.OPEN_BEFORE_WORK))
+            .order_by(Matter.number)
+        )
+    )
     if not rows:
         ctx.reply("现在没有待认领的微心愿。")
         return True
@@ -471,19 +530,24 @@ async def handle_status(ctx: Context) -> bool:
             oldest = c.oldest if c.oldest is None or c.oldest.tzinfo else c.oldest.replace(tzinfo=dt.UTC)
             age = f"，最早 {(now - oldest).days} 天前" if oldest else ""
             lines.append(f"- {mt.KIND_LABEL[c.kind]} {c.state}：{c.count} 件{age}")
-        overdue = list(await ctx.session.scalars(
-            q.where(Matter.state_type == "open", Matter.due_date.is_not(None), Matter.due_date < ctx.today)
-        ))
+        overdue = list(
+            await ctx.session.scalars(
+                q.where(Matter.state_type == "open", Matter.due_date.is_not(None), Matter.due_date < ctx.today)
+            )
+        )
         if overdue:
             lines.append("已超期：" + "、".join(mt.ref(m) for m in overdue))
         ctx.reply("\n".join(lines))
         return True
     assert s.member is not None
     hh = [h.id for h in await repo.households_of_member(ctx.session, s.member.id)]
-    rows = list(await ctx.session.scalars(
-        q.where((Matter.household_id.in_(hh)) | (Matter.assignee_id == s.member.id) | (Matter.reporter == s.userid))
-        .where(Matter.state_type != "closed").order_by(Matter.id)
-    ))
+    rows = list(
+        await ctx.session.scalars(
+            q.where((Matter.household_id.in_(hh)) | (Matter.assignee_id == s.member.id) | (Matter.reporter == s.userid))
+            .where(Matter.state_type != "closed")
+            .order_by(Matter.id)
+        )
+    )
     if not rows:
         ctx.reply("您联系的户和您承办的事项里，没有未了结的。")
         return True
@@ -501,10 +565,20 @@ async def handle_status(ctx: Context) -> bool:
 
 
 ROUTES_SPEC = (
-    ("command", lambda ctx: COMMAND.match(ctx.msg.text) is not None, handle_command, 10,
-     "办事命令：受理/商议/派/办结/评价/不予受理/重复/撤回/上报/延期/重开 诉求N（心愿N 同样）"),
-    ("wish_list", lambda ctx: ctx.msg.text.strip() in ("心愿清单", "微心愿清单", "心愿墙"), handle_wish_list, 12,
-     "看待认领的微心愿：“心愿清单”，认领：“认领 心愿N”"),
+    (
+        "command",
+        lambda ctx: COMMAND.match(ctx.msg.text) is not None,
+        handle_command,
+        10,
+        "办事命令：受理/商议/派/办结/评价/不予受理/重复/撤回/上报/延期/重开 诉求N（心愿N 同样）",
+    ),
+    (
+        "wish_list",
+        lambda ctx: ctx.msg.text.strip() in ("心愿清单", "微心愿清单", "心愿墙"),
+        handle_wish_list,
+        12,
+        "看待认领的微心愿：“心愿清单”，认领：“认领 心愿N”",
+    ),
     ("intake", intent_is("wish", "request"), handle_intake, 40, "提诉求、说心愿：直接说，例如“村口路灯坏了”"),
     ("feedback", intent_is("feedback"), handle_feedback, 45, "评价办好的事：回复 满意 / 基本满意 / 不满意"),
 )

@@ -16,15 +16,23 @@ from storage import repo
 from storage.models import Household, Member, MustVisitTask, Visit
 
 TRIGGER_LABEL = {
-    "discontent": "有不满情绪", "emergency": "突发事件", "dispute": "矛盾纠纷", "wedding_funeral": "红白喜事",
-    "illness": "生病住院", "hardship": "生活困难", "petition": "上访苗头", "violation": "违章违纪",
+    "discontent": "有不满情绪",
+    "emergency": "突发事件",
+    "dispute": "矛盾纠纷",
+    "wedding_funeral": "红白喜事",
+    "illness": "生病住院",
+    "hardship": "生活困难",
+    "petition": "上访苗头",
+    "violation": "违章违纪",
 }
 
 
 async def close_tasks(ctx: Context, household: Household, visit: Visit) -> int:
-    rows = list(await ctx.session.scalars(
-        select(MustVisitTask).where(MustVisitTask.household_id == household.id, MustVisitTask.closed_at.is_(None))
-    ))
+    rows = list(
+        await ctx.session.scalars(
+            select(MustVisitTask).where(MustVisitTask.household_id == household.id, MustVisitTask.closed_at.is_(None))
+        )
+    )
     for t in rows:
         t.closed_at, t.closed_by_visit_id = ctx.msg.sent_at, visit.id
     return len(rows)
@@ -42,14 +50,25 @@ async def open_tasks_hook(ctx: Context) -> None:
     for h in households:
         member = await repo.current_member_of(ctx.session, h.id)
         for trigger in p.triggers:
-            existing = (await ctx.session.execute(
-                select(MustVisitTask).where(MustVisitTask.household_id == h.id, MustVisitTask.trigger == trigger,
-                                            MustVisitTask.closed_at.is_(None))
-            )).scalar_one_or_none()
+            existing = (
+                await ctx.session.execute(
+                    select(MustVisitTask).where(
+                        MustVisitTask.household_id == h.id,
+                        MustVisitTask.trigger == trigger,
+                        MustVisitTask.closed_at.is_(None),
+                    )
+                )
+            ).scalar_one_or_none()
             if existing is not None:
                 continue
-            task = MustVisitTask(branch_id=ctx.branch.id, household_id=h.id, member_id=member.id if member else None,
-                                 trigger=trigger, source_inbound_id=ctx.inbound_id, created_at=ctx.msg.sent_at)
+            task = MustVisitTask(
+                branch_id=ctx.branch.id,
+                household_id=h.id,
+                member_id=member.id if member else None,
+                trigger=trigger,
+                source_inbound_id=ctx.inbound_id,
+                created_at=ctx.msg.sent_at,
+            )
             ctx.session.add(task)
             if h.id in visited_now:  # the report is itself the visit: opened and met at once
                 task.closed_at, task.closed_by_visit_id = ctx.msg.sent_at, visited_now[h.id].id
@@ -60,18 +79,31 @@ async def open_tasks_hook(ctx: Context) -> None:
             told = tell_member(ctx.session, member, text, key=f"mustvisit:{task.id}", branch_id=ctx.branch.id)
             leader = await ctx.session.get(Member, member.leader_id) if member and member.leader_id else None
             if leader is not None:
-                tell_member(ctx.session, leader, f"八必访提醒（中心户知悉）：{member.name}联系的{text[6:]}",
-                            key=f"mustvisit:{task.id}:leader", branch_id=ctx.branch.id)
+                tell_member(
+                    ctx.session,
+                    leader,
+                    f"八必访提醒（中心户知悉）：{member.name}联系的{text[6:]}",
+                    key=f"mustvisit:{task.id}:leader",
+                    branch_id=ctx.branch.id,
+                )
             if not told and member is None:
                 for sec in await secretaries(ctx.session, ctx.branch.id):
-                    tell_member(ctx.session, sec, f"{text}（这一户没有联系党员）", key=f"mustvisit:{task.id}:sec",
-                                branch_id=ctx.branch.id)
+                    tell_member(
+                        ctx.session,
+                        sec,
+                        f"{text}（这一户没有联系党员）",
+                        key=f"mustvisit:{task.id}:sec",
+                        branch_id=ctx.branch.id,
+                    )
 
 
 async def open_task_lines(ctx: Context, member_ids: list[int] | None) -> list[str]:
     assert ctx.branch is not None
-    q = (select(MustVisitTask, Household).join(Household, Household.id == MustVisitTask.household_id)
-         .where(MustVisitTask.branch_id == ctx.branch.id, MustVisitTask.closed_at.is_(None)))
+    q = (
+        select(MustVisitTask, Household)
+        .join(Household, Household.id == MustVisitTask.household_id)
+        .where(MustVisitTask.branch_id == ctx.branch.id, MustVisitTask.closed_at.is_(None))
+    )
     if member_ids is not None:
         q = q.where(MustVisitTask.member_id.in_(member_ids))
     rows = (await ctx.session.execute(q.order_by(MustVisitTask.id))).all()

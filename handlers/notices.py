@@ -27,33 +27,47 @@ async def cadres(session: AsyncSession, branch_id: int) -> list[Member]:
     return [m for m in rows if m.role_set & {"书记", "委员"} and m.userid]
 
 
-def tell_member(session: AsyncSession, member: Member | None, text: str, *, key: str | None = None,
-                branch_id: int | None = None) -> bool:
+def tell_member(
+    session: AsyncSession, member: Member | None, text: str, *, key: str | None = None, branch_id: int | None = None
+) -> bool:
     if member is None or not member.userid:
         return False
     outbox.enqueue(session, channel="app", target=member.userid, content=text, key=key, branch_id=branch_id)
     return True
 
 
-async def tell_household(session: AsyncSession, household: Household | None, text: str, *, now: dt.datetime,
-                         key: str | None = None) -> str:
+async def tell_household(
+    session: AsyncSession, household: Household | None, text: str, *, now: dt.datetime, key: str | None = None
+) -> str:
     """Reach a household: 微信客服 if they wrote to it lately, else through their member. Returns the route."""
     if household is None:
         return "none"
     if household.external_userid:
         last_kf = await session.scalar(
-            select(InboundMessage.sent_at).where(
-                InboundMessage.channel == "kf", InboundMessage.sender == household.external_userid
-            ).order_by(InboundMessage.sent_at.desc()).limit(1)
+            select(InboundMessage.sent_at)
+            .where(InboundMessage.channel == "kf", InboundMessage.sender == household.external_userid)
+            .order_by(InboundMessage.sent_at.desc())
+            .limit(1)
         )
         if last_kf is not None:
             last_kf = last_kf if last_kf.tzinfo else last_kf.replace(tzinfo=dt.UTC)
             if now - last_kf < KF_WINDOW:
-                outbox.enqueue(session, channel="kf", target=household.external_userid, content=text, key=key,
-                               branch_id=household.branch_id)
+                outbox.enqueue(
+                    session,
+                    channel="kf",
+                    target=household.external_userid,
+                    content=text,
+                    key=key,
+                    branch_id=household.branch_id,
+                )
                 return "kf"
     member = await repo.current_member_of(session, household.id)
-    if tell_member(session, member, f"请转告{household.head_name}家：{text}", key=key and f"{key}:via-member",
-                   branch_id=household.branch_id):
+    if tell_member(
+        session,
+        member,
+        f"请转告{household.head_name}家：{text}",
+        key=key and f"{key}:via-member",
+        branch_id=household.branch_id,
+    ):
         return "member"
     return "none"

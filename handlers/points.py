@@ -79,6 +79,4 @@ async def handle_points(ctx: Context) -> bool:
     return True
 
 
-ROUTES_SPEC = (
-    ("points", query_is("points"), handle_points, 30, "查积分：“我的积分”（书记可问“积分排名”）"),
-)
+ROUTES_SPEC = (("points", query_is("points"), handle_points, 30, "查积分：“我的积分”（书记可问“积分排名”）"),)

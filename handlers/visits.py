@@ -34,8 +34,15 @@ async def record_visits(ctx: Context, households: list[Household], day: dt.date)
         if await repo.visit_exists(ctx.session, h.id, day):
             already.append(h)
             continue
-        visit = await repo.add_visit(ctx.session, branch_id=ctx.branch.id, member_id=member.id, household_id=h.id,
-                                     day=day, inbound_id=ctx.inbound_id, recorded_by=ctx.msg.sender)
+        visit = await repo.add_visit(
+            ctx.session,
+            branch_id=ctx.branch.id,
+            member_id=member.id,
+            household_id=h.id,
+            day=day,
+            inbound_id=ctx.inbound_id,
+            recorded_by=ctx.msg.sender,
+        )
         ctx.state.setdefault("visits", {})[h.id] = visit
         closed = await close_tasks(ctx, h, visit)
         done.append(h)

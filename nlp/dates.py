@@ -8,11 +8,49 @@ from datetime import date, timedelta
 
 from nlp.text import NUM, cn_to_int
 
-_WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "末": 5,
-            "1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6}
-_REL_DAY = {"今天": 0, "今日": 0, "今朝": 0, "今儿": 0, "今早": 0, "今晚": 0, "今夜": 0, "今儿个": 0, "今个": 0,
-            "昨天": -1, "昨日": -1, "昨晚": -1, "昨夜": -1, "昨儿": -1, "昨早": -1, "昨儿个": -1, "昨个": -1,
-            "前天": -2, "前日": -2, "前晚": -2, "前儿": -2, "大前天": -3, "大前日": -3}
+_WEEKDAY = {
+    "一": 0,
+    "二": 1,
+    "三": 2,
+    "四": 3,
+    "五": 4,
+    "六": 5,
+    "日": 6,
+    "天": 6,
+    "末": 5,
+    "1": 0,
+    "2": 1,
+    "3": 2,
+    "4": 3,
+    "5": 4,
+    "6": 5,
+    "7": 6,
+}
+_REL_DAY = {
+    "今天": 0,
+    "今日": 0,
+    "今朝": 0,
+    "今儿": 0,
+    "今早": 0,
+    "今晚": 0,
+    "今夜": 0,
+    "今儿个": 0,
+    "今个": 0,
+    "昨天": -1,
+    "昨日": -1,
+    "昨晚": -1,
+    "昨夜": -1,
+    "昨儿": -1,
+    "昨早": -1,
+    "昨儿个": -1,
+    "昨个": -1,
+    "前天": -2,
+    "前日": -2,
+    "前晚": -2,
+    "前儿": -2,
+    "大前天": -3,
+    "大前日": -3,
+}
 _DAY_RX = re.compile(
     r"(?P<rel>大前天|大前日|今儿个|昨儿个|今天|今日|今朝|今儿|今早|今晚|今夜|今个|昨天|昨日|昨晚|昨夜|昨儿|昨早|昨个|"
     r"前天|前日|前晚|前儿)"
@@ -70,7 +108,7 @@ def find_days(text: str, today: date) -> list[DayMention]:
                 d = today - timedelta(days=n)
         elif m.group("day"):
             before = text[: m.start()]
-            if _NOT_DAY_BEFORE.search(before) or _NOT_DAY_AFTER.match(text[m.end():]):
+            if _NOT_DAY_BEFORE.search(before) or _NOT_DAY_AFTER.match(text[m.end() :]):
                 continue
             day = cn_to_int(m.group("day"))
             month = cn_to_int(m.group("month")) if m.group("month") else None

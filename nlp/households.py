@@ -19,8 +19,33 @@ from nlp.text import NUM, cn_to_int
 from nlp.vocab import Kinship
 
 _COMPOUND_SURNAMES = (
-    "欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "令狐", "宇文", "司徒", "夏侯",
-    "轩辕", "端木", "独孤", "南宫", "西门", "百里", "呼延", "申屠", "澹台", "公冶", "太史", "万俟", "闻人",
+    "欧阳",
+    "司马",
+    "诸葛",
+    "上官",
+    "东方",
+    "皇甫",
+    "尉迟",
+    "公孙",
+    "慕容",
+    "长孙",
+    "令狐",
+    "宇文",
+    "司徒",
+    "夏侯",
+    "轩辕",
+    "端木",
+    "独孤",
+    "南宫",
+    "西门",
+    "百里",
+    "呼延",
+    "申屠",
+    "澹台",
+    "公冶",
+    "太史",
+    "万俟",
+    "闻人",
 )
 _ADDR_RX = re.compile(r"(" + NUM + r")组[^0-9零〇一二两三四五六七八九十,.!?，。！？ ]{0,3}?(" + NUM + r")号")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -30,7 +55,7 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 def split_name(name: str) -> tuple[str, str]:
     for s in _COMPOUND_SURNAMES:
         if name.startswith(s) and len(name) > len(s):
-            return s, name[len(s):]
+            return s, name[len(s) :]
     return name[:1], name[1:]
 
 
@@ -293,9 +318,14 @@ class HouseholdIndex:
                 continue
             pos = text.find(sur)
             while pos >= 0:
-                window = text[pos: pos + ln]
-                if len(window) == ln and not any(covered[pos: pos + ln]) and window != name \
-                        and window not in self.member_names and all(_CJK.match(c) for c in window):
+                window = text[pos : pos + ln]
+                if (
+                    len(window) == ln
+                    and not any(covered[pos : pos + ln])
+                    and window != name
+                    and window not in self.member_names
+                    and all(_CJK.match(c) for c in window)
+                ):
                     diff = [k for k in range(ln) if window[k] != name[k]]
                     if len(diff) == 1 and diff[0] >= len(sur) and _py_close(_py(window[diff[0]]), _py(name[diff[0]])):
                         if take(pos, pos + ln):

@@ -24,8 +24,10 @@ QUERIES = ("unvisited", "my_households", "request_status", "key_households", "po
 _MONTH_QUERIES = {"unvisited", "key_households", "summary", "points"}
 # a query needs to sound like one: a question word, a command to show/send, or a short message
 # ("有着落没": a trailing 没 asks too)
-_ASKING = re.compile(r"[?？吗呢哪几啥]|多少|什么|怎么|咋|没有|了没|没\s*$"
-                     r"|查|发|报|看|给我|列|说下|出来|有没有|情况|如何")
+_ASKING = re.compile(
+    r"[?？吗呢哪几啥]|多少|什么|怎么|咋|没有|了没|没\s*$"
+    r"|查|发|报|看|给我|列|说下|出来|有没有|情况|如何"
+)
 _PAST = re.compile(r"了|过|刚")
 # the trigger kinds that on their own make a message a request (someone must act)
 _ACTION_TRIGGERS = {"emergency", "dispute", "violation", "petition", "hardship", "discontent"}
@@ -89,8 +91,7 @@ class Parser:
             return res
 
         own = self.roster.households_of(member.id) if member else None
-        mentions = self.index.find(t, own=own, resident_of=resident, today=today,
-                                   token_starts=self._seg.token_starts)
+        mentions = self.index.find(t, own=own, resident_of=resident, today=today, token_starts=self._seg.token_starts)
         res.triggers = self._triggers(t)
 
         visit_at = -1 if self._rx("feedback.score", t) else self._visit(t, bool(mentions), today, member is not None)
@@ -138,8 +139,13 @@ class Parser:
                 if any(a <= m.start() < b for a, b in excl):
                     continue
                 # a resident going somewhere (去女儿家吃饭) is not a member's visit; "到我家来了" still is
-                if not is_member and key != "visit.resident" and going is not None and going.match(m.group(0)) \
-                        and (to_me is None or not to_me.search(m.group(0))):
+                if (
+                    not is_member
+                    and key != "visit.resident"
+                    and going is not None
+                    and going.match(m.group(0))
+                    and (to_me is None or not to_me.search(m.group(0)))
+                ):
                     continue
                 cs, ce = clause_bounds(t, m.start())
                 clause = t[cs:ce]
@@ -177,8 +183,12 @@ class Parser:
 
     def _other_intent(self, t: str, triggers: list[str], is_member: bool) -> str:
         r = self._rx
-        if r("feedback.score", t) or r("feedback.not_fixed", t) or r("feedback.unsatisfied", t) \
-                or r("feedback.basic", t):
+        if (
+            r("feedback.score", t)
+            or r("feedback.not_fixed", t)
+            or r("feedback.unsatisfied", t)
+            or r("feedback.basic", t)
+        ):
             return "feedback"
         if r("feedback.satisfied", t) or r("feedback.fixed", t):
             # "修好了" about a handled matter; a new problem in the same message keeps it a request

@@ -6,8 +6,10 @@ import re
 from dataclasses import dataclass
 
 # digits glued to other digits are part of something longer (an account number, a timestamp)
-_ID = re.compile(r"(?<![0-9])[1-9][0-9]{5}(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]"
-                 r"(?![0-9A-Za-z])")
+_ID = re.compile(
+    r"(?<![0-9])[1-9][0-9]{5}(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]"
+    r"(?![0-9A-Za-z])"
+)
 _MOBILE = re.compile(r"(?<![0-9])(?:\+?86[- ]?)?(1[3-9][0-9])[- ]?([0-9]{4})[- ]?([0-9]{4})(?![0-9])")
 _LANDLINE = re.compile(r"(?<![0-9])(?:\(0[0-9]{2,3}\)|0[0-9]{2,3})[- ]?[2-9][0-9]{6,7}(?![0-9])")
 
@@ -70,7 +72,7 @@ def mask_pii(text: str) -> str:
     out: list[str] = []
     last = 0
     for p in find_pii(text):
-        out.append(text[last:p.start])
+        out.append(text[last : p.start])
         out.append(_mask_one(p))
         last = p.end
     out.append(text[last:])

@@ -31,9 +31,16 @@ KINDS: dict[str, str] = {
     "escalated": "上报清单",
     "audit": "变更记录",
 }
-ALIASES = {v: k for k, v in KINDS.items()} | {"诉求台账": "matters", "心愿台账": "matters", "积分": "points",
-                                              "走访": "visits", "亮相": "pledge", "汇总": "summary",
-                                              "上报": "escalated", "审计": "audit"}
+ALIASES = {v: k for k, v in KINDS.items()} | {
+    "诉求台账": "matters",
+    "心愿台账": "matters",
+    "积分": "points",
+    "走访": "visits",
+    "亮相": "pledge",
+    "汇总": "summary",
+    "上报": "escalated",
+    "审计": "audit",
+}
 DATE_FMT = "yyyy-mm-dd"
 DATETIME_FMT = "yyyy-mm-dd hh:mm"
 HEADER_FILL = PatternFill("solid", fgColor="FDE9E7")
@@ -89,23 +96,65 @@ async def _grid_names(s: AsyncSession, branch_id: int) -> dict[int, str]:
 async def visits_workbook(s: AsyncSession, branch: Branch, month: str) -> Workbook:
     start, end = repo.month_bounds(month)
     grids = await _grid_names(s, branch.id)
-    rows = (await s.execute(
-        select(Visit, Member, Household)
-        .join(Member, Member.id == Visit.member_id).join(Household, Household.id == Visit.household_id)
-        .where(Visit.branch_id == branch.id, Visit.visit_date >= start, Visit.visit_date < end)
-        .order_by(Visit.visit_date, Member.code, Household.code)
-    )).all()
+    rows = (
+        await s.execute(
+            select(Visit, Member, Household)
+            .join(Member, Member.id == Visit.member_id)
+            .join(Household, Household.id == Visit.household_id)
+            .where(Visit.branch_id == branch.id, Visit.visit_date >= start, Visit.visit_date < end)
+            .order_by(Visit.visit_date, Member.code, Household.code)
+        )
+    ).all()
     wb = Workbook()
-    _sheet(wb, "走访台账", [
-        Col("走访日期", 12, DATE_FMT), Col("党员编号", 10), Col("党员", 10), Col("户编号", 10), Col("户主", 10),
-        Col("地址", 22), Col("网格", 10), Col("重点户", 8), Col("记录人", 14), Col("登记时间", 18, DATETIME_FMT),
-    ], ([v.visit_date, m.code, m.name, h.code, h.head_name, h.address, grids.get(h.grid_id or 0, ""),
-         _yes(bool(h.key_type_set)), v.recorded_by, _local(v.created_at)] for v, m, h in rows), first=True)
+    _sheet(
+        wb,
+        "走访台账",
+        [
+            Col("走访日期", 12, DATE_FMT),
+            Col("党员编号", 10),
+            Col("党员", 10),
+            Col("户编号", 10),
+            Col("户主", 10),
+            Col("地址", 22),
+            Col("网格", 10),
+            Col("重点户", 8),
+            Col("记录人", 14),
+            Col("登记时间", 18, DATETIME_FMT),
+        ],
+        (
+            [
+                v.visit_date,
+                m.code,
+                m.name,
+                h.code,
+                h.head_name,
+                h.address,
+                grids.get(h.grid_id or 0, ""),
+                _yes(bool(h.key_type_set)),
+                v.recorded_by,
+                _local(v.created_at),
+            ]
+            for v, m, h in rows
+        ),
+        first=True,
+    )
     unvisited = await repo.unvisited(s, branch.id, month)
-    _sheet(wb, "未走访户", [Col("党员编号", 10), Col("党员", 10), Col("户编号", 10), Col("户主", 10),
-                         Col("地址", 22), Col("重点户", 8)],
-           ([u.member.code, u.member.name, u.household.code, u.household.head_name, u.household.address,
-             _yes(bool(u.household.key_type_set))] for u in unvisited))
+    _sheet(
+        wb,
+        "未走访户",
+        [Col("党员编号", 10), Col("党员", 10), Col("户编号", 10), Col("户主", 10), Col("地址", 22), Col("重点户", 8)],
+        (
+            [
+                u.member.code,
+                u.member.name,
+                u.household.code,
+                u.household.head_name,
+                u.household.address,
+                _yes(bool(u.household.key_type_set)),
+            ]
+            for u in unvisited
+        ),
+    )
     return wb
 
 
@@ -114,17 +163,28 @@ async def matters_workbook(s: AsyncSession, branch: Branch, month: str) -> Workb
     start_d, end_d = repo.month_bounds(month)
     start, end = rhythm.day_start(start_d), rhythm.day_start(end_d)
     touched = select(MatterEvent.matter_id).where(MatterEvent.at >= start, MatterEvent.at < end)
-    matters = list(await s.scalars(
-        select(Matter).where(
-            Matter.branch_id == branch.id, Matter.created_at < end,
-            or_(Matter.created_at >= start, Matter.id.in_(touched), Matter.closed_at.is_(None),
-                Matter.closed_at >= start),
-        ).order_by(Matter.kind, Matter.number)
-    ))
+    matters = list(
+        await s.scalars(
+            select(Matter)
+            .where(
+                Matter.branch_id == branch.id,
+                Matter.created_at < end,
+                or_(
+                    Matter.created_at >= start,
+                    Matter.id.in_(touched),
+                    Matter.closed_at.is_(None),
+                    Matter.closed_at >= start,
+                ),
+            )
+            .order_by(Matter.kind, Matter.number)
+        )
+    )
     ids = [m.id for m in matters]
-    events = list(await s.scalars(
-        select(MatterEvent).where(MatterEvent.matter_id.in_(ids or [0])).order_by(MatterEvent.at, MatterEvent.id)
-    ))
+    events = list(
+        await s.scalars(
+            select(MatterEvent).where(MatterEvent.matter_id.in_(ids or [0])).order_by(MatterEvent.at, MatterEvent.id)
+        )
+    )
     members = {m.id: m for m in await s.scalars(select(Member).where(Member.branch_id == branch.id))}
     by_userid = {m.userid: m.name for m in members.values() if m.userid}
     hh = await rhythm.households_by_id(s, {m.household_id for m in matters if m.household_id})
@@ -133,7 +193,8 @@ async def matters_workbook(s: AsyncSession, branch: Branch, month: str) -> Workb
         t = _local(e.at)
         assert t is not None
         history.setdefault(e.matter_id, []).append(
-            f"{t:%m-%d %H:%M} {e.action}：{e.from_state or '—'}→{e.to_state}（{by_userid.get(e.actor, e.actor)}）")
+            f"{t:%m-%d %H:%M} {e.action}：{e.from_state or '—'}→{e.to_state}（{by_userid.get(e.actor, e.actor)}）"
+        )
 
     def name(mid: int | None) -> str:
         return members[mid].name if mid in members else ""
@@ -145,20 +206,72 @@ async def matters_workbook(s: AsyncSession, branch: Branch, month: str) -> Workb
         return (done or end_d - dt.timedelta(days=1)) > m.due_date
 
     wb = Workbook()
-    _sheet(wb, "诉求心愿", [
-        Col("编号", 9), Col("类型", 6), Col("类别", 10), Col("户主", 10), Col("联系党员", 10), Col("内容", 36),
-        Col("状态", 8), Col("承办人", 10), Col("办理期限", 12, DATE_FMT), Col("登记时间", 17, DATETIME_FMT),
-        Col("办结时间", 17, DATETIME_FMT), Col("群众评价", 9), Col("超期", 6), Col("状态记录", 48),
-    ], ([rhythm.matter_ref(m), "诉求" if m.kind == "request" else "心愿", m.category,
-         hh[m.household_id].head_name if m.household_id in hh else "", name(m.member_id), m.summary, m.state,
-         name(m.assignee_id), m.due_date, _local(m.created_at), _local(m.closed_at), m.rating or "",
-         _yes(overdue(m)), "\n".join(history.get(m.id, []))] for m in matters), first=True)
+    _sheet(
+        wb,
+        "诉求心愿",
+        [
+            Col("编号", 9),
+            Col("类型", 6),
+            Col("类别", 10),
+            Col("户主", 10),
+            Col("联系党员", 10),
+            Col("内容", 36),
+            Col("状态", 8),
+            Col("承办人", 10),
+            Col("办理期限", 12, DATE_FMT),
+            Col("登记时间", 17, DATETIME_FMT),
+            Col("办结时间", 17, DATETIME_FMT),
+            Col("群众评价", 9),
+            Col("超期", 6),
+            Col("状态记录", 48),
+        ],
+        (
+            [
+                rhythm.matter_ref(m),
+                "诉求" if m.kind == "request" else "心愿",
+                m.category,
+                hh[m.household_id].head_name if m.household_id in hh else "",
+                name(m.member_id),
+                m.summary,
+                m.state,
+                name(m.assignee_id),
+                m.due_date,
+                _local(m.created_at),
+                _local(m.closed_at),
+                m.rating or "",
+                _yes(overdue(m)),
+                "\n".join(history.get(m.id, [])),
+            ]
+            for m in matters
+        ),
+        first=True,
+    )
     ref = {m.id: rhythm.matter_ref(m) for m in matters}
-    _sheet(wb, "状态记录", [
-        Col("编号", 9), Col("时间", 17, DATETIME_FMT), Col("动作", 8), Col("原状态", 9), Col("新状态", 9),
-        Col("操作人", 12), Col("备注", 40),
-    ], ([ref[e.matter_id], _local(e.at), e.action, e.from_state or "", e.to_state,
-         by_userid.get(e.actor, e.actor), e.note] for e in events))
+    _sheet(
+        wb,
+        "状态记录",
+        [
+            Col("编号", 9),
+            Col("时间", 17, DATETIME_FMT),
+            Col("动作", 8),
+            Col("原状态", 9),
+            Col("新状态", 9),
+            Col("操作人", 12),
+            Col("备注", 40),
+        ],
+        (
+            [
+                ref[e.matter_id],
+                _local(e.at),
+                e.action,
+                e.from_state or "",
+                e.to_state,
+                by_userid.get(e.actor, e.actor),
+                e.note,
+            ]
+            for e in events
+        ),
+    )
     return wb
 
 
@@ -168,23 +281,44 @@ async def pledge_workbook(s: AsyncSession, branch: Branch, month: str) -> Workbo
     grids = await _grid_names(s, branch.id)
     members = [m for m in await rhythm.branch_members(s, branch.id) if m.status != rhythm.EXEMPT]
     linked: dict[int, list[Household]] = {}
-    for mid, h in (await s.execute(
-        select(Link.member_id, Household).join(Household, Household.id == Link.household_id)
-        .where(Link.branch_id == branch.id, Link.valid_to.is_(None), Household.active).order_by(Household.code)
-    )).all():
+    for mid, h in (
+        await s.execute(
+            select(Link.member_id, Household)
+            .join(Household, Household.id == Link.household_id)
+            .where(Link.branch_id == branch.id, Link.valid_to.is_(None), Household.active)
+            .order_by(Household.code)
+        )
+    ).all():
         linked.setdefault(mid, []).append(h)
     public_roles = ("书记", "委员", "中心户", "网格员")
     wb = Workbook()
-    _sheet(wb, "亮相公示", [
-        Col("党员", 10), Col("职务/身份", 14), Col("网格", 10), Col("先锋承诺", 36), Col("联系户数", 9),
-        Col("联系户", 48),
-    ], ([m.name, "、".join(r for r in m.roles.split(";") if r in public_roles) or "党员",
-         grids.get(m.grid_id or 0, ""), "", len(linked.get(m.id, [])),
-         "、".join(h.head_name for h in linked.get(m.id, []))] for m in members), first=True)
+    _sheet(
+        wb,
+        "亮相公示",
+        [
+            Col("党员", 10),
+            Col("职务/身份", 14),
+            Col("网格", 10),
+            Col("先锋承诺", 36),
+            Col("联系户数", 9),
+            Col("联系户", 48),
+        ],
+        (
+            [
+                m.name,
+                "、".join(r for r in m.roles.split(";") if r in public_roles) or "党员",
+                grids.get(m.grid_id or 0, ""),
+                "",
+                len(linked.get(m.id, [])),
+                "、".join(h.head_name for h in linked.get(m.id, [])),
+            ]
+            for m in members
+        ),
+        first=True,
+    )
     ws = wb["亮相公示"]
     ws.append([])
-    ws.append([f"{branch.name} 党员联户亮相公示（{month}），"
-               "先锋承诺由党员本人填写，欢迎群众监督。"])
+    ws.append([f"{branch.name} 党员联户亮相公示（{month}），先锋承诺由党员本人填写，欢迎群众监督。"])
     return wb
 
 
@@ -203,19 +337,44 @@ async def points_workbook(s: AsyncSession, branch: Branch, month: str) -> Workbo
     cols = [Col("党员编号", 10), Col("党员", 10), Col("状态", 8)]
     cols += [Col(points.RULE_LABELS[r], 12) for r in RULE_COLUMNS]
     cols += [Col("本月合计", 10), Col(f"{start_d.year}年累计", 12)]
-    _sheet(wb, "积分表", cols, (
-        [m.code, m.name, m.status, *[by_rule.get(m.id, {}).get(r, 0) for r in RULE_COLUMNS],
-         sum(by_rule.get(m.id, {}).values()), ytd.get(m.id, 0)] for m in members
-    ), first=True)
+    _sheet(
+        wb,
+        "积分表",
+        cols,
+        (
+            [
+                m.code,
+                m.name,
+                m.status,
+                *[by_rule.get(m.id, {}).get(r, 0) for r in RULE_COLUMNS],
+                sum(by_rule.get(m.id, {}).values()),
+                ytd.get(m.id, 0),
+            ]
+            for m in members
+        ),
+        first=True,
+    )
     names = {m.id: m.name for m in members}
     entries = await s.scalars(
-        select(PointsEntry).where(PointsEntry.branch_id == branch.id, PointsEntry.at >= start, PointsEntry.at < end)
+        select(PointsEntry)
+        .where(PointsEntry.branch_id == branch.id, PointsEntry.at >= start, PointsEntry.at < end)
         .order_by(PointsEntry.at, PointsEntry.id)
     )
-    _sheet(wb, "积分明细", [Col("日期", 12, DATE_FMT), Col("党员", 10), Col("规则", 14), Col("分值", 8),
-                         Col("原因", 40)],
-           ([rhythm.local_date(e.at), names.get(e.member_id, ""), points.RULE_LABELS.get(e.rule, e.rule), e.points,
-             e.cause] for e in entries))
+    _sheet(
+        wb,
+        "积分明细",
+        [Col("日期", 12, DATE_FMT), Col("党员", 10), Col("规则", 14), Col("分值", 8), Col("原因", 40)],
+        (
+            [
+                rhythm.local_date(e.at),
+                names.get(e.member_id, ""),
+                points.RULE_LABELS.get(e.rule, e.rule),
+                e.points,
+                e.cause,
+            ]
+            for e in entries
+        ),
+    )
     return wb
 
 
@@ -231,18 +390,30 @@ async def summary_workbook(s: AsyncSession, branch: Branch, month: str, *, today
     ratings = req.ratings + wm.ratings
     n_rated = sum(ratings.values())
     overview = [
-        ("联系户（应走访）", r.households_due, None), ("已走访户", r.households_visited, None),
+        ("联系户（应走访）", r.households_due, None),
+        ("已走访户", r.households_visited, None),
         ("走访覆盖率", ratio(r.households_visited, r.households_due), "0%"),
-        ("重点户", r.key_due, None), ("重点户已走访", r.key_visited, None),
+        ("重点户", r.key_due, None),
+        ("重点户已走访", r.key_visited, None),
         ("重点户覆盖率", ratio(r.key_visited, r.key_due), "0%"),
-        ("八必访新触发", t.raised, None), ("八必访已上门", t.visited, None),
+        ("八必访新触发", t.raised, None),
+        ("八必访已上门", t.visited, None),
         ("八必访平均上门天数", round(t.avg_days, 1) if t.avg_days is not None else None, None),
-        ("诉求新登记", req.new, None), ("诉求办结", req.closed, None), ("诉求月底在办", req.open_at_end, None),
-        ("诉求超期", req.overdue, None), ("诉求办结率", req.close_rate, "0%"),
-        ("诉求办结用时中位数（天）", round(req.median_close_days, 1) if req.median_close_days is not None else None,
-         None),
-        ("心愿新收集", w.collected, None), ("心愿认领", w.claimed, None), ("心愿实现", w.fulfilled, None),
-        ("群众评价件数", n_rated, None), ("满意率", ratio(ratings["满意"] + ratings["基本满意"], n_rated), "0%"),
+        ("诉求新登记", req.new, None),
+        ("诉求办结", req.closed, None),
+        ("诉求月底在办", req.open_at_end, None),
+        ("诉求超期", req.overdue, None),
+        ("诉求办结率", req.close_rate, "0%"),
+        (
+            "诉求办结用时中位数（天）",
+            round(req.median_close_days, 1) if req.median_close_days is not None else None,
+            None,
+        ),
+        ("心愿新收集", w.collected, None),
+        ("心愿认领", w.claimed, None),
+        ("心愿实现", w.fulfilled, None),
+        ("群众评价件数", n_rated, None),
+        ("满意率", ratio(ratings["满意"] + ratings["基本满意"], n_rated), "0%"),
         ("本月积分变动合计", r.points_total, None),
     ]
     ws = _sheet(wb, "概况", [Col("指标", 26), Col("数值", 12)], ((k, v) for k, v, _ in overview), first=True)
@@ -253,19 +424,70 @@ async def summary_workbook(s: AsyncSession, branch: Branch, month: str, *, today
     ws["A1"] = f"{branch.name} {month} 党员联户月度汇总"
     ws["A1"].font = Font(bold=True, size=13)
     ws.freeze_panes = "A3"
-    _sheet(wb, "党员走访", [
-        Col("党员编号", 10), Col("党员", 10), Col("状态", 8), Col("联系户", 8), Col("已走访户", 9),
-        Col("走访次数", 9), Col("重点户", 8), Col("重点户已走访", 12), Col("覆盖率", 9, "0%"), Col("本月积分", 9),
-    ], ([mm.member.code, mm.member.name, mm.member.status, len(mm.households), len(mm.visited_ids), mm.visits,
-         mm.key_due, mm.key_visited, ratio(len(mm.visited_ids), len(mm.households)),
-         r.points_by_member.get(mm.member.id, 0)] for mm in r.members))
-    _sheet(wb, "未走访户", [Col("党员", 10), Col("户编号", 10), Col("户主", 10), Col("重点户", 8)],
-           ([mm.member.name, h.code, h.head_name, _yes(bool(h.key_type_set))]
-            for mm in r.members for h in mm.unvisited))
-    _sheet(wb, "诉求心愿", [Col("类型", 8), Col("新登记", 8), Col("办结", 8), Col("月底在办", 9), Col("超期", 8),
-                         Col("满意", 8), Col("基本满意", 9), Col("不满意", 8)],
-           [(label, st.new, st.closed, st.open_at_end, st.overdue, st.ratings["满意"], st.ratings["基本满意"],
-             st.ratings["不满意"]) for label, st in (("诉求", req), ("心愿", wm))])
+    _sheet(
+        wb,
+        "党员走访",
+        [
+            Col("党员编号", 10),
+            Col("党员", 10),
+            Col("状态", 8),
+            Col("联系户", 8),
+            Col("已走访户", 9),
+            Col("走访次数", 9),
+            Col("重点户", 8),
+            Col("重点户已走访", 12),
+            Col("覆盖率", 9, "0%"),
+            Col("本月积分", 9),
+        ],
+        (
+            [
+                mm.member.code,
+                mm.member.name,
+                mm.member.status,
+                len(mm.households),
+                len(mm.visited_ids),
+                mm.visits,
+                mm.key_due,
+                mm.key_visited,
+                ratio(len(mm.visited_ids), len(mm.households)),
+                r.points_by_member.get(mm.member.id, 0),
+            ]
+            for mm in r.members
+        ),
+    )
+    _sheet(
+        wb,
+        "未走访户",
+        [Col("党员", 10), Col("户编号", 10), Col("户主", 10), Col("重点户", 8)],
+        ([mm.member.name, h.code, h.head_name, _yes(bool(h.key_type_set))] for mm in r.members for h in mm.unvisited),
+    )
+    _sheet(
+        wb,
+        "诉求心愿",
+        [
+            Col("类型", 8),
+            Col("新登记", 8),
+            Col("办结", 8),
+            Col("月底在办", 9),
+            Col("超期", 8),
+            Col("满意", 8),
+            Col("基本满意", 9),
+            Col("不满意", 8),
+        ],
+        [
+            (
+                label,
+                st.new,
+                st.closed,
+                st.open_at_end,
+                st.overdue,
+                st.ratings["满意"],
+                st.ratings["基本满意"],
+                st.ratings["不满意"],
+            )
+            for label, st in (("诉求", req), ("心愿", wm))
+        ],
+    )
     return wb
 
 
@@ -274,28 +496,53 @@ async def escalated_workbook(s: AsyncSession, branch: Branch, month: str) -> Wor
     """Every matter escalated and not yet closed, plus those escalated in the month (whatever their state)."""
     start_d, end_d = repo.month_bounds(month)
     start, end = rhythm.day_start(start_d), rhythm.day_start(end_d)
-    up = list(await s.scalars(
-        select(MatterEvent).where(MatterEvent.action == "上报").order_by(MatterEvent.at)
-    ))
+    up = list(await s.scalars(select(MatterEvent).where(MatterEvent.action == "上报").order_by(MatterEvent.at)))
     ids = {e.matter_id for e in up if start <= rhythm.aware(e.at) < end}
-    matters = list(await s.scalars(
-        select(Matter).where(Matter.branch_id == branch.id,
-                             or_(Matter.state == "已上报", Matter.id.in_(ids or [0]))).order_by(Matter.number)
-    ))
+    matters = list(
+        await s.scalars(
+            select(Matter)
+            .where(Matter.branch_id == branch.id, or_(Matter.state == "已上报", Matter.id.in_(ids or [0])))
+            .order_by(Matter.number)
+        )
+    )
     when = {e.matter_id: e for e in up}
     people = list(await s.scalars(select(Member).where(Member.branch_id == branch.id)))
     members = {m.id: m.name for m in people}
     names = {m.userid: m.name for m in people if m.userid}
     hh = await rhythm.households_by_id(s, {m.household_id for m in matters if m.household_id})
     wb = Workbook()
-    _sheet(wb, "上报清单", [
-        Col("编号", 9), Col("类别", 10), Col("户主", 10), Col("地址", 18), Col("内容", 40), Col("上报去向", 14),
-        Col("上报时间", 17, DATETIME_FMT), Col("上报人", 10), Col("联系党员", 10), Col("现在状态", 9),
-    ], ([rhythm.matter_ref(m), m.category, hh[m.household_id].head_name if m.household_id in hh else "",
-         hh[m.household_id].address if m.household_id in hh else "", m.summary, m.escalated_to,
-         _local(when[m.id].at) if m.id in when else None,
-         names.get(when[m.id].actor, when[m.id].actor) if m.id in when else "",
-         members.get(m.member_id or 0, ""), m.state] for m in matters), first=True)
+    _sheet(
+        wb,
+        "上报清单",
+        [
+            Col("编号", 9),
+            Col("类别", 10),
+            Col("户主", 10),
+            Col("地址", 18),
+            Col("内容", 40),
+            Col("上报去向", 14),
+            Col("上报时间", 17, DATETIME_FMT),
+            Col("上报人", 10),
+            Col("联系党员", 10),
+            Col("现在状态", 9),
+        ],
+        (
+            [
+                rhythm.matter_ref(m),
+                m.category,
+                hh[m.household_id].head_name if m.household_id in hh else "",
+                hh[m.household_id].address if m.household_id in hh else "",
+                m.summary,
+                m.escalated_to,
+                _local(when[m.id].at) if m.id in when else None,
+                names.get(when[m.id].actor, when[m.id].actor) if m.id in when else "",
+                members.get(m.member_id or 0, ""),
+                m.state,
+            ]
+            for m in matters
+        ),
+        first=True,
+    )
     return wb
 
 
@@ -303,33 +550,73 @@ async def escalated_workbook(s: AsyncSession, branch: Branch, month: str) -> Wor
 async def audit_workbook(s: AsyncSession, branch: Branch, month: str) -> Workbook:
     start_d, end_d = repo.month_bounds(month)
     start, end = rhythm.day_start(start_d), rhythm.day_start(end_d)
-    by_userid = {m.userid: m.name for m in await s.scalars(select(Member).where(Member.branch_id == branch.id))
-                 if m.userid}
-    events = (await s.execute(
-        select(MatterEvent, Matter).join(Matter, Matter.id == MatterEvent.matter_id)
-        .where(Matter.branch_id == branch.id, MatterEvent.at >= start, MatterEvent.at < end)
-        .order_by(MatterEvent.at, MatterEvent.id)
-    )).all()
-    audits = list(await s.scalars(
-        select(AuditEvent).where(AuditEvent.branch_id == branch.id, AuditEvent.at >= start, AuditEvent.at < end)
-        .order_by(AuditEvent.at, AuditEvent.id)
-    ))
-    rows = [(_local(e.at), rhythm.matter_ref(m), e.action, f"{e.from_state or '—'}→{e.to_state}",
-             by_userid.get(e.actor, e.actor), e.note) for e, m in events]
-    rows += [(_local(a.at), a.subject, a.action, "", by_userid.get(a.actor, a.actor),
-              "；".join(f"{k}={v}" for k, v in (a.detail or {}).items())) for a in audits]
+    by_userid = {
+        m.userid: m.name for m in await s.scalars(select(Member).where(Member.branch_id == branch.id)) if m.userid
+    }
+    events = (
+        await s.execute(
+            select(MatterEvent, Matter)
+            .join(Matter, Matter.id == MatterEvent.matter_id)
+            .where(Matter.branch_id == branch.id, MatterEvent.at >= start, MatterEvent.at < end)
+            .order_by(MatterEvent.at, MatterEvent.id)
+        )
+    ).all()
+    audits = list(
+        await s.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.branch_id == branch.id, AuditEvent.at >= start, AuditEvent.at < end)
+            .order_by(AuditEvent.at, AuditEvent.id)
+        )
+    )
+    rows = [
+        (
+            _local(e.at),
+            rhythm.matter_ref(m),
+            e.action,
+            f"{e.from_state or '—'}→{e.to_state}",
+            by_userid.get(e.actor, e.actor),
+            e.note,
+        )
+        for e, m in events
+    ]
+    rows += [
+        (
+            _local(a.at),
+            a.subject,
+            a.action,
+            "",
+            by_userid.get(a.actor, a.actor),
+            "；".join(f"{k}={v}" for k, v in (a.detail or {}).items()),
+        )
+        for a in audits
+    ]
     rows.sort(key=lambda r: r[0] or dt.datetime.min)
     wb = Workbook()
-    _sheet(wb, "变更记录", [
-        Col("时间", 17, DATETIME_FMT), Col("对象", 12), Col("动作", 12), Col("状态变化", 14), Col("操作人", 12),
-        Col("说明", 44),
-    ], rows, first=True)
+    _sheet(
+        wb,
+        "变更记录",
+        [
+            Col("时间", 17, DATETIME_FMT),
+            Col("对象", 12),
+            Col("动作", 12),
+            Col("状态变化", 14),
+            Col("操作人", 12),
+            Col("说明", 44),
+        ],
+        rows,
+        first=True,
+    )
     return wb
 
 
 BUILDERS = {
-    "visits": visits_workbook, "matters": matters_workbook, "pledge": pledge_workbook, "points": points_workbook,
-    "summary": summary_workbook, "escalated": escalated_workbook, "audit": audit_workbook,
+    "visits": visits_workbook,
+    "matters": matters_workbook,
+    "pledge": pledge_workbook,
+    "points": points_workbook,
+    "summary": summary_workbook,
+    "escalated": escalated_workbook,
+    "audit": audit_workbook,
 }
 
 

@@ -65,33 +65,63 @@ async def next_number(session: AsyncSession, branch_id: int, kind: str) -> int:
     lock (SQLite), and two first numbers raced by two instances cannot both insert the counter row."""
     dialect = session.get_bind().dialect.name
     ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(Counter)
-    stmt = ins.values(branch_id=branch_id, kind=kind, value=1).on_conflict_do_update(
-        index_elements=[Counter.branch_id, Counter.kind], set_={"value": Counter.value + 1}
-    ).returning(Counter.value)
+    stmt = (
+        ins.values(branch_id=branch_id, kind=kind, value=1)
+        .on_conflict_do_update(index_elements=[Counter.branch_id, Counter.kind], set_={"value": Counter.value + 1})
+        .returning(Counter.value)
+    )
     return int((await session.execute(stmt)).scalar_one())
 
 
 async def create(
-    session: AsyncSession, *, branch_id: int, kind: str, summary: str, reporter: str, household_id: int | None,
-    member_id: int | None, category: str = "", sensitive: bool = False, source_inbound_id: int | None = None,
-    source_chat: str = "", now: dt.datetime | None = None,
+    session: AsyncSession,
+    *,
+    branch_id: int,
+    kind: str,
+    summary: str,
+    reporter: str,
+    household_id: int | None,
+    member_id: int | None,
+    category: str = "",
+    sensitive: bool = False,
+    source_inbound_id: int | None = None,
+    source_chat: str = "",
+    now: dt.datetime | None = None,
 ) -> Matter:
     now = now or utcnow()
     m = Matter(
-        branch_id=branch_id, kind=kind, number=await next_number(session, branch_id, kind), category=category,
-        household_id=household_id, member_id=member_id, reporter=reporter, summary=summary[:500],
-        sensitive=sensitive, state="已登记", state_type="open", source_inbound_id=source_inbound_id,
-        source_chat=source_chat, created_at=now, updated_at=now,
+        branch_id=branch_id,
+        kind=kind,
+        number=await next_number(session, branch_id, kind),
+        category=category,
+        household_id=household_id,
+        member_id=member_id,
+        reporter=reporter,
+        summary=summary[:500],
+        sensitive=sensitive,
+        state="已登记",
+        state_type="open",
+        source_inbound_id=source_inbound_id,
+        source_chat=source_chat,
+        created_at=now,
+        updated_at=now,
     )
     session.add(m)
     await session.flush()
-    session.add(MatterEvent(matter_id=m.id, action="登记", from_state=None, to_state="已登记", actor=reporter,
-                            note="", at=now))
+    session.add(
+        MatterEvent(matter_id=m.id, action="登记", from_state=None, to_state="已登记", actor=reporter, note="", at=now)
+    )
     return m
 
 
 async def transition(
-    session: AsyncSession, m: Matter, action: str, actor: str, note: str = "", *, now: dt.datetime | None = None,
+    session: AsyncSession,
+    m: Matter,
+    action: str,
+    actor: str,
+    note: str = "",
+    *,
+    now: dt.datetime | None = None,
     to_state: str | None = None,
 ) -> MatterEvent:
     """Apply one action; return its event (flushed, so it has an id). Raises MoveRefused when not allowed."""
@@ -109,17 +139,20 @@ async def transition(
         m.closed_at = now
     if m.state_type == "open":
         m.closed_at = None
-    event = MatterEvent(matter_id=m.id, action=action, from_state=before, to_state=target, actor=actor,
-                        note=note[:500], at=now)
+    event = MatterEvent(
+        matter_id=m.id, action=action, from_state=before, to_state=target, actor=actor, note=note[:500], at=now
+    )
     session.add(event)
     await session.flush()
     return event
 
 
 async def by_ref(session: AsyncSession, branch_id: int, kind: str, number: int) -> Matter | None:
-    return (await session.execute(
-        select(Matter).where(Matter.branch_id == branch_id, Matter.kind == kind, Matter.number == number)
-    )).scalar_one_or_none()
+    return (
+        await session.execute(
+            select(Matter).where(Matter.branch_id == branch_id, Matter.kind == kind, Matter.number == number)
+        )
+    ).scalar_one_or_none()
 
 
 async def open_for_household(session: AsyncSession, household_id: int, kind: str | None = None) -> list[Matter]:
@@ -130,9 +163,11 @@ async def open_for_household(session: AsyncSession, household_id: int, kind: str
 
 
 async def awaiting_rating(session: AsyncSession, household_id: int) -> list[Matter]:
-    return list(await session.scalars(
-        select(Matter).where(Matter.household_id == household_id, Matter.state == "已办结").order_by(Matter.id)
-    ))
+    return list(
+        await session.scalars(
+            select(Matter).where(Matter.household_id == household_id, Matter.state == "已办结").order_by(Matter.id)
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -147,15 +182,16 @@ async def counts_by_state(session: AsyncSession, branch_id: int, state_type: str
     rows = await session.execute(
         select(Matter.kind, Matter.state, func.count(), func.min(Matter.created_at))
         .where(Matter.branch_id == branch_id, Matter.state_type == state_type)
-        .group_by(Matter.kind, Matter.state).order_by(Matter.kind, Matter.state)
+        .group_by(Matter.kind, Matter.state)
+        .order_by(Matter.kind, Matter.state)
     )
     return [StateCount(k, s, int(c), o) for k, s, c, o in rows]
 
 
 async def events_of(session: AsyncSession, matter_id: int) -> list[MatterEvent]:
-    return list(await session.scalars(
-        select(MatterEvent).where(MatterEvent.matter_id == matter_id).order_by(MatterEvent.id)
-    ))
+    return list(
+        await session.scalars(select(MatterEvent).where(MatterEvent.matter_id == matter_id).order_by(MatterEvent.id))
+    )
 
 
 def add_working_days(start: dt.date, days: int) -> dt.date:

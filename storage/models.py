@@ -225,7 +225,6 @@ class AuditEvent(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-
 # --- 事有回应: matters (诉求 / 心愿), their events, 八必访 tasks, link changes --------------------------------------
 
 

@@ -40,8 +40,15 @@ def enqueue(
     if key is not None and len(key) > 120:
         key = hashlib.sha256(key.encode()).hexdigest()
     row = OutboundMessage(
-        branch_id=branch_id, channel=channel, target=target, msgtype=msgtype, content=content, status="pending",
-        inbound_id=inbound_id, idempotency_key=key, payload=payload or {},
+        branch_id=branch_id,
+        channel=channel,
+        target=target,
+        msgtype=msgtype,
+        content=content,
+        status="pending",
+        inbound_id=inbound_id,
+        idempotency_key=key,
+        payload=payload or {},
     )
     session.add(row)
     session.info[QUEUED_KEY] = True  # the runtime wakes the worker only after messages that queued something
@@ -71,19 +78,56 @@ async def enqueue_group_post(
     rows: list[OutboundMessage] = []
     if group.internal:
         if group.webhook_key:
-            rows.append(enqueue(session, channel="webhook", target=group.webhook_key, content=content,
-                                key=f"{key}:webhook", branch_id=branch_id, inbound_id=inbound_id))
+            rows.append(
+                enqueue(
+                    session,
+                    channel="webhook",
+                    target=group.webhook_key,
+                    content=content,
+                    key=f"{key}:webhook",
+                    branch_id=branch_id,
+                    inbound_id=inbound_id,
+                )
+            )
         else:
-            rows.append(enqueue(session, channel="aibot", target=group.chat_id, content=content,
-                                key=f"{key}:aibot", branch_id=branch_id, inbound_id=inbound_id))
+            rows.append(
+                enqueue(
+                    session,
+                    channel="aibot",
+                    target=group.chat_id,
+                    content=content,
+                    key=f"{key}:aibot",
+                    branch_id=branch_id,
+                    inbound_id=inbound_id,
+                )
+            )
     elif owner is not None and owner.userid:
-        rows.append(enqueue(session, channel="template", target=group.chat_id, content=content, msgtype="text",
-                            key=f"{key}:template", branch_id=branch_id, inbound_id=inbound_id,
-                            payload={"sender": owner.userid}))
+        rows.append(
+            enqueue(
+                session,
+                channel="template",
+                target=group.chat_id,
+                content=content,
+                msgtype="text",
+                key=f"{key}:template",
+                branch_id=branch_id,
+                inbound_id=inbound_id,
+                payload={"sender": owner.userid},
+            )
+        )
     if owner is not None and owner.userid:
         copy = f"【请转发到「{group.name}」】\n{content}"
-        rows.append(enqueue(session, channel="app", target=owner.userid, content=copy,
-                            key=f"{key}:copy", branch_id=branch_id, inbound_id=inbound_id))
+        rows.append(
+            enqueue(
+                session,
+                channel="app",
+                target=owner.userid,
+                content=copy,
+                key=f"{key}:copy",
+                branch_id=branch_id,
+                inbound_id=inbound_id,
+            )
+        )
     return rows
 
 
@@ -103,16 +147,19 @@ async def due_rows(session: AsyncSession, limit: int = 500) -> list[OutboundMess
     return list(rows)
 
 
-async def claim(session: AsyncSession, row_id: int, seen_attempts: int, now: dt.datetime,
-                lease_until: dt.datetime) -> int | None:
+async def claim(
+    session: AsyncSession, row_id: int, seen_attempts: int, now: dt.datetime, lease_until: dt.datetime
+) -> int | None:
     """Take a pending row (or one whose sender's lease ran out). Returns the claim token, None if lost."""
     res = await session.execute(
         update(OutboundMessage)
         .where(
             OutboundMessage.id == row_id,
             OutboundMessage.attempts == seen_attempts,
-            or_(OutboundMessage.status == "pending",
-                and_(OutboundMessage.status == "sending", OutboundMessage.next_attempt_at < now)),
+            or_(
+                OutboundMessage.status == "pending",
+                and_(OutboundMessage.status == "sending", OutboundMessage.next_attempt_at < now),
+            ),
         )
         .values(status="sending", attempts=seen_attempts + 1, next_attempt_at=lease_until)
         .execution_options(synchronize_session=False)
@@ -120,8 +167,16 @@ async def claim(session: AsyncSession, row_id: int, seen_attempts: int, now: dt.
     return seen_attempts + 1 if res.rowcount == 1 else None
 
 
-async def finish(session: AsyncSession, row_id: int, token: int, *, status: str, error: str = "",
-                 next_attempt_at: dt.datetime | None = None, sent_at: dt.datetime | None = None) -> bool:
+async def finish(
+    session: AsyncSession,
+    row_id: int,
+    token: int,
+    *,
+    status: str,
+    error: str = "",
+    next_attempt_at: dt.datetime | None = None,
+    sent_at: dt.datetime | None = None,
+) -> bool:
     values: dict[str, Any] = {"status": status, "error": error[:200], "next_attempt_at": next_attempt_at}
     if sent_at is not None:
         values["sent_at"] = sent_at
@@ -135,15 +190,24 @@ async def finish(session: AsyncSession, row_id: int, token: int, *, status: str,
 
 
 async def sent_count_since(session: AsyncSession, channel: str, target: str, since: dt.datetime) -> int:
-    return int(await session.scalar(
-        select(func.count()).select_from(OutboundMessage).where(
-            OutboundMessage.channel == channel, OutboundMessage.target == target,
-            OutboundMessage.status == "sent", OutboundMessage.sent_at >= since)
-    ) or 0)
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(OutboundMessage)
+            .where(
+                OutboundMessage.channel == channel,
+                OutboundMessage.target == target,
+                OutboundMessage.status == "sent",
+                OutboundMessage.sent_at >= since,
+            )
+        )
+        or 0
+    )
 
 
-async def dead_letters(session: AsyncSession, *, branch_id: int | None = None,
-                       limit: int = 200) -> list[OutboundMessage]:
+async def dead_letters(
+    session: AsyncSession, *, branch_id: int | None = None, limit: int = 200
+) -> list[OutboundMessage]:
     q = select(OutboundMessage).where(OutboundMessage.status.in_(("dead", "failed")))
     if branch_id is not None:
         q = q.where(OutboundMessage.branch_id == branch_id)

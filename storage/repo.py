@@ -25,12 +25,17 @@ def month_bounds(month: str) -> tuple[dt.date, dt.date]:
 _MEMBER_BY_USERID = select(Member).where(Member.userid == bindparam("userid"), Member.active)
 _HOUSEHOLD_BY_EXTERNAL = select(Household).where(Household.external_userid == bindparam("ext"), Household.active)
 _GROUP_BY_CHAT_ID = select(ChatGroup).where(ChatGroup.chat_id == bindparam("chat_id"))
-_HOUSEHOLDS_BY_CODES = select(Household).where(Household.branch_id == bindparam("branch_id"),
-                                               Household.code.in_(bindparam("codes", expanding=True)))
-_CURRENT_MEMBER_OF = (select(Member).join(Link, Link.member_id == Member.id)
-                      .where(Link.household_id == bindparam("household_id"), Link.valid_to.is_(None)))
-_VISIT_EXISTS = select(exists().where(Visit.household_id == bindparam("household_id"),
-                                      Visit.visit_date == bindparam("day")))
+_HOUSEHOLDS_BY_CODES = select(Household).where(
+    Household.branch_id == bindparam("branch_id"), Household.code.in_(bindparam("codes", expanding=True))
+)
+_CURRENT_MEMBER_OF = (
+    select(Member)
+    .join(Link, Link.member_id == Member.id)
+    .where(Link.household_id == bindparam("household_id"), Link.valid_to.is_(None))
+)
+_VISIT_EXISTS = select(
+    exists().where(Visit.household_id == bindparam("household_id"), Visit.visit_date == bindparam("day"))
+)
 
 
 async def member_by_userid(s: AsyncSession, userid: str) -> Member | None:
@@ -57,10 +62,14 @@ async def current_member_of(s: AsyncSession, household_id: int) -> Member | None
 
 
 async def households_of_member(s: AsyncSession, member_id: int) -> list[Household]:
-    return list(await s.scalars(
-        select(Household).join(Link, Link.household_id == Household.id)
-        .where(Link.member_id == member_id, Link.valid_to.is_(None), Household.active).order_by(Household.code)
-    ))
+    return list(
+        await s.scalars(
+            select(Household)
+            .join(Link, Link.household_id == Household.id)
+            .where(Link.member_id == member_id, Link.valid_to.is_(None), Household.active)
+            .order_by(Household.code)
+        )
+    )
 
 
 async def visit_exists(s: AsyncSession, household_id: int, day: dt.date) -> bool:
@@ -68,11 +77,23 @@ async def visit_exists(s: AsyncSession, household_id: int, day: dt.date) -> bool
 
 
 async def add_visit(
-    s: AsyncSession, *, branch_id: int, member_id: int, household_id: int, day: dt.date,
-    inbound_id: int | None, recorded_by: str,
+    s: AsyncSession,
+    *,
+    branch_id: int,
+    member_id: int,
+    household_id: int,
+    day: dt.date,
+    inbound_id: int | None,
+    recorded_by: str,
 ) -> Visit:
-    v = Visit(branch_id=branch_id, member_id=member_id, household_id=household_id, visit_date=day,
-              inbound_id=inbound_id, recorded_by=recorded_by)
+    v = Visit(
+        branch_id=branch_id,
+        member_id=member_id,
+        household_id=household_id,
+        visit_date=day,
+        inbound_id=inbound_id,
+        recorded_by=recorded_by,
+    )
     s.add(v)
     await s.flush()
     return v
@@ -85,7 +106,11 @@ class Unvisited:
 
 
 async def unvisited(
-    s: AsyncSession, branch_id: int, month: str, *, member_id: int | None = None,
+    s: AsyncSession,
+    branch_id: int,
+    month: str,
+    *,
+    member_id: int | None = None,
     member_ids: list[int] | None = None,
 ) -> list[Unvisited]:
     """Households with a current link to a non-exempt member and no visit in the month, by member then code."""
@@ -124,9 +149,11 @@ async def nlp_roster_for_branch(s: AsyncSession, branch_id: int) -> nlp_roster.R
     members = list(await s.scalars(select(Member).where(Member.branch_id == branch_id, Member.active)))
     code_of = {m.id: m.code for m in members}
     links = dict(
-        (await s.execute(
-            select(Link.household_id, Link.member_id).where(Link.branch_id == branch_id, Link.valid_to.is_(None))
-        )).all()
+        (
+            await s.execute(
+                select(Link.household_id, Link.member_id).where(Link.branch_id == branch_id, Link.valid_to.is_(None))
+            )
+        ).all()
     )
     households = list(await s.scalars(select(Household).where(Household.branch_id == branch_id, Household.active)))
 
@@ -135,15 +162,28 @@ async def nlp_roster_for_branch(s: AsyncSession, branch_id: int) -> nlp_roster.R
 
     return nlp_roster.Roster(
         members=tuple(
-            nlp_roster.Member(id=m.code, name=m.name, userid=m.userid or "", gender=m.gender,
-                              birth_year=m.birth_year, roles=split(m.roles), status=m.status)
+            nlp_roster.Member(
+                id=m.code,
+                name=m.name,
+                userid=m.userid or "",
+                gender=m.gender,
+                birth_year=m.birth_year,
+                roles=split(m.roles),
+                status=m.status,
+            )
             for m in members
         ),
         households=tuple(
             nlp_roster.Household(
-                id=h.code, head_name=h.head_name, gender=h.gender, birth_year=h.birth_year, address=h.address,
+                id=h.code,
+                head_name=h.head_name,
+                gender=h.gender,
+                birth_year=h.birth_year,
+                address=h.address,
                 member_id=code_of.get(links.get(h.id, -1)),
-                key_types=split(h.key_types), aliases=split(h.aliases), external_userid=h.external_userid,
+                key_types=split(h.key_types),
+                aliases=split(h.aliases),
+                external_userid=h.external_userid,
             )
             for h in households
         ),
@@ -159,7 +199,8 @@ async def last_visits(s: AsyncSession, household_ids: list[int]) -> dict[int, dt
         return {}
     rows = await s.execute(
         select(Visit.household_id, func.max(Visit.visit_date))
-        .where(Visit.household_id.in_(household_ids)).group_by(Visit.household_id)
+        .where(Visit.household_id.in_(household_ids))
+        .group_by(Visit.household_id)
     )
     return dict(rows.all())
 
@@ -176,8 +217,15 @@ def _scoped_links(branch_id: int, member_ids: list[int] | None):
         select(Member, Household)
         .join(Link, Link.member_id == Member.id)
         .join(Household, Household.id == Link.household_id)
-        .where(Link.branch_id == branch_id, Member.branch_id == branch_id, Household.branch_id == branch_id,
-               Link.valid_to.is_(None), Household.active, Member.active, Member.status != "免联户")
+        .where(
+            Link.branch_id == branch_id,
+            Member.branch_id == branch_id,
+            Household.branch_id == branch_id,
+            Link.valid_to.is_(None),
+            Household.active,
+            Member.active,
+            Member.status != "免联户",
+        )
     )
     if member_ids is not None:
         q = q.where(Member.id.in_(member_ids))
@@ -189,9 +237,10 @@ async def key_household_coverage(
 ) -> list[KeyCoverage]:
     start, end = month_bounds(month)
     visits = (
-        select(func.count(Visit.id)).where(
-            Visit.household_id == Household.id, Visit.visit_date >= start, Visit.visit_date < end
-        ).correlate(Household).scalar_subquery()
+        select(func.count(Visit.id))
+        .where(Visit.household_id == Household.id, Visit.visit_date >= start, Visit.visit_date < end)
+        .correlate(Household)
+        .scalar_subquery()
     )
     q = _scoped_links(branch_id, member_ids).add_columns(visits).where(Household.key_types != "")
     rows = (await s.execute(q.order_by(Member.code, Household.code))).all()

@@ -69,9 +69,9 @@ def rating_of(event: MatterEvent, matter: Matter) -> str | None:
 
 # --- who is who -------------------------------------------------------------------------------------------
 async def branch_members(s: AsyncSession, branch_id: int) -> list[Member]:
-    return list(await s.scalars(
-        select(Member).where(Member.branch_id == branch_id, Member.active).order_by(Member.code)
-    ))
+    return list(
+        await s.scalars(select(Member).where(Member.branch_id == branch_id, Member.active).order_by(Member.code))
+    )
 
 
 async def secretaries(s: AsyncSession, branch_id: int) -> list[Member]:
@@ -86,10 +86,13 @@ async def links_for_month(s: AsyncSession, branch_id: int, month: str) -> dict[i
     whose first link came after the month (roster imported later) counts with its current link, so the first
     summary after a deployment is not empty."""
     start, end = (day_start(d) for d in repo.month_bounds(month))
-    rows = (await s.execute(
-        select(Link.household_id, Link.member_id, Link.valid_from, Link.valid_to)
-        .where(Link.branch_id == branch_id).order_by(Link.valid_from, Link.id)
-    )).all()
+    rows = (
+        await s.execute(
+            select(Link.household_id, Link.member_id, Link.valid_from, Link.valid_to)
+            .where(Link.branch_id == branch_id)
+            .order_by(Link.valid_from, Link.id)
+        )
+    ).all()
     overlap: dict[int, int] = {}
     current: dict[int, int] = {}
     first_from: dict[int, dt.datetime] = {}
@@ -217,19 +220,22 @@ async def month_report(s: AsyncSession, branch: Branch, month: str, *, today: dt
     by_id = {m.id: MemberMonth(m) for m in members}
 
     link_of = await links_for_month(s, branch.id, month)
-    households = {h.id: h for h in await s.scalars(
-        select(Household).where(Household.branch_id == branch.id, Household.active)
-    )}
+    households = {
+        h.id: h for h in await s.scalars(select(Household).where(Household.branch_id == branch.id, Household.active))
+    }
     for hid, mid in sorted(link_of.items(), key=lambda kv: households[kv[0]].code if kv[0] in households else ""):
         mm = by_id.get(mid)
         if mm is not None and hid in households and mm.member.status != EXEMPT:
             mm.households.append(households[hid])
 
     visited_households: set[int] = set()
-    for hid, mid in (await s.execute(
-        select(Visit.household_id, Visit.member_id)
-        .where(Visit.branch_id == branch.id, Visit.visit_date >= start_d, Visit.visit_date < end_d)
-    )).all():
+    for hid, mid in (
+        await s.execute(
+            select(Visit.household_id, Visit.member_id).where(
+                Visit.branch_id == branch.id, Visit.visit_date >= start_d, Visit.visit_date < end_d
+            )
+        )
+    ).all():
         visited_households.add(hid)
         if mid in by_id:
             by_id[mid].visits += 1
@@ -257,11 +263,18 @@ async def month_report(s: AsyncSession, branch: Branch, month: str, *, today: dt
             late = closed_at is None or local_date(closed_at) > m.due_date
             if late and (closed_at is None or closed_at >= start):
                 st.overdue += 1
-    events = (await s.execute(
-        select(MatterEvent, Matter).join(Matter, Matter.id == MatterEvent.matter_id)
-        .where(Matter.branch_id == branch.id, MatterEvent.at >= start, MatterEvent.at < end,
-               MatterEvent.action.in_(("评价", "认领")))
-    )).all()
+    events = (
+        await s.execute(
+            select(MatterEvent, Matter)
+            .join(Matter, Matter.id == MatterEvent.matter_id)
+            .where(
+                Matter.branch_id == branch.id,
+                MatterEvent.at >= start,
+                MatterEvent.at < end,
+                MatterEvent.action.in_(("评价", "认领")),
+            )
+        )
+    ).all()
     for ev, m in events:
         st = req if m.kind == "request" else wish_m
         if ev.action == "评价" and (r := rating_of(ev, m)):
@@ -290,15 +303,27 @@ async def month_report(s: AsyncSession, branch: Branch, month: str, *, today: dt
         if m.state_type == "open" and owner is not None:
             open_matters[owner].append(m)
 
-    points = dict((await s.execute(
-        select(PointsEntry.member_id, func.sum(PointsEntry.points))
-        .where(PointsEntry.branch_id == branch.id, PointsEntry.at >= start, PointsEntry.at < end)
-        .group_by(PointsEntry.member_id)
-    )).all())
+    points = dict(
+        (
+            await s.execute(
+                select(PointsEntry.member_id, func.sum(PointsEntry.points))
+                .where(PointsEntry.branch_id == branch.id, PointsEntry.at >= start, PointsEntry.at < end)
+                .group_by(PointsEntry.member_id)
+            )
+        ).all()
+    )
     return MonthReport(
-        branch=branch, month=month, today=today, members=list(by_id.values()), requests=req, wishes=wish,
-        wish_stats_matters=wish_m, tasks=tasks, points_total=int(sum(points.values())),
-        points_by_member={k: int(v) for k, v in points.items()}, open_tasks=dict(open_tasks),
+        branch=branch,
+        month=month,
+        today=today,
+        members=list(by_id.values()),
+        requests=req,
+        wishes=wish,
+        wish_stats_matters=wish_m,
+        tasks=tasks,
+        points_total=int(sum(points.values())),
+        points_by_member={k: int(v) for k, v in points.items()},
+        open_tasks=dict(open_tasks),
         open_matters=dict(open_matters),
     )
 
@@ -320,8 +345,14 @@ class Digest:
 
     @property
     def empty(self) -> bool:
-        return not (self.new_by_state or self.open_by_age or self.due_soon or self.overdue
-                    or self.wishes_to_publish or self.tasks_open)
+        return not (
+            self.new_by_state
+            or self.open_by_age
+            or self.due_soon
+            or self.overdue
+            or self.wishes_to_publish
+            or self.tasks_open
+        )
 
 
 def age_bucket(days: int) -> str:
@@ -334,11 +365,13 @@ def age_bucket(days: int) -> str:
 async def digest(s: AsyncSession, branch_id: int, today: dt.date) -> Digest:
     week_ago = day_start(today - dt.timedelta(days=7))
     members = {m.id: m for m in await branch_members(s, branch_id)}
-    matters = list(await s.scalars(
-        select(Matter).where(Matter.branch_id == branch_id, or_(Matter.state_type == "open",
-                                                                 Matter.created_at >= week_ago))
-        .order_by(Matter.kind, Matter.number)
-    ))
+    matters = list(
+        await s.scalars(
+            select(Matter)
+            .where(Matter.branch_id == branch_id, or_(Matter.state_type == "open", Matter.created_at >= week_ago))
+            .order_by(Matter.kind, Matter.number)
+        )
+    )
     new_by_state: Counter[tuple[str, str]] = Counter()
     open_by_age: Counter[str] = Counter()
     due_soon, overdue, wishes = [], [], []
@@ -355,11 +388,14 @@ async def digest(s: AsyncSession, branch_id: int, today: dt.date) -> Digest:
                 due_soon.append(m)
         if m.kind == "wish" and m.assignee_id is None:
             wishes.append(m)
-    task_rows = (await s.execute(
-        select(MustVisitTask, Household).join(Household, Household.id == MustVisitTask.household_id)
-        .where(MustVisitTask.branch_id == branch_id, MustVisitTask.closed_at.is_(None))
-        .order_by(MustVisitTask.created_at)
-    )).all()
+    task_rows = (
+        await s.execute(
+            select(MustVisitTask, Household)
+            .join(Household, Household.id == MustVisitTask.household_id)
+            .where(MustVisitTask.branch_id == branch_id, MustVisitTask.closed_at.is_(None))
+            .order_by(MustVisitTask.created_at)
+        )
+    ).all()
     tasks = []
     for t, h in task_rows:
         owner = t.member_id
@@ -384,11 +420,18 @@ async def unvisited_by_member(s: AsyncSession, branch_id: int, month: str) -> li
 
 
 async def overdue_matters(s: AsyncSession, branch_id: int, today: dt.date) -> list[Matter]:
-    return list(await s.scalars(
-        select(Matter).where(Matter.branch_id == branch_id, Matter.state_type == "open",
-                             Matter.due_date.is_not(None), Matter.due_date < today)
-        .order_by(Matter.due_date, Matter.kind, Matter.number)
-    ))
+    return list(
+        await s.scalars(
+            select(Matter)
+            .where(
+                Matter.branch_id == branch_id,
+                Matter.state_type == "open",
+                Matter.due_date.is_not(None),
+                Matter.due_date < today,
+            )
+            .order_by(Matter.due_date, Matter.kind, Matter.number)
+        )
+    )
 
 
 async def households_by_id(s: AsyncSession, ids: set[int]) -> dict[int, Household]:
@@ -409,7 +452,23 @@ def matter_ref(m: Matter) -> str:
 
 
 __all__ = [
-    "Digest", "MatterStats", "MemberMonth", "MonthReport", "TaskStats", "WishStats", "aware", "branches",
-    "day_start", "digest", "links_for_month", "local_date", "matter_ref", "month_of", "month_report",
-    "overdue_matters", "previous_month", "secretaries", "unvisited_by_member",
+    "Digest",
+    "MatterStats",
+    "MemberMonth",
+    "MonthReport",
+    "TaskStats",
+    "WishStats",
+    "aware",
+    "branches",
+    "day_start",
+    "digest",
+    "links_for_month",
+    "local_date",
+    "matter_ref",
+    "month_of",
+    "month_report",
+    "overdue_matters",
+    "previous_month",
+    "secretaries",
+    "unvisited_by_member",
 ]

@@ -117,15 +117,27 @@ class RosterFile:
         return nlp_roster.Roster(
             members=tuple(
                 nlp_roster.Member(
-                    id=m.code, name=m.name, userid=m.userid or "", gender=m.gender, birth_year=m.birth_year,
-                    roles=m.roles, status=m.status,
+                    id=m.code,
+                    name=m.name,
+                    userid=m.userid or "",
+                    gender=m.gender,
+                    birth_year=m.birth_year,
+                    roles=m.roles,
+                    status=m.status,
                 )
                 for m in self.members
             ),
             households=tuple(
                 nlp_roster.Household(
-                    id=h.code, head_name=h.head_name, gender=h.gender, birth_year=h.birth_year, address=h.address,
-                    grid=h.grid, member_id=h.member_code, key_types=h.key_types, aliases=h.aliases,
+                    id=h.code,
+                    head_name=h.head_name,
+                    gender=h.gender,
+                    birth_year=h.birth_year,
+                    address=h.address,
+                    grid=h.grid,
+                    member_id=h.member_code,
+                    key_types=h.key_types,
+                    aliases=h.aliases,
                     external_userid=h.external_userid,
                 )
                 for h in self.households
@@ -250,8 +262,9 @@ class _Checker:
             return None
         return y
 
-    def choice(self, t: _Table, row: int, vals: dict[str, Any], column: str, allowed: tuple[str, ...],
-               required: bool = False) -> str:
+    def choice(
+        self, t: _Table, row: int, vals: dict[str, Any], column: str, allowed: tuple[str, ...], required: bool = False
+    ) -> str:
         v = self.text(t, row, vals, column, required)
         if v is None:
             return ""
@@ -259,8 +272,9 @@ class _Checker:
             self.bad(t, row, column, f"“{v}”不是可用的值（可用：{'、'.join(allowed)}）")
         return v
 
-    def multi(self, t: _Table, row: int, vals: dict[str, Any], column: str,
-              allowed: tuple[str, ...] | None) -> tuple[str, ...]:
+    def multi(
+        self, t: _Table, row: int, vals: dict[str, Any], column: str, allowed: tuple[str, ...] | None
+    ) -> tuple[str, ...]:
         v = self.text(t, row, vals, column)
         if not v:
             return ()
@@ -323,13 +337,21 @@ def load_roster(path: str | Path, *, branch_name: str | None = None) -> RosterFi
     for row, v in tm.rows:
         code = ck.text(tm, row, v, "党员编号", required=True) or ""
         roles = ck.multi(tm, row, v, "角色", ROLES) or ("党员",)
-        members.append(MemberRow(
-            row=row, code=code, name=ck.text(tm, row, v, "姓名", required=True) or "",
-            userid=ck.text(tm, row, v, "企业微信账号"), gender=ck.choice(tm, row, v, "性别", GENDERS),
-            birth_year=ck.year(tm, row, v, "出生年份"), grid=ck.text(tm, row, v, "网格") or "", roles=roles,
-            status=ck.choice(tm, row, v, "状态", STATUSES) or "在村", leader_code=ck.text(tm, row, v, "中心户编号"),
-            note=ck.text(tm, row, v, "备注") or "",
-        ))
+        members.append(
+            MemberRow(
+                row=row,
+                code=code,
+                name=ck.text(tm, row, v, "姓名", required=True) or "",
+                userid=ck.text(tm, row, v, "企业微信账号"),
+                gender=ck.choice(tm, row, v, "性别", GENDERS),
+                birth_year=ck.year(tm, row, v, "出生年份"),
+                grid=ck.text(tm, row, v, "网格") or "",
+                roles=roles,
+                status=ck.choice(tm, row, v, "状态", STATUSES) or "在村",
+                leader_code=ck.text(tm, row, v, "中心户编号"),
+                note=ck.text(tm, row, v, "备注") or "",
+            )
+        )
     ck.unique(tm, "党员编号", [(m.row, m.code) for m in members], "党员编号")
     ck.unique(tm, "企业微信账号", [(m.row, m.userid) for m in members], "企业微信账号")
     by_code = {m.code: m for m in members}
@@ -348,15 +370,21 @@ def load_roster(path: str | Path, *, branch_name: str | None = None) -> RosterFi
         member_code = ck.text(th, row, v, "联系党员编号")
         if member_code and member_code not in by_code:
             ck.bad(th, row, "联系党员编号", f"未知的党员编号 {member_code}")
-        households.append(HouseholdRow(
-            row=row, code=ck.text(th, row, v, "户编号", required=True) or "",
-            head_name=ck.text(th, row, v, "户主姓名", required=True) or "",
-            gender=ck.choice(th, row, v, "性别", GENDERS),
-            birth_year=ck.year(th, row, v, "出生年份"), address=ck.text(th, row, v, "地址") or "",
-            grid=ck.text(th, row, v, "网格") or "", member_code=member_code,
-            key_types=ck.multi(th, row, v, "重点户类型", KEY_TYPES), aliases=ck.multi(th, row, v, "别称", None),
-            external_userid=ck.text(th, row, v, "外部联系人ID"),
-        ))
+        households.append(
+            HouseholdRow(
+                row=row,
+                code=ck.text(th, row, v, "户编号", required=True) or "",
+                head_name=ck.text(th, row, v, "户主姓名", required=True) or "",
+                gender=ck.choice(th, row, v, "性别", GENDERS),
+                birth_year=ck.year(th, row, v, "出生年份"),
+                address=ck.text(th, row, v, "地址") or "",
+                grid=ck.text(th, row, v, "网格") or "",
+                member_code=member_code,
+                key_types=ck.multi(th, row, v, "重点户类型", KEY_TYPES),
+                aliases=ck.multi(th, row, v, "别称", None),
+                external_userid=ck.text(th, row, v, "外部联系人ID"),
+            )
+        )
     ck.unique(th, "户编号", [(h.row, h.code) for h in households], "户编号")
     ck.unique(th, "外部联系人ID", [(h.row, h.external_userid) for h in households], "外部联系人ID")
 
@@ -371,11 +399,17 @@ def load_roster(path: str | Path, *, branch_name: str | None = None) -> RosterFi
             if member_code and member_code not in by_code:
                 ck.bad(tg, row, "党员编号", f"未知的党员编号 {member_code}")
             internal_text = ck.choice(tg, row, v, "内部群", tuple(YES_NO)) or "否"
-            groups.append(GroupRow(
-                row=row, chat_id=ck.text(tg, row, v, "群聊ID", required=True) or "",
-                name=ck.text(tg, row, v, "群名称", required=True) or "", level=level, member_code=member_code,
-                internal=YES_NO.get(internal_text, False), webhook_key=ck.text(tg, row, v, "机器人Webhook"),
-            ))
+            groups.append(
+                GroupRow(
+                    row=row,
+                    chat_id=ck.text(tg, row, v, "群聊ID", required=True) or "",
+                    name=ck.text(tg, row, v, "群名称", required=True) or "",
+                    level=level,
+                    member_code=member_code,
+                    internal=YES_NO.get(internal_text, False),
+                    webhook_key=ck.text(tg, row, v, "机器人Webhook"),
+                )
+            )
         ck.unique(tg, "群聊ID", [(g.row, g.chat_id) for g in groups], "群聊ID")
 
     if ck.problems:
@@ -423,13 +457,37 @@ def write_roster_xlsx(rf: RosterFile, path: str | Path) -> None:
     ws.title = SHEET_MEMBERS
     ws.append(MEMBER_COLUMNS)
     for m in rf.members:
-        ws.append([m.code, m.name, m.userid, m.gender or None, m.birth_year, m.grid or None, _join(m.roles),
-                   m.status, m.leader_code, m.note or None])
+        ws.append(
+            [
+                m.code,
+                m.name,
+                m.userid,
+                m.gender or None,
+                m.birth_year,
+                m.grid or None,
+                _join(m.roles),
+                m.status,
+                m.leader_code,
+                m.note or None,
+            ]
+        )
     ws = wb.create_sheet(SHEET_HOUSEHOLDS)
     ws.append(HOUSEHOLD_COLUMNS)
     for h in rf.households:
-        ws.append([h.code, h.head_name, h.gender or None, h.birth_year, h.address or None, h.grid or None,
-                   h.member_code, _join(h.key_types), _join(h.aliases), h.external_userid])
+        ws.append(
+            [
+                h.code,
+                h.head_name,
+                h.gender or None,
+                h.birth_year,
+                h.address or None,
+                h.grid or None,
+                h.member_code,
+                _join(h.key_types),
+                _join(h.aliases),
+                h.external_userid,
+            ]
+        )
     ws = wb.create_sheet(SHEET_GROUPS)
     ws.append(GROUP_COLUMNS)
     levels = {v: k for k, v in LEVELS.items()}

@@ -29,8 +29,9 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)
 
 
-async def import_roster(session: AsyncSession, rf: RosterFile, *, actor: str = "roster-import",
-                        now: dt.datetime | None = None) -> ImportReport:
+async def import_roster(
+    session: AsyncSession, rf: RosterFile, *, actor: str = "roster-import", now: dt.datetime | None = None
+) -> ImportReport:
     """Write `rf` into the database inside the caller's transaction. Raises RosterError on conflicts."""
     now = now or utcnow()
     if not rf.branch_name:
@@ -101,14 +102,10 @@ async def import_roster(session: AsyncSession, rf: RosterFile, *, actor: str = "
     # links: compare wanted current links with the open rows
     open_links = {
         link.household_id: link
-        for link in await session.scalars(
-            select(Link).where(Link.branch_id == branch.id, Link.valid_to.is_(None))
-        )
+        for link in await session.scalars(select(Link).where(Link.branch_id == branch.id, Link.valid_to.is_(None)))
     }
     by_mid = {m.id: m for m in existing_m.values()}
-    wanted = {
-        existing_h[r.code].id: (existing_m[r.member_code].id if r.member_code else None) for r in rf.households
-    }
+    wanted = {existing_h[r.code].id: (existing_m[r.member_code].id if r.member_code else None) for r in rf.households}
     for h in existing_h.values():
         if h.id not in wanted:
             wanted[h.id] = None  # household left the roster: close its link
@@ -122,13 +119,29 @@ async def import_roster(session: AsyncSession, rf: RosterFile, *, actor: str = "
         if cur is not None:
             cur.valid_to = now
         if mid is not None:
-            session.add(Link(branch_id=branch.id, member_id=mid, household_id=hid, valid_from=now,
-                             reason="名册导入", changed_by=actor))
+            session.add(
+                Link(
+                    branch_id=branch.id,
+                    member_id=mid,
+                    household_id=hid,
+                    valid_from=now,
+                    reason="名册导入",
+                    changed_by=actor,
+                )
+            )
         if cur is not None or mid is not None:
             if not created:
                 report.links_changed.append(f"{hh.code} {hh.head_name}：{old} → {new}")
-            session.add(AuditEvent(branch_id=branch.id, actor=actor, action="link_change", subject=hh.code,
-                                   detail={"from": old, "to": new, "reason": "名册导入"}, at=now))
+            session.add(
+                AuditEvent(
+                    branch_id=branch.id,
+                    actor=actor,
+                    action="link_change",
+                    subject=hh.code,
+                    detail={"from": old, "to": new, "reason": "名册导入"},
+                    at=now,
+                )
+            )
 
     # groups
     existing_g = {
@@ -142,9 +155,21 @@ async def import_roster(session: AsyncSession, rf: RosterFile, *, actor: str = "
         _apply_group(g, row, existing_m[row.member_code].id if row.member_code else None)
     report.groups = len(rf.groups)
 
-    session.add(AuditEvent(branch_id=branch.id, actor=actor, action="roster_import", subject=branch.name,
-                           detail={"members": report.members, "households": report.households,
-                                   "groups": report.groups, "links_changed": len(report.links_changed)}, at=now))
+    session.add(
+        AuditEvent(
+            branch_id=branch.id,
+            actor=actor,
+            action="roster_import",
+            subject=branch.name,
+            detail={
+                "members": report.members,
+                "households": report.households,
+                "groups": report.groups,
+                "links_changed": len(report.links_changed),
+            },
+            at=now,
+        )
+    )
     await session.flush()
     return report
 
@@ -155,16 +180,19 @@ async def _check_cross_branch(session: AsyncSession, branch_id: int, rf: RosterF
     userids = {m.userid: m for m in rf.members if m.userid}
     if userids:
         rows = await session.execute(
-            select(Member.userid, Branch.name).join(Branch, Branch.id == Member.branch_id)
+            select(Member.userid, Branch.name)
+            .join(Branch, Branch.id == Member.branch_id)
             .where(Member.userid.in_(list(userids)), Member.branch_id != branch_id)
         )
         for userid, other in rows:
-            problems.append(Problem("党员", userids[userid].row, "企业微信账号", "C",
-                                    f"企业微信账号 {userid} 已属于 {other}"))
+            problems.append(
+                Problem("党员", userids[userid].row, "企业微信账号", "C", f"企业微信账号 {userid} 已属于 {other}")
+            )
     externals = {h.external_userid: h for h in rf.households if h.external_userid}
     if externals:
         rows = await session.execute(
-            select(Household.external_userid, Branch.name).join(Branch, Branch.id == Household.branch_id)
+            select(Household.external_userid, Branch.name)
+            .join(Branch, Branch.id == Household.branch_id)
             .where(Household.external_userid.in_(list(externals)), Household.branch_id != branch_id)
         )
         for ext, other in rows:
@@ -174,7 +202,8 @@ async def _check_cross_branch(session: AsyncSession, branch_id: int, rf: RosterF
     chats = {g.chat_id: g for g in rf.groups}
     if chats:
         rows = await session.execute(
-            select(ChatGroup.chat_id, Branch.name).join(Branch, Branch.id == ChatGroup.branch_id)
+            select(ChatGroup.chat_id, Branch.name)
+            .join(Branch, Branch.id == ChatGroup.branch_id)
             .where(ChatGroup.chat_id.in_(list(chats)), ChatGroup.branch_id != branch_id)
         )
         for chat_id, other in rows:
@@ -190,8 +219,12 @@ def _apply_member(m: Member, r: MemberRow, grid_id: int | None) -> None:
 
 def _apply_household(h: Household, r: HouseholdRow, grid_id: int | None) -> None:
     h.head_name, h.gender, h.birth_year, h.address, h.grid_id = r.head_name, r.gender, r.birth_year, r.address, grid_id
-    h.key_types, h.aliases, h.external_userid, h.active = ";".join(r.key_types), ";".join(r.aliases), \
-        r.external_userid, True
+    h.key_types, h.aliases, h.external_userid, h.active = (
+        ";".join(r.key_types),
+        ";".join(r.aliases),
+        r.external_userid,
+        True,
+    )
 
 
 def _apply_group(g: ChatGroup, r: GroupRow, member_id: int | None) -> None:
@@ -202,17 +235,22 @@ async def export_roster(session: AsyncSession, branch_id: int) -> RosterFile:
     """The branch as a RosterFile (current links, active rows), in roster order."""
     branch = await session.get_one(Branch, branch_id)
     grids = {g.id: g.name for g in await session.scalars(select(Grid).where(Grid.branch_id == branch_id))}
-    members = list(await session.scalars(
-        select(Member).where(Member.branch_id == branch_id, Member.active).order_by(Member.code)))
+    members = list(
+        await session.scalars(select(Member).where(Member.branch_id == branch_id, Member.active).order_by(Member.code))
+    )
     code_of = {m.id: m.code for m in members}
-    households = list(await session.scalars(
-        select(Household).where(Household.branch_id == branch_id, Household.active).order_by(Household.code)))
+    households = list(
+        await session.scalars(
+            select(Household).where(Household.branch_id == branch_id, Household.active).order_by(Household.code)
+        )
+    )
     links = {
         link.household_id: link.member_id
         for link in await session.scalars(select(Link).where(Link.branch_id == branch_id, Link.valid_to.is_(None)))
     }
-    groups = list(await session.scalars(
-        select(ChatGroup).where(ChatGroup.branch_id == branch_id).order_by(ChatGroup.id)))
+    groups = list(
+        await session.scalars(select(ChatGroup).where(ChatGroup.branch_id == branch_id).order_by(ChatGroup.id))
+    )
 
     def split(s: str) -> tuple[str, ...]:
         return tuple(x for x in s.split(";") if x)
@@ -221,13 +259,35 @@ async def export_roster(session: AsyncSession, branch_id: int) -> RosterFile:
         branch_name=branch.name,
         theme_day=branch.theme_day,
         members=[
-            MemberRow(0, m.code, m.name, m.userid, m.gender, m.birth_year, grids.get(m.grid_id or -1, ""),
-                      split(m.roles), m.status, code_of.get(m.leader_id or -1), m.note)
+            MemberRow(
+                0,
+                m.code,
+                m.name,
+                m.userid,
+                m.gender,
+                m.birth_year,
+                grids.get(m.grid_id or -1, ""),
+                split(m.roles),
+                m.status,
+                code_of.get(m.leader_id or -1),
+                m.note,
+            )
             for m in members
         ],
         households=[
-            HouseholdRow(0, h.code, h.head_name, h.gender, h.birth_year, h.address, grids.get(h.grid_id or -1, ""),
-                         code_of.get(links.get(h.id, -1)), split(h.key_types), split(h.aliases), h.external_userid)
+            HouseholdRow(
+                0,
+                h.code,
+                h.head_name,
+                h.gender,
+                h.birth_year,
+                h.address,
+                grids.get(h.grid_id or -1, ""),
+                code_of.get(links.get(h.id, -1)),
+                split(h.key_types),
+                split(h.aliases),
+                h.external_userid,
+            )
             for h in households
         ],
         groups=[

@@ -84,8 +84,7 @@ class _Cursor:
 
     async def _go(self, sql: str, params: Any, many: bool) -> _Cursor:
         conn = self._conn
-        self.description, self.rowcount, self.lastrowid, rows = await conn._execute(
-            _run, conn._conn, sql, params, many)
+        self.description, self.rowcount, self.lastrowid, rows = await conn._execute(_run, conn._conn, sql, params, many)
         self._rows = deque(rows)
         return self
 

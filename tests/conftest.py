@@ -21,7 +21,7 @@ from storage import migrate
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
-DEMO_ROSTER = REPO / "bot" / "demo_data" / "roster.xlsx"
+DEMO_ROSTER = REPO / "devtools" / "demo_data" / "roster.xlsx"
 
 PG_DEFAULT = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
@@ -82,7 +82,7 @@ class DbFactory:
         url = await self._fresh()
         await asyncio.get_running_loop().run_in_executor(None, migrate.upgrade, url)
         if level == "seeded":
-            from bot.demo import import_file
+            from devtools.demo import import_file
 
             s = Settings()
             s.database.url = url
@@ -156,7 +156,7 @@ def make_settings(url: str) -> Settings:
 @pytest.fixture
 async def pair(seeded_url: str):
     """The bot and the emulator on real sockets, wired together, sample village imported."""
-    from bot.demo import start_pair
+    from devtools.demo import start_pair
 
     p = await start_pair(make_settings(seeded_url), DEMO_ROSTER, callback_timeout=5.0, import_roster_first=False)
     try:

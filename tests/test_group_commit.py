@@ -39,8 +39,11 @@ def msg(n: int, userid: str, text: str) -> Inbound:
 
 async def visited(rt: Runtime) -> dict[str, int]:
     async with rt.sessionmaker() as s:
-        rows = await s.execute(select(Household.code, func.count(Visit.id)).join(Visit, Visit.household_id ==
-                                                                                   Household.id).group_by(Household.code))
+        rows = await s.execute(
+            select(Household.code, func.count(Visit.id))
+            .join(Visit, Visit.household_id == Household.id)
+            .group_by(Household.code)
+        )
         return dict(rows.all())
 
 
@@ -59,8 +62,9 @@ async def test_messages_arriving_together_share_one_commit(runtime):
 
 
 async def test_a_question_and_its_answer_in_one_batch_behave_as_in_sequence(runtime):
-    results = await asyncio.gather(runtime.handle(msg(1, "zhangwei", "今天走访王家")),
-                                   runtime.handle(msg(2, "zhangwei", "2")))
+    results = await asyncio.gather(
+        runtime.handle(msg(1, "zhangwei", "今天走访王家")), runtime.handle(msg(2, "zhangwei", "2"))
+    )
     assert "哪一户" in results[0].reply
     assert "王彩娥" in results[1].reply
     assert await visited(runtime) == {"H012": 1}
@@ -70,8 +74,15 @@ async def test_a_question_and_its_answer_in_one_batch_behave_as_in_sequence(runt
 
 async def test_one_failing_message_does_not_take_the_batch_with_it(runtime):
     async def explode(ctx):
-        ctx.session.add(Visit(branch_id=ctx.branch.id, member_id=ctx.sender.member.id, household_id=1,
-                              visit_date=dt.date(2020, 1, 1), recorded_by="boom"))
+        ctx.session.add(
+            Visit(
+                branch_id=ctx.branch.id,
+                member_id=ctx.sender.member.id,
+                household_id=1,
+                visit_date=dt.date(2020, 1, 1),
+                recorded_by="boom",
+            )
+        )
         await ctx.session.flush()  # something is written before it fails: it must not survive
         raise RuntimeError("boom")
 
@@ -81,8 +92,9 @@ async def test_one_failing_message_does_not_take_the_batch_with_it(runtime):
     assert [r.reply == APOLOGY for r in results] == [False, True, False]
     assert await visited(runtime) == {"H011": 1, "H012": 1}  # and no 2020 visit from the failed one
     async with runtime.sessionmaker() as s:
-        rows = (await s.execute(select(InboundMessage.msg_id, InboundMessage.status)
-                                .order_by(InboundMessage.msg_id))).all()
+        rows = (
+            await s.execute(select(InboundMessage.msg_id, InboundMessage.status).order_by(InboundMessage.msg_id))
+        ).all()
     assert rows == [("gc-0", "done"), ("gc-1", "failed"), ("gc-2", "done")]
 
 
@@ -93,8 +105,11 @@ async def test_a_redelivery_inside_the_same_batch_is_answered_and_recorded_once(
     assert await visited(runtime) == {"H011": 1}
     # redelivered later, among new messages: answered from the record, and the others still share one commit
     before = len(runtime.commits)
-    later, *new = await asyncio.gather(runtime.handle(m), runtime.handle(msg(8, "zhangwei", "今天走访了王彩娥")),
-                                       runtime.handle(msg(9, "zhangwei", "收到")))
+    later, *new = await asyncio.gather(
+        runtime.handle(m),
+        runtime.handle(msg(8, "zhangwei", "今天走访了王彩娥")),
+        runtime.handle(msg(9, "zhangwei", "收到")),
+    )
     assert later.duplicate and later.reply == first.reply
     assert [r.handled_by for r in new] == ["visit", "fallback"]
     assert len(runtime.commits) == before + 1

@@ -29,8 +29,10 @@ async def visits_of(url: str, code: str) -> list[dt.date]:
     try:
         async with make_sessionmaker(engine)() as s:
             rows = await s.scalars(
-                select(Visit.visit_date).join(Household, Household.id == Visit.household_id)
-                .where(Household.code == code).order_by(Visit.visit_date)
+                select(Visit.visit_date)
+                .join(Household, Household.id == Visit.household_id)
+                .where(Household.code == code)
+                .order_by(Visit.visit_date)
             )
             return list(rows)
     finally:
@@ -143,6 +145,7 @@ async def _sleep(s: float) -> None:
 
 # --- raw callbacks: redelivery and refusal ---------------------------------------------------------------
 
+
 def _aibot_post(pair, payload: dict, *, ts: int | None = None, tamper: bool = False):
     s = pair.settings
     crypto = CallbackCrypto(s.aibot.token, s.aibot.encoding_aes_key, "")
@@ -155,9 +158,16 @@ def _aibot_post(pair, payload: dict, *, ts: int | None = None, tamper: bool = Fa
 
 
 def _visit_payload(msgid: str, text: str = "@联户小助手 今天走访了方奶奶") -> dict:
-    return {"msgid": msgid, "aibotid": "aibot-demo", "chatid": BRANCH, "chattype": "group",
-            "from": {"userid": "zhangwei"}, "msgtype": "text", "text": {"content": text},
-            "create_time": int(time.time())}
+    return {
+        "msgid": msgid,
+        "aibotid": "aibot-demo",
+        "chatid": BRANCH,
+        "chattype": "group",
+        "from": {"userid": "zhangwei"},
+        "msgtype": "text",
+        "text": {"content": text},
+        "create_time": int(time.time()),
+    }
 
 
 async def test_redelivered_callback_is_answered_again_but_recorded_once(pair):
@@ -180,8 +190,12 @@ async def test_redelivered_callback_is_answered_again_but_recorded_once(pair):
     ["bad_signature", "stale_timestamp", "not_json", "no_encrypt", "garbage_cipher", "missing_params", "too_big"],
 )
 async def test_forged_or_malformed_aibot_callbacks_are_refused_and_write_nothing(pair, case):
-    url, body, _ = _aibot_post(pair, _visit_payload(f"CAIQbad-{case}"), tamper=case == "bad_signature",
-                               ts=int(time.time()) - 3600 if case == "stale_timestamp" else None)
+    url, body, _ = _aibot_post(
+        pair,
+        _visit_payload(f"CAIQbad-{case}"),
+        tamper=case == "bad_signature",
+        ts=int(time.time()) - 3600 if case == "stale_timestamp" else None,
+    )
     if case == "not_json":
         body = "{not json"
     elif case == "no_encrypt":
@@ -207,14 +221,17 @@ async def test_forged_or_malformed_aibot_callbacks_are_refused_and_write_nothing
 async def test_app_callback_with_wrong_corp_id_is_refused(pair):
     s = pair.settings
     crypto = CallbackCrypto(s.wecom.token, s.wecom.encoding_aes_key, "wwsomeoneelse")
-    xml = ("<xml><ToUserName>wwsomeoneelse</ToUserName><FromUserName>zhangwei</FromUserName><CreateTime>1</CreateTime>"
-           "<MsgType>text</MsgType><Content>今天走访了方奶奶</Content><MsgId>42</MsgId><AgentID>1</AgentID></xml>")
+    xml = (
+        "<xml><ToUserName>wwsomeoneelse</ToUserName><FromUserName>zhangwei</FromUserName><CreateTime>1</CreateTime>"
+        "<MsgType>text</MsgType><Content>今天走访了方奶奶</Content><MsgId>42</MsgId><AgentID>1</AgentID></xml>"
+    )
     ts = str(int(time.time()))
     enc, sig = crypto.encrypt(xml, "n", ts)
     body = f"<xml><ToUserName>x</ToUserName><Encrypt><![CDATA[{enc}]]></Encrypt><AgentID>1</AgentID></xml>"
-    async with aiohttp.ClientSession() as http, http.post(
-        f"{pair.bot_url}/wecom/app?msg_signature={sig}&timestamp={ts}&nonce=n", data=body
-    ) as resp:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{pair.bot_url}/wecom/app?msg_signature={sig}&timestamp={ts}&nonce=n", data=body) as resp,
+    ):
         assert resp.status == 403
     assert await count(pair.settings.database.url, InboundMessage) == 0
 
@@ -222,14 +239,19 @@ async def test_app_callback_with_wrong_corp_id_is_refused(pair):
 async def test_app_callback_xml_bomb_is_refused(pair):
     s = pair.settings
     ts = str(int(time.time()))
-    bomb = ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>'
-            "<xml><Encrypt>&b;</Encrypt></xml>")
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>'
+        "<xml><Encrypt>&b;</Encrypt></xml>"
+    )
     from bot.wecom.crypto import sign
 
-    async with aiohttp.ClientSession() as http, http.post(
-        f"{pair.bot_url}/wecom/app?msg_signature={sign(s.wecom.token, ts, 'n', 'x')}&timestamp={ts}&nonce=n",
-        data=bomb,
-    ) as resp:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"{pair.bot_url}/wecom/app?msg_signature={sign(s.wecom.token, ts, 'n', 'x')}&timestamp={ts}&nonce=n",
+            data=bomb,
+        ) as resp,
+    ):
         assert resp.status == 400
     assert await count(pair.settings.database.url, InboundMessage) == 0
 

@@ -41,8 +41,9 @@ def strip_mention(text: str, bot_name: str) -> str:
 
 
 class CallbackBase:
-    def __init__(self, crypto: CallbackCrypto, runtime: Runtime, *, max_body: int, replay_window: int,
-                 budget: float) -> None:
+    def __init__(
+        self, crypto: CallbackCrypto, runtime: Runtime, *, max_body: int, replay_window: int, budget: float
+    ) -> None:
         self.crypto = crypto
         self.runtime = runtime
         self.max_body = max_body
@@ -113,8 +114,9 @@ def _sent_at(created: Any) -> dt.datetime:
     """create_time / CreateTime: absent → now; present but not a plausible epoch second → refused."""
     if created is None or created == "":
         return dt.datetime.now(dt.UTC)
-    if isinstance(created, bool) or not (isinstance(created, int) or (isinstance(created, str) and created.isascii()
-                                                                       and created.isdigit())):
+    if isinstance(created, bool) or not (
+        isinstance(created, int) or (isinstance(created, str) and created.isascii() and created.isdigit())
+    ):
         raise MalformedCallback("create_time 不合法")
     seconds = int(created)
     if not 0 < seconds < 10**10:
@@ -168,8 +170,9 @@ class AiBotCallback(CallbackBase):
         except TimeoutError:
             stream_id = self._stream_id(inbound)
             self._streams[stream_id] = task
-            task.add_done_callback(lambda _t: asyncio.get_running_loop().call_later(
-                600, self._streams.pop, stream_id, None))
+            task.add_done_callback(
+                lambda _t: asyncio.get_running_loop().call_later(600, self._streams.pop, stream_id, None)
+            )
             return web.json_response(self._reply_envelope(self._stream(stream_id, _PENDING_TEXT, False), nonce))
         if not result.reply:
             return web.Response(text="")
@@ -190,8 +193,9 @@ class AiBotCallback(CallbackBase):
 
     @staticmethod
     def _stream(stream_id: str, content: str, finish: bool) -> str:
-        return json.dumps({"msgtype": "stream", "stream": {"id": stream_id, "finish": finish, "content": content}},
-                          ensure_ascii=False)
+        return json.dumps(
+            {"msgtype": "stream", "stream": {"id": stream_id, "finish": finish, "content": content}}, ensure_ascii=False
+        )
 
     @staticmethod
     def _stream_id(inbound: Inbound) -> str:
@@ -259,9 +263,12 @@ class AppCallback(CallbackBase):
             return web.Response(text="")
         try:
             inbound = Inbound(
-                channel="app", msg_id=_as_str(fields.get("MsgId"), "MsgId"),
-                sender=_as_str(fields.get("FromUserName"), "FromUserName", max_len=64), chat_id="",
-                chat_type="single", text=_clean_text(fields.get("Content", "")).strip(),
+                channel="app",
+                msg_id=_as_str(fields.get("MsgId"), "MsgId"),
+                sender=_as_str(fields.get("FromUserName"), "FromUserName", max_len=64),
+                chat_id="",
+                chat_type="single",
+                text=_clean_text(fields.get("Content", "")).strip(),
                 sent_at=_sent_at(fields.get("CreateTime")),
             )
         except MalformedCallback as exc:

@@ -71,8 +71,9 @@ class WeComClient:
         """POST a qyapi endpoint with the access token; one refresh-and-retry on 40014/42001."""
         for attempt in (0, 1):
             token = await self.token(force=attempt == 1)
-            data = await self._json("POST", f"{self.api_base}/cgi-bin/{path}", params={"access_token": token},
-                                    json=payload)
+            data = await self._json(
+                "POST", f"{self.api_base}/cgi-bin/{path}", params={"access_token": token}, json=payload
+            )
             code = int(data.get("errcode", 0))
             if code == 0:
                 return data
@@ -88,8 +89,7 @@ class WeComClient:
         return await self.call("message/send", body)
 
     async def webhook_send(self, key: str, payload: dict[str, Any]) -> dict[str, Any]:
-        data = await self._json("POST", f"{self.webhook_base}/cgi-bin/webhook/send", params={"key": key},
-                                json=payload)
+        data = await self._json("POST", f"{self.webhook_base}/cgi-bin/webhook/send", params={"key": key}, json=payload)
         code = int(data.get("errcode", 0))
         if code:
             raise WeComApiError(code, str(data.get("errmsg", "")), "webhook/send")

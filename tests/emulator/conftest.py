@@ -12,9 +12,9 @@ import pytest
 from aiohttp import web
 from defusedxml import ElementTree
 
-from bot.emulator.server import Emulator
-from bot.emulator.world import Chat, EmulatorSettings, User, World
 from bot.wecom.crypto import CallbackCrypto
+from emulator.server import Emulator
+from emulator.world import Chat, EmulatorSettings, User, World
 
 CORP = "wwemulatortest0001"
 AGENT = 1000002

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import aiohttp
 
-from bot.emulator.server import start_emulator
+from emulator.server import start_emulator
 
 from .conftest import BRANCH, HH_GROUP, FakeBot, make_settings, make_world
 

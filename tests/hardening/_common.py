@@ -8,8 +8,8 @@ import time
 from sqlalchemy import func, select
 
 from bot.config import Settings
-from bot.demo import DEMO_CORP_ID, random_aes_key
 from bot.wecom.crypto import CallbackCrypto
+from devtools.demo import DEMO_CORP_ID, random_aes_key
 from storage.db import make_engine, make_sessionmaker
 
 BRANCH_CHAT = "wrQYbranch0001"
@@ -41,10 +41,12 @@ def aibot_request(s: Settings, payload: dict | str, *, nonce: str = "n0nce", ts:
     return f"/wecom/aibot?msg_signature={sig}&timestamp={ts_s}&nonce={nonce}", json.dumps({"encrypt": enc})
 
 
-def app_request(s: Settings, xml: str, *, nonce: str = "n0nce", ts: int | None = None,
-                receive_id: str | None = None) -> tuple[str, str]:
-    crypto = CallbackCrypto(s.wecom.token, s.wecom.encoding_aes_key, s.wecom.corp_id if receive_id is None
-                            else receive_id)
+def app_request(
+    s: Settings, xml: str, *, nonce: str = "n0nce", ts: int | None = None, receive_id: str | None = None
+) -> tuple[str, str]:
+    crypto = CallbackCrypto(
+        s.wecom.token, s.wecom.encoding_aes_key, s.wecom.corp_id if receive_id is None else receive_id
+    )
     ts_s = str(ts if ts is not None else int(time.time()))
     enc, sig = crypto.encrypt(xml, nonce, ts_s)
     body = f"<xml><ToUserName>{s.wecom.corp_id}</ToUserName><Encrypt><![CDATA[{enc}]]></Encrypt></xml>"
@@ -52,9 +54,16 @@ def app_request(s: Settings, xml: str, *, nonce: str = "n0nce", ts: int | None =
 
 
 def visit_payload(msgid: str, text: str = "@联户小助手 今天走访了方奶奶", userid: str = "zhangwei") -> dict:
-    return {"msgid": msgid, "aibotid": "aibot-demo", "chatid": BRANCH_CHAT, "chattype": "group",
-            "from": {"userid": userid}, "msgtype": "text", "text": {"content": text},
-            "create_time": int(time.time())}
+    return {
+        "msgid": msgid,
+        "aibotid": "aibot-demo",
+        "chatid": BRANCH_CHAT,
+        "chattype": "group",
+        "from": {"userid": userid},
+        "msgtype": "text",
+        "text": {"content": text},
+        "create_time": int(time.time()),
+    }
 
 
 async def count_rows(url: str, model) -> int:

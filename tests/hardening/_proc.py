@@ -13,9 +13,9 @@ from pathlib import Path
 import aiohttp
 
 from bot.config import Settings
-from bot.demo import world_from_roster
-from bot.emulator.server import Emulator, start_emulator
-from bot.emulator.world import EmulatorSettings
+from devtools.demo import world_from_roster
+from emulator.server import Emulator, start_emulator
+from emulator.world import EmulatorSettings
 from storage.roster_file import load_roster
 
 REPO = Path(__file__).resolve().parents[2]
@@ -33,14 +33,26 @@ def _toml_str(v: str) -> str:
 
 def write_config(s: Settings, path: Path, port: int) -> Path:
     lines = [
-        "[database]", f"url = {_toml_str(s.database.url)}", "auto_migrate = false",
-        "[server]", 'host = "127.0.0.1"', f"port = {port}",
-        "[wecom]", f"corp_id = {_toml_str(s.wecom.corp_id)}", f"agent_id = {s.wecom.agent_id}",
-        f"secret = {_toml_str(s.wecom.secret)}", f"token = {_toml_str(s.wecom.token)}",
-        f"encoding_aes_key = {_toml_str(s.wecom.encoding_aes_key)}", f"api_base = {_toml_str(s.wecom.api_base)}",
-        "[webhook]", f"base_url = {_toml_str(s.webhook.base_url)}",
-        "[aibot]", f"bot_id = {_toml_str(s.aibot.bot_id)}", f"name = {_toml_str(s.aibot.name)}",
-        f"token = {_toml_str(s.aibot.token)}", f"encoding_aes_key = {_toml_str(s.aibot.encoding_aes_key)}",
+        "[database]",
+        f"url = {_toml_str(s.database.url)}",
+        "auto_migrate = false",
+        "[server]",
+        'host = "127.0.0.1"',
+        f"port = {port}",
+        "[wecom]",
+        f"corp_id = {_toml_str(s.wecom.corp_id)}",
+        f"agent_id = {s.wecom.agent_id}",
+        f"secret = {_toml_str(s.wecom.secret)}",
+        f"token = {_toml_str(s.wecom.token)}",
+        f"encoding_aes_key = {_toml_str(s.wecom.encoding_aes_key)}",
+        f"api_base = {_toml_str(s.wecom.api_base)}",
+        "[webhook]",
+        f"base_url = {_toml_str(s.webhook.base_url)}",
+        "[aibot]",
+        f"bot_id = {_toml_str(s.aibot.bot_id)}",
+        f"name = {_toml_str(s.aibot.name)}",
+        f"token = {_toml_str(s.aibot.token)}",
+        f"encoding_aes_key = {_toml_str(s.aibot.encoding_aes_key)}",
     ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -48,9 +60,16 @@ def write_config(s: Settings, path: Path, port: int) -> Path:
 
 async def start_emulator_for(s: Settings, roster: Path, bot_url: str) -> tuple[Emulator, object, str]:
     es = EmulatorSettings(
-        corp_id=s.wecom.corp_id, agent_id=s.wecom.agent_id, app_secret=s.wecom.secret, app_token=s.wecom.token,
-        app_aes_key=s.wecom.encoding_aes_key, app_callback_url=f"{bot_url}/wecom/app", aibot_id=s.aibot.bot_id,
-        aibot_name=s.aibot.name, aibot_token=s.aibot.token, aibot_aes_key=s.aibot.encoding_aes_key,
+        corp_id=s.wecom.corp_id,
+        agent_id=s.wecom.agent_id,
+        app_secret=s.wecom.secret,
+        app_token=s.wecom.token,
+        app_aes_key=s.wecom.encoding_aes_key,
+        app_callback_url=f"{bot_url}/wecom/app",
+        aibot_id=s.aibot.bot_id,
+        aibot_name=s.aibot.name,
+        aibot_token=s.aibot.token,
+        aibot_aes_key=s.aibot.encoding_aes_key,
         aibot_callback_url=f"{bot_url}/wecom/aibot",
     )
     return await start_emulator(es, world_from_roster(load_roster(roster)))
@@ -65,9 +84,11 @@ class BotProcess:
     def spawn(self) -> None:
         with open(self.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "bot.cli", "--log-level", self.log_level, "serve", "--config",
-                 str(self.config)],
-                cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                [sys.executable, "-m", "bot.cli", "--log-level", self.log_level, "serve", "--config", str(self.config)],
+                cwd=REPO,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
 
     async def start(self, within: float = 30.0) -> None:

@@ -96,27 +96,35 @@ async def test_sigkill_mid_load_loses_no_acked_message_and_duplicates_nothing(se
     engine = make_engine(seeded_url)
     try:
         async with make_sessionmaker(engine)() as session:
-            dup = (await session.execute(
-                select(Visit.household_id, Visit.visit_date, func.count()).group_by(
-                    Visit.household_id, Visit.visit_date).having(func.count() > 1))).all()
+            dup = (
+                await session.execute(
+                    select(Visit.household_id, Visit.visit_date, func.count())
+                    .group_by(Visit.household_id, Visit.visit_date)
+                    .having(func.count() > 1)
+                )
+            ).all()
             visits = int(await session.scalar(select(func.count()).select_from(Visit)))
     finally:
         await engine.dispose()
     assert dup == [], f"visits recorded twice: {dup[:5]}"
     assert visits >= len(msgs) * 0.9  # nearly every report names one household: the load did real work
-    print(f"\ncrash: {len(acked)} acked before SIGKILL, {len(in_flight_lost)} in flight lost and redelivered, "
-          f"{len(msgs)} messages, {visits} visits")
+    print(
+        f"\ncrash: {len(acked)} acked before SIGKILL, {len(in_flight_lost)} in flight lost and redelivered, "
+        f"{len(msgs)} messages, {visits} visits"
+    )
 
 
 async def _inbound_by_msgid(url: str) -> dict[str, tuple[int, str]]:
     engine = make_engine(url)
     try:
         async with make_sessionmaker(engine)() as session:
-            rows = (await session.execute(
-                select(InboundMessage.msg_id, func.count(), func.max(InboundMessage.status))
-                .where(InboundMessage.channel == "aibot").group_by(InboundMessage.msg_id))).all()
+            rows = (
+                await session.execute(
+                    select(InboundMessage.msg_id, func.count(), func.max(InboundMessage.status))
+                    .where(InboundMessage.channel == "aibot")
+                    .group_by(InboundMessage.msg_id)
+                )
+            ).all()
     finally:
         await engine.dispose()
     return {msgid: (n, status) for msgid, n, status in rows}
-
-

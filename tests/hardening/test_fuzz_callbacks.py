@@ -46,8 +46,7 @@ def _bomb(depth: int = 9) -> str:
     return f'<?xml version="1.0"?><!DOCTYPE xml [{"".join(ents)}]><xml><Encrypt>&a{depth - 1};</Encrypt></xml>'
 
 
-XXE = ('<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
-       "<xml><Encrypt>&x;</Encrypt></xml>")
+XXE = '<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]><xml><Encrypt>&x;</Encrypt></xml>'
 DTD_EXTERNAL = b'<!DOCTYPE xml SYSTEM "http://127.0.0.1:9/x.dtd"><xml><Encrypt>x</Encrypt></xml>'
 
 
@@ -61,10 +60,31 @@ def aibot_cases(s, rng: random.Random) -> Iterator[tuple[str, str, bytes, str]]:
     good_path, good_body = aibot_request(s, visit_payload("CAIQfuzz-template"))
     ts = str(int(time.time()))
     kinds = [
-        "missing_params", "bad_sig", "no_sig", "stale_ts", "future_ts", "junk_ts", "truncated", "oversized",
-        "bad_base64", "bad_padding", "wrong_key", "wrong_receive_id", "nested_json_outer", "nested_json_inner",
-        "invalid_utf8_body", "invalid_utf8_plain", "not_object", "no_msgid", "long_msgid", "ctrl_userid",
-        "bad_chattype", "bad_create_time", "xml_body", "get_bad_echostr", "encrypt_not_string",
+        "missing_params",
+        "bad_sig",
+        "no_sig",
+        "stale_ts",
+        "future_ts",
+        "junk_ts",
+        "truncated",
+        "oversized",
+        "bad_base64",
+        "bad_padding",
+        "wrong_key",
+        "wrong_receive_id",
+        "nested_json_outer",
+        "nested_json_inner",
+        "invalid_utf8_body",
+        "invalid_utf8_plain",
+        "not_object",
+        "no_msgid",
+        "long_msgid",
+        "ctrl_userid",
+        "bad_chattype",
+        "bad_create_time",
+        "xml_body",
+        "get_bad_echostr",
+        "encrypt_not_string",
     ]
     for i in range(PER_ENDPOINT):
         kind = kinds[i % len(kinds)]
@@ -81,8 +101,9 @@ def aibot_cases(s, rng: random.Random) -> Iterator[tuple[str, str, bytes, str]]:
             yield "POST", f"/wecom/aibot?timestamp={ts}&nonce={nonce}", good_body.encode(), kind
         elif kind in ("stale_ts", "future_ts"):
             delta = s.server.replay_window_seconds + rng.randint(1, 10**6)
-            p, b = aibot_request(s, visit_payload(msgid), nonce=nonce,
-                                 ts=int(time.time()) + (delta if kind == "future_ts" else -delta))
+            p, b = aibot_request(
+                s, visit_payload(msgid), nonce=nonce, ts=int(time.time()) + (delta if kind == "future_ts" else -delta)
+            )
             yield "POST", p, b.encode(), kind
         elif kind == "junk_ts":
             bad = rng.choice(["-5", "1e9", "", "９９９", "1" * 40, "17000000000000", "0x10", " 1"])
@@ -97,8 +118,12 @@ def aibot_cases(s, rng: random.Random) -> Iterator[tuple[str, str, bytes, str]]:
                 yield "POST", good_path, b"x" * (s.server.max_body_bytes + rng.randint(1, 5000)), kind
         elif kind == "bad_base64":
             enc = rng.choice(["%%%%", "QUJD", "QUJD=", "QUJD" * 7 + "Q===", "A" * 43, "====", "QUJDRA==" * 4])
-            yield "POST", f"/wecom/aibot?{_q(sign(token, ts, nonce, enc), ts, nonce)}", \
-                json.dumps({"encrypt": enc}).encode(), kind
+            yield (
+                "POST",
+                f"/wecom/aibot?{_q(sign(token, ts, nonce, enc), ts, nonce)}",
+                json.dumps({"encrypt": enc}).encode(),
+                kind,
+            )
         elif kind in ("bad_padding", "wrong_key", "wrong_receive_id", "invalid_utf8_plain"):
             content = json.dumps(visit_payload(msgid)).encode()
             if kind == "bad_padding":
@@ -109,8 +134,12 @@ def aibot_cases(s, rng: random.Random) -> Iterator[tuple[str, str, bytes, str]]:
                 enc = raw_encrypt(key, content, b"wwsomeoneelse")
             else:
                 enc = raw_encrypt(key, b'{"msgid": "\xff\xfe\xc3(", "text": "\xed\xa0\x80"}', b"")
-            yield "POST", f"/wecom/aibot?{_q(sign(token, ts, nonce, enc), ts, nonce)}", \
-                json.dumps({"encrypt": enc}).encode(), kind
+            yield (
+                "POST",
+                f"/wecom/aibot?{_q(sign(token, ts, nonce, enc), ts, nonce)}",
+                json.dumps({"encrypt": enc}).encode(),
+                kind,
+            )
         elif kind == "nested_json_outer":
             yield "POST", good_path, _nested_json(rng.randint(2000, 30000)).encode(), kind
         elif kind == "nested_json_inner":
@@ -148,8 +177,15 @@ def aibot_cases(s, rng: random.Random) -> Iterator[tuple[str, str, bytes, str]]:
 
 
 def _app_xml(s, msgid: str, **over: str | None) -> str:
-    fields = {"ToUserName": s.wecom.corp_id, "FromUserName": "zhangwei", "CreateTime": str(int(time.time())),
-              "MsgType": "text", "Content": "今天走访了方奶奶", "MsgId": msgid, "AgentID": "1000002"}
+    fields = {
+        "ToUserName": s.wecom.corp_id,
+        "FromUserName": "zhangwei",
+        "CreateTime": str(int(time.time())),
+        "MsgType": "text",
+        "Content": "今天走访了方奶奶",
+        "MsgId": msgid,
+        "AgentID": "1000002",
+    }
     fields.update(over)
     return "<xml>" + "".join(f"<{k}><![CDATA[{v}]]></{k}>" for k, v in fields.items() if v is not None) + "</xml>"
 
@@ -159,10 +195,31 @@ def app_cases(s, rng: random.Random) -> Iterator[tuple[str, str, bytes, str]]:
     good_path, good_body = app_request(s, _app_xml(s, "1"))
     ts = str(int(time.time()))
     kinds = [
-        "missing_params", "bad_sig", "stale_ts", "future_ts", "wrong_corp", "to_other_corp", "truncated", "oversized",
-        "bad_base64", "bad_padding", "wrong_key", "bomb_outer", "xxe_outer", "dtd_outer", "bomb_inner",
-        "invalid_utf8_body", "invalid_utf8_plain", "not_xml", "no_msgid", "no_sender", "long_msgid",
-        "bad_create_time", "json_body", "get_bad_echostr", "deep_xml",
+        "missing_params",
+        "bad_sig",
+        "stale_ts",
+        "future_ts",
+        "wrong_corp",
+        "to_other_corp",
+        "truncated",
+        "oversized",
+        "bad_base64",
+        "bad_padding",
+        "wrong_key",
+        "bomb_outer",
+        "xxe_outer",
+        "dtd_outer",
+        "bomb_inner",
+        "invalid_utf8_body",
+        "invalid_utf8_plain",
+        "not_xml",
+        "no_msgid",
+        "no_sender",
+        "long_msgid",
+        "bad_create_time",
+        "json_body",
+        "get_bad_echostr",
+        "deep_xml",
     ]
     for i in range(PER_ENDPOINT):
         kind = kinds[i % len(kinds)]
@@ -177,12 +234,14 @@ def app_cases(s, rng: random.Random) -> Iterator[tuple[str, str, bytes, str]]:
             yield "POST", f"/wecom/app?{_q(sig, ts, nonce)}", good_body.encode(), kind
         elif kind in ("stale_ts", "future_ts"):
             delta = s.server.replay_window_seconds + rng.randint(1, 10**6)
-            p, b = app_request(s, _app_xml(s, msgid), nonce=nonce,
-                               ts=int(time.time()) + (delta if kind == "future_ts" else -delta))
+            p, b = app_request(
+                s, _app_xml(s, msgid), nonce=nonce, ts=int(time.time()) + (delta if kind == "future_ts" else -delta)
+            )
             yield "POST", p, b.encode(), kind
         elif kind == "wrong_corp":
-            p, b = app_request(s, _app_xml(s, msgid, ToUserName="wwsomeoneelse"), nonce=nonce,
-                               receive_id="wwsomeoneelse")
+            p, b = app_request(
+                s, _app_xml(s, msgid, ToUserName="wwsomeoneelse"), nonce=nonce, receive_id="wwsomeoneelse"
+            )
             yield "POST", p, b.encode(), kind
         elif kind == "to_other_corp":  # right receive id, wrong ToUserName inside
             p, b = app_request(s, _app_xml(s, msgid, ToUserName="wwsomeoneelse"), nonce=nonce)
@@ -277,8 +336,10 @@ async def test_hostile_callbacks_get_4xx_write_nothing_and_memory_stays_flat(aio
 
     total = sum(statuses.values())
     bad = {k: n for k, n in statuses.items() if not 400 <= k[1] < 500}
-    print(f"\nfuzz: {total} callbacks in {elapsed:.1f} s; RSS after round 1 {rss_between} kB, after round 2 "
-          f"{rss_after} kB; statuses {Counter(st for (_, st), n in statuses.items() for _ in range(n))}")
+    print(
+        f"\nfuzz: {total} callbacks in {elapsed:.1f} s; RSS after round 1 {rss_between} kB, after round 2 "
+        f"{rss_after} kB; statuses {Counter(st for (_, st), n in statuses.items() for _ in range(n))}"
+    )
     assert total >= 20_000
     assert not bad, f"non-4xx answers: {bad}"
     assert await count_rows(seeded_url, InboundMessage) == 0

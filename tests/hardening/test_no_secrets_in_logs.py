@@ -40,9 +40,11 @@ async def test_debug_log_holds_no_token_key_secret_or_access_token(seeded_url, t
     log = (tmp_path / "bot.log").read_text(encoding="utf-8", errors="replace")
     assert "DEBUG" in log and "aibot callback refused" in log
     secrets = {
-        "wecom.secret": s.wecom.secret, "wecom.token": s.wecom.token,
+        "wecom.secret": s.wecom.secret,
+        "wecom.token": s.wecom.token,
         "wecom.encoding_aes_key": s.wecom.encoding_aes_key,
-        "aibot.token": s.aibot.token, "aibot.encoding_aes_key": s.aibot.encoding_aes_key,
+        "aibot.token": s.aibot.token,
+        "aibot.encoding_aes_key": s.aibot.encoding_aes_key,
         **{f"access_token {i}": t for i, t in enumerate(emulator._tokens)},
     }
     leaked = [name for name, value in secrets.items() if value and value in log]

@@ -15,8 +15,10 @@ from storage.models import InboundMessage, Visit
 from tests import conftest
 from tests.hardening._common import aibot_request, app_request, bot_settings, count_rows, visit_payload
 
-pytestmark = pytest.mark.skipif(conftest.test_db_kind() != "postgresql",
-                                reason="needs PostgreSQL: set LIANHU_TEST_DATABASE_URL (SQLite has one writer)")
+pytestmark = pytest.mark.skipif(
+    conftest.test_db_kind() != "postgresql",
+    reason="needs PostgreSQL: set LIANHU_TEST_DATABASE_URL (SQLite has one writer)",
+)
 
 ROUNDS = 12
 
@@ -34,25 +36,41 @@ async def test_same_callback_to_two_instances_is_recorded_once(aiohttp_server, s
         for i in range(ROUNDS):
             sender = "chenjianguo" if "未走访" in texts[i % 4] else "zhangwei"
             path, body = aibot_request(s, visit_payload(f"CAIQrace{i}", texts[i % len(texts)], sender))
-            xml = (f"<xml><ToUserName>{s.wecom.corp_id}</ToUserName><FromUserName>zhangwei</FromUserName>"
-                   f"<CreateTime>{int(time.time())}</CreateTime><MsgType>text</MsgType>"
-                   f"<Content>今天走访了蒋立新</Content><MsgId>{7000 + i}</MsgId><AgentID>1</AgentID></xml>")
+            xml = (
+                f"<xml><ToUserName>{s.wecom.corp_id}</ToUserName><FromUserName>zhangwei</FromUserName>"
+                f"<CreateTime>{int(time.time())}</CreateTime><MsgType>text</MsgType>"
+                f"<Content>今天走访了蒋立新</Content><MsgId>{7000 + i}</MsgId><AgentID>1</AgentID></xml>"
+            )
             app_path, app_body = app_request(s, xml)
             # each message reaches both instances twice, all at the same moment
-            results = await asyncio.gather(*(deliver(http, srv, p, b) for srv in servers for _ in range(2)
-                                             for p, b in ((path, body), (app_path, app_body))))
+            results = await asyncio.gather(
+                *(
+                    deliver(http, srv, p, b)
+                    for srv in servers
+                    for _ in range(2)
+                    for p, b in ((path, body), (app_path, app_body))
+                )
+            )
             assert all(st == 200 for st, _ in results)
 
     assert await count_rows(seeded_url, InboundMessage) == 2 * ROUNDS
     engine = make_engine(seeded_url)
     try:
         async with make_sessionmaker(engine)() as session:
-            per_msg = (await session.execute(
-                select(InboundMessage.channel, InboundMessage.msg_id, func.count()).group_by(
-                    InboundMessage.channel, InboundMessage.msg_id).having(func.count() > 1))).all()
-            dup_visits = (await session.execute(
-                select(Visit.household_id, Visit.visit_date, func.count()).group_by(
-                    Visit.household_id, Visit.visit_date).having(func.count() > 1))).all()
+            per_msg = (
+                await session.execute(
+                    select(InboundMessage.channel, InboundMessage.msg_id, func.count())
+                    .group_by(InboundMessage.channel, InboundMessage.msg_id)
+                    .having(func.count() > 1)
+                )
+            ).all()
+            dup_visits = (
+                await session.execute(
+                    select(Visit.household_id, Visit.visit_date, func.count())
+                    .group_by(Visit.household_id, Visit.visit_date)
+                    .having(func.count() > 1)
+                )
+            ).all()
             statuses = set(await session.scalars(select(InboundMessage.status)))
     finally:
         await engine.dispose()

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import func, select
 
 from bot.cli import build_parser
-from storage import seed
+from devtools import seed
 from storage.db import make_engine
 from storage.models import Branch, ChatGroup, Household, Link, Matter, Member, Visit
 
@@ -20,10 +20,17 @@ async def _seed_and_dump(url: str, *, branches: int, s: int) -> tuple[seed.SeedR
         async with engine.begin() as conn:
             report = await seed.seed(conn, branches=branches, seed=s, today=TODAY)
         async with engine.connect() as conn:
-            dump = [tuple(r) for r in (await conn.execute(
-                select(Household.code, Household.head_name, Household.key_types, Member.name, Member.roles)
-                .join(Link, Link.household_id == Household.id).join(Member, Member.id == Link.member_id)
-                .order_by(Household.id))).all()]
+            dump = [
+                tuple(r)
+                for r in (
+                    await conn.execute(
+                        select(Household.code, Household.head_name, Household.key_types, Member.name, Member.roles)
+                        .join(Link, Link.household_id == Household.id)
+                        .join(Member, Member.id == Link.member_id)
+                        .order_by(Household.id)
+                    )
+                ).all()
+            ]
             dump.append(int(await conn.scalar(select(func.count()).select_from(Visit))))
     finally:
         await engine.dispose()
@@ -41,8 +48,9 @@ async def test_same_seed_same_county_and_plausible_shape(db_factory):
         async with engine.connect() as conn:
             secretaries = await conn.scalar(select(func.count()).where(Member.roles == "书记"))
             key_share = (await conn.scalar(select(func.count()).where(Household.key_types != ""))) / ra.households
-            level1 = await conn.scalar(select(func.count()).where(ChatGroup.level == 1, ChatGroup.internal,
-                                                                  ChatGroup.webhook_key.is_not(None)))
+            level1 = await conn.scalar(
+                select(func.count()).where(ChatGroup.level == 1, ChatGroup.internal, ChatGroup.webhook_key.is_not(None))
+            )
             states = set(await conn.scalars(select(Matter.state).distinct()))
             last_visit = await conn.scalar(select(func.max(Visit.visit_date)))
     finally:

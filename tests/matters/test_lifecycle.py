@@ -161,12 +161,20 @@ async def test_link_change_only_moves_when_approved(pair, db):
     assert reply == "调整1 已同意：王根发家今后由王丽联系（原为张伟）。"
     assert await _current_member(db, "H011") == "M05"
     async with db.sm() as s:
-        history = (await s.execute(
-            select(Member.code, Link.valid_to).join(Link, Link.member_id == Member.id)
-            .join(Household, Household.id == Link.household_id).where(Household.code == "H011").order_by(Link.id)
-        )).all()
-        audits = await s.scalar(select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.action == "link_change", AuditEvent.actor == "chenjianguo"))
+        history = (
+            await s.execute(
+                select(Member.code, Link.valid_to)
+                .join(Link, Link.member_id == Member.id)
+                .join(Household, Household.id == Link.household_id)
+                .where(Household.code == "H011")
+                .order_by(Link.id)
+            )
+        ).all()
+        audits = await s.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "link_change", AuditEvent.actor == "chenjianguo")
+        )
         state = await s.scalar(select(LinkChange.state))
     assert audits == 1 and state == "已同意"
     assert [code for code, _ in history] == ["M04", "M05"]
@@ -183,8 +191,10 @@ async def test_resident_asks_for_a_member_in_plain_words(pair, db):
 async def _current_member(db, code: str) -> str:
     async with db.sm() as s:
         return await s.scalar(
-            select(Member.code).join(Link, Link.member_id == Member.id)
-            .join(Household, Household.id == Link.household_id).where(Household.code == code, Link.valid_to.is_(None))
+            select(Member.code)
+            .join(Link, Link.member_id == Member.id)
+            .join(Household, Household.id == Link.household_id)
+            .where(Household.code == code, Link.valid_to.is_(None))
         )
 
 

@@ -58,8 +58,16 @@ async def _matter(sm, state: str) -> int:
     async with sm() as s, s.begin():
         h = (await s.execute(select(Household).where(Household.code == "H011"))).scalar_one()
         wangli = (await s.execute(select(Member).where(Member.code == "M05"))).scalar_one()
-        m = await mt.create(s, branch_id=h.branch_id, kind="request", summary="门口路灯坏了", reporter="wmh011x7Qe",
-                            household_id=h.id, member_id=wangli.id, category="设施维修")
+        m = await mt.create(
+            s,
+            branch_id=h.branch_id,
+            kind="request",
+            summary="门口路灯坏了",
+            reporter="wmh011x7Qe",
+            household_id=h.id,
+            member_id=wangli.id,
+            category="设施维修",
+        )
         m.state, m.state_type = state, mt.STATES[state]
         if state in ("承办中", "已办结"):
             m.assignee_id = wangli.id
@@ -68,8 +76,9 @@ async def _matter(sm, state: str) -> int:
 
 async def _say(pair, who: str, text: str) -> str:
     chat_type = "single"
-    msg = Inbound("kf" if who.startswith("wm") else "app", f"perm-{next(_ids)}", who, "", chat_type, text,
-                  dt.datetime.now(dt.UTC))
+    msg = Inbound(
+        "kf" if who.startswith("wm") else "app", f"perm-{next(_ids)}", who, "", chat_type, text, dt.datetime.now(dt.UTC)
+    )
     return (await runtime(pair).handle(msg)).reply or ""
 
 

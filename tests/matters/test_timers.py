@@ -24,13 +24,22 @@ async def db(seeded_url):
     await d.close()
 
 
-async def _matter(db: Db, *, state: str, created: dt.datetime, due: dt.date | None = None,
-                  closed: dt.datetime | None = None) -> int:
+async def _matter(
+    db: Db, *, state: str, created: dt.datetime, due: dt.date | None = None, closed: dt.datetime | None = None
+) -> int:
     async with db.sm() as s, s.begin():
         h = (await s.execute(select(Household).where(Household.code == "H011"))).scalar_one()
         wangli = (await s.execute(select(Member).where(Member.code == "M05"))).scalar_one()
-        m = await mt.create(s, branch_id=h.branch_id, kind="request", summary="门口路灯坏了", reporter="wmh011x7Qe",
-                            household_id=h.id, member_id=wangli.id, now=created)
+        m = await mt.create(
+            s,
+            branch_id=h.branch_id,
+            kind="request",
+            summary="门口路灯坏了",
+            reporter="wmh011x7Qe",
+            household_id=h.id,
+            member_id=wangli.id,
+            now=created,
+        )
         m.state, m.state_type, m.due_date, m.closed_at = state, mt.STATES[state], due, closed
         m.assignee_id = wangli.id if state != "已登记" else None
         return m.id

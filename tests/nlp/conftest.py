@@ -10,7 +10,7 @@ import pytest
 from nlp.parser import Parser
 
 REPO = Path(__file__).resolve().parents[2]
-DEMO_ROSTER = REPO / "bot" / "demo_data" / "roster.xlsx"
+DEMO_ROSTER = REPO / "devtools" / "demo_data" / "roster.xlsx"
 SHARED = (REPO / ".." / "shared").resolve()
 TODAY = date(2026, 11, 26)  # a Thursday
 

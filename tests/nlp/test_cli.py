@@ -17,8 +17,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def run(args: list[str], stdin: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(CMD + args, input=stdin, capture_output=True, text=True, encoding="utf-8", cwd=REPO,
-                          timeout=120)
+    return subprocess.run(
+        CMD + args, input=stdin, capture_output=True, text=True, encoding="utf-8", cwd=REPO, timeout=120
+    )
 
 
 def lines(p: subprocess.CompletedProcess[str]) -> list[dict]:
@@ -27,8 +28,10 @@ def lines(p: subprocess.CompletedProcess[str]) -> list[dict]:
 
 
 def test_plain_mode_one_object_per_line():
-    p = run(["--roster", str(DEMO_ROSTER), "--sender", "zhangwei", "--chat", "group1", "--today", "2026-03-02"],
-            "上周五去王家走访了\n收到\n\n今天上午去老王家坐了坐\n")
+    p = run(
+        ["--roster", str(DEMO_ROSTER), "--sender", "zhangwei", "--chat", "group1", "--today", "2026-03-02"],
+        "上周五去王家走访了\n收到\n\n今天上午去老王家坐了坐\n",
+    )
     out = lines(p)
     assert len(out) == 4
     assert out[0]["intent"] == "visit" and out[0]["households"] == [] and out[0]["date"] == "2026-02-27"
@@ -48,8 +51,9 @@ def test_jsonl_mode_falls_back_to_flags_and_reports_bad_lines():
         json.dumps(["a list"]),
         json.dumps({"text": "屋顶漏水了 能不能叫人来看看", "sender": "wmh026x7Qe"}, ensure_ascii=False),
     ]
-    p = run(["--roster", str(DEMO_ROSTER), "--jsonl", "--sender", "wangli", "--today", "2026-03-02"],
-            "\n".join(rows) + "\n")
+    p = run(
+        ["--roster", str(DEMO_ROSTER), "--jsonl", "--sender", "wangli", "--today", "2026-03-02"], "\n".join(rows) + "\n"
+    )
     out = lines(p)
     assert len(out) == len(rows)
     assert out[0]["households"] == ["H015"] and out[0]["date"] == "2026-05-17"
@@ -64,8 +68,10 @@ def test_csv_roster(tmp_path):
         pytest.skip(f"shared fixtures not found at {src}")
     for name in ("roster_members.csv", "roster_households.csv", "roster_groups.csv"):
         shutil.copy(src / name, tmp_path / name.replace("roster_", "village_"))
-    p = run(["--roster", str(tmp_path / "village_members.csv"), "--sender", "wanghaifeng", "--today", "2026-03-02"],
-            "28号去王大妈家走访\n")
+    p = run(
+        ["--roster", str(tmp_path / "village_members.csv"), "--sender", "wanghaifeng", "--today", "2026-03-02"],
+        "28号去王大妈家走访\n",
+    )
     out = lines(p)
     assert out[0]["households"] == ["H006"] and out[0]["date"] == "2026-02-28"
 

@@ -14,8 +14,14 @@ SHARED = (REPO / ".." / "shared").resolve()
 CORPUS = SHARED / "corpus" / "dev.jsonl"
 SCORER = SHARED / "tools" / "score_parse.py"
 ROSTER = SHARED / "fixtures" / "roster.xlsx"
-THRESHOLDS = {"--min-intent": 0.95, "--min-query": 0.95, "--min-households": 0.95, "--min-date": 0.98,
-              "--min-trigger-f1": 0.90, "--min-none-precision": 0.97}
+THRESHOLDS = {
+    "--min-intent": 0.95,
+    "--min-query": 0.95,
+    "--min-households": 0.95,
+    "--min-date": 0.98,
+    "--min-trigger-f1": 0.90,
+    "--min-none-precision": 0.97,
+}
 
 
 def _command() -> str:

@@ -46,8 +46,16 @@ def test_extra_corpus_is_well_formed(name, min_rows):
     queries = {r["expect"]["query"] for r in rows if r["expect"]["intent"] == "query"}
     assert queries == {"unvisited", "my_households", "request_status", "key_households", "points", "summary", "help"}
     triggers = {t for r in rows for t in r["expect"]["triggers"]}
-    assert triggers == {"discontent", "emergency", "dispute", "wedding_funeral", "illness", "hardship", "petition",
-                        "violation"}
+    assert triggers == {
+        "discontent",
+        "emergency",
+        "dispute",
+        "wedding_funeral",
+        "illness",
+        "hardship",
+        "petition",
+        "violation",
+    }
     for r in rows:
         e = r["expect"]
         assert set(e) == {"intent", "query", "month", "households", "date", "triggers"}

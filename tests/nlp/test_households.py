@@ -78,8 +78,15 @@ def test_query_and_none_have_no_households(parse):
 def test_update_roster_takes_new_names(parser, roster):
     from nlp.roster import Household, Roster
 
-    extra = Household(id="H099", head_name="欧阳春花", gender="女", birth_year=1950, address="前洋村二组20号",
-                      member_id="M02", aliases=("春花婆",))
+    extra = Household(
+        id="H099",
+        head_name="欧阳春花",
+        gender="女",
+        birth_year=1950,
+        address="前洋村二组20号",
+        member_id="M02",
+        aliases=("春花婆",),
+    )
     bigger = Roster(members=roster.members, households=(*roster.households, extra))
     try:
         parser.update_roster(bigger)

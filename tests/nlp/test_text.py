@@ -34,14 +34,27 @@ def test_strip_mentions():
 
 @pytest.mark.parametrize(
     ("reply", "n", "k"),
-    [("2", 3, 2), ("第二个", 3, 2), ("2号", 3, 2), ("二", 3, 2), ("第1户", 2, 1), ("选3", 3, 3), ("２", 2, 2),
-     ("就第一个吧", 2, 1), ("4", 3, None), ("0", 3, None), ("王大妈", 3, None), ("第二个和第三个", 3, None)],
+    [
+        ("2", 3, 2),
+        ("第二个", 3, 2),
+        ("2号", 3, 2),
+        ("二", 3, 2),
+        ("第1户", 2, 1),
+        ("选3", 3, 3),
+        ("２", 2, 2),
+        ("就第一个吧", 2, 1),
+        ("4", 3, None),
+        ("0", 3, None),
+        ("王大妈", 3, None),
+        ("第二个和第三个", 3, None),
+    ],
 )
 def test_parse_choice(reply, n, k):
     assert parse_choice(reply, n) == k
 
 
-@pytest.mark.parametrize(("s", "n"), [("3", 3), ("十", 10), ("十二", 12), ("二十一", 21), ("三十", 30), ("两", 2),
-                                      ("abc", None)])
+@pytest.mark.parametrize(
+    ("s", "n"), [("3", 3), ("十", 10), ("十二", 12), ("二十一", 21), ("三十", 30), ("两", 2), ("abc", None)]
+)
 def test_cn_to_int(s, n):
     assert cn_to_int(s) == n

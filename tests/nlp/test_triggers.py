@@ -17,8 +17,16 @@ import pytest
     ],
 )
 def test_visit_triggers(parse, text, triggers):
-    sender = {"邬": "chenjianguo", "何": "wangli", "施": "lixiulan", "范": "hujianhua", "韩": "wumin",
-              "蔡": "zhengguoping", "陶": "chenyating", "楼": "chenjianguo"}
+    sender = {
+        "邬": "chenjianguo",
+        "何": "wangli",
+        "施": "lixiulan",
+        "范": "hujianhua",
+        "韩": "wumin",
+        "蔡": "zhengguoping",
+        "陶": "chenyating",
+        "楼": "chenjianguo",
+    }
     who = next(v for k, v in sender.items() if k in text)
     assert parse(text, sender=who).triggers == triggers
 

@@ -61,8 +61,14 @@ class Db:
         m, h = await self.ids()
         b = await self.branch()
         async with self.sm() as s, s.begin():
-            v = Visit(branch_id=b.id, member_id=m[member], household_id=h[household], visit_date=day,
-                      recorded_by="test", created_at=at(day.year, day.month, day.day, 20))
+            v = Visit(
+                branch_id=b.id,
+                member_id=m[member],
+                household_id=h[household],
+                visit_date=day,
+                recorded_by="test",
+                created_at=at(day.year, day.month, day.day, 20),
+            )
             s.add(v)
             await s.flush()
             return v.id
@@ -71,48 +77,96 @@ class Db:
         """Visit every household currently linked to `member`; returns their codes."""
         m, _ = await self.ids()
         async with self.sm() as s:
-            codes = list(await s.scalars(
-                select(Household.code).join(Link, Link.household_id == Household.id)
-                .where(Link.member_id == m[member], Link.valid_to.is_(None))
-            ))
+            codes = list(
+                await s.scalars(
+                    select(Household.code)
+                    .join(Link, Link.household_id == Household.id)
+                    .where(Link.member_id == m[member], Link.valid_to.is_(None))
+                )
+            )
         for c in codes:
             await self.visit(member, c, day)
         return codes
 
-    async def matter(self, *, kind: str = "request", number: int, household: str | None = None,
-                     member: str | None = None, assignee: str | None = None, state: str = "办理中",
-                     state_type: str = "open", due: dt.date | None = None, created: dt.datetime,
-                     closed: dt.datetime | None = None, rating: str | None = None, summary: str = "路灯坏了",
-                     sensitive: bool = False) -> int:
+    async def matter(
+        self,
+        *,
+        kind: str = "request",
+        number: int,
+        household: str | None = None,
+        member: str | None = None,
+        assignee: str | None = None,
+        state: str = "办理中",
+        state_type: str = "open",
+        due: dt.date | None = None,
+        created: dt.datetime,
+        closed: dt.datetime | None = None,
+        rating: str | None = None,
+        summary: str = "路灯坏了",
+        sensitive: bool = False,
+    ) -> int:
         m, h = await self.ids()
         b = await self.branch()
         async with self.sm() as s, s.begin():
-            row = Matter(branch_id=b.id, kind=kind, number=number, household_id=h.get(household or ""),
-                         member_id=m.get(member or ""), reporter="test", summary=summary, state=state,
-                         state_type=state_type, assignee_id=m.get(assignee or ""), due_date=due, created_at=created,
-                         updated_at=created, closed_at=closed, rating=rating, sensitive=sensitive)
+            row = Matter(
+                branch_id=b.id,
+                kind=kind,
+                number=number,
+                household_id=h.get(household or ""),
+                member_id=m.get(member or ""),
+                reporter="test",
+                summary=summary,
+                state=state,
+                state_type=state_type,
+                assignee_id=m.get(assignee or ""),
+                due_date=due,
+                created_at=created,
+                updated_at=created,
+                closed_at=closed,
+                rating=rating,
+                sensitive=sensitive,
+            )
             s.add(row)
             await s.flush()
-            s.add(MatterEvent(matter_id=row.id, action="登记", from_state=None, to_state="已登记", actor="test",
-                              at=created))
+            s.add(
+                MatterEvent(
+                    matter_id=row.id, action="登记", from_state=None, to_state="已登记", actor="test", at=created
+                )
+            )
             return row.id
 
-    async def event(self, matter_id: int, action: str, to_state: str, when: dt.datetime, note: str = "",
-                    actor: str = "test") -> int:
+    async def event(
+        self, matter_id: int, action: str, to_state: str, when: dt.datetime, note: str = "", actor: str = "test"
+    ) -> int:
         async with self.sm() as s, s.begin():
-            e = MatterEvent(matter_id=matter_id, action=action, from_state=None, to_state=to_state, actor=actor,
-                            note=note, at=when)
+            e = MatterEvent(
+                matter_id=matter_id, action=action, from_state=None, to_state=to_state, actor=actor, note=note, at=when
+            )
             s.add(e)
             await s.flush()
             return e.id
 
-    async def task(self, household: str, member: str, created: dt.datetime, *, closed_by_visit: int | None = None,
-                   closed: dt.datetime | None = None) -> int:
+    async def task(
+        self,
+        household: str,
+        member: str,
+        created: dt.datetime,
+        *,
+        closed_by_visit: int | None = None,
+        closed: dt.datetime | None = None,
+    ) -> int:
         m, h = await self.ids()
         b = await self.branch()
         async with self.sm() as s, s.begin():
-            t = MustVisitTask(branch_id=b.id, household_id=h[household], member_id=m[member], trigger="illness",
-                              created_at=created, closed_at=closed, closed_by_visit_id=closed_by_visit)
+            t = MustVisitTask(
+                branch_id=b.id,
+                household_id=h[household],
+                member_id=m[member],
+                trigger="illness",
+                created_at=created,
+                closed_at=closed,
+                closed_by_visit_id=closed_by_visit,
+            )
             s.add(t)
             await s.flush()
             return t.id

@@ -19,8 +19,9 @@ async def test_jobs_run_once_then_list(db: Db, monkeypatch, capsys):
     first = capsys.readouterr().out
     assert "2026-11：已运行" in first and "已写入发件箱" in first
     async with db.sm() as s:
-        n = await s.scalar(select(func.count()).select_from(OutboundMessage)
-                           .where(OutboundMessage.idempotency_key.like("summary:%")))
+        n = await s.scalar(
+            select(func.count()).select_from(OutboundMessage).where(OutboundMessage.idempotency_key.like("summary:%"))
+        )
     assert n >= 14  # group part(s) + chart + the members' parts
     assert await asyncio.to_thread(main, args) == 0
     assert "本周期已运行过" in capsys.readouterr().out

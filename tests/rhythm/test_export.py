@@ -19,13 +19,29 @@ async def story(db: Db):
     await db.visit("M04", "H011", dt.date(2026, 11, 3))
     await db.visit("M04", "H012", dt.date(2026, 11, 4))
     await db.visit("M01", "H001", dt.date(2026, 10, 28))  # October
-    m = await db.matter(number=1, household="H011", member="M04", assignee="M04", state="已办结",
-                        state_type="fixed", created=at(2026, 11, 3, 10), closed=at(2026, 11, 6, 16),
-                        due=dt.date(2026, 11, 8), summary="路灯坏了")
+    m = await db.matter(
+        number=1,
+        household="H011",
+        member="M04",
+        assignee="M04",
+        state="已办结",
+        state_type="fixed",
+        created=at(2026, 11, 3, 10),
+        closed=at(2026, 11, 6, 16),
+        due=dt.date(2026, 11, 8),
+        summary="路灯坏了",
+    )
     await db.event(m, "派", "已派单", at(2026, 11, 3, 11), actor="chenjianguo")
     await db.event(m, "办结", "已办结", at(2026, 11, 6, 16), actor="zhangwei")
-    await db.matter(kind="wish", number=1, household="H012", member="M04", created=at(2026, 11, 5),
-                    state="已登记", summary="想学用智能手机")
+    await db.matter(
+        kind="wish",
+        number=1,
+        household="H012",
+        member="M04",
+        created=at(2026, 11, 5),
+        state="已登记",
+        summary="想学用智能手机",
+    )
     b = await db.branch()
     async with db.sm() as s, s.begin():
         await points.sync_points(s, b.id, rules=points.PointsRules(), today=dt.date(2026, 12, 1))
@@ -49,8 +65,10 @@ async def test_visits_ledger(story: Db, tmp_path, monkeypatch):
     ws = wb["走访台账"]
     assert [c.value for c in ws[1]][:5] == ["走访日期", "党员编号", "党员", "户编号", "户主"]
     data = rows(ws)
-    assert [(r[0].date(), r[3], r[7]) for r in data] == [(dt.date(2026, 11, 3), "H011", None),
-                                                        (dt.date(2026, 11, 4), "H012", "是")]
+    assert [(r[0].date(), r[3], r[7]) for r in data] == [
+        (dt.date(2026, 11, 3), "H011", None),
+        (dt.date(2026, 11, 4), "H012", "是"),
+    ]
     assert isinstance(data[0][0], dt.datetime)  # a real date cell, not text
     assert ws.column_dimensions["F"].width >= 20
     assert "空巢老人" not in str(data)

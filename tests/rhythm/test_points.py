@@ -20,8 +20,9 @@ async def ledger(db: Db) -> dict[str, int]:
     m, _ = await db.ids()
     code = {v: k for k, v in m.items()}
     async with db.sm() as s:
-        rows = (await s.execute(select(PointsEntry.member_id, func.sum(PointsEntry.points))
-                                .group_by(PointsEntry.member_id))).all()
+        rows = (
+            await s.execute(select(PointsEntry.member_id, func.sum(PointsEntry.points)).group_by(PointsEntry.member_id))
+        ).all()
     return {code[mid]: int(total) for mid, total in rows}
 
 
@@ -43,22 +44,51 @@ async def setup_story(db: Db) -> None:
     v1 = await db.visit("M01", "H003", dt.date(2026, 11, 10))  # key household (困难家庭): +2 as a visit
     async with db.sm() as s:
         from storage.models import Visit
+
         v0 = await s.scalar(select(Visit.id).where(Visit.visit_date == dt.date(2026, 11, 4)).order_by(Visit.id))
     await db.task("H001", "M01", at(2026, 11, 3, 15), closed_by_visit=v0, closed=at(2026, 11, 4, 20))
     await db.task("H003", "M01", at(2026, 11, 1, 15), closed_by_visit=v1, closed=at(2026, 11, 10, 20))
     # ratings: 张伟's item rated 满意 (+2); 王丽's rated 不满意 (−2) then 满意 after rework (+2)
-    m1 = await db.matter(number=1, household="H011", member="M04", assignee="M04", state="已评价",
-                         state_type="closed", created=at(2026, 11, 3), closed=at(2026, 11, 6), rating="满意")
+    m1 = await db.matter(
+        number=1,
+        household="H011",
+        member="M04",
+        assignee="M04",
+        state="已评价",
+        state_type="closed",
+        created=at(2026, 11, 3),
+        closed=at(2026, 11, 6),
+        rating="满意",
+    )
     await db.event(m1, "评价", "已评价", at(2026, 11, 7), note="满意")
-    m2 = await db.matter(number=2, household="H020", member="M05", assignee="M05", state="已评价",
-                         state_type="closed", created=at(2026, 11, 3), closed=at(2026, 11, 20), rating="满意")
+    m2 = await db.matter(
+        number=2,
+        household="H020",
+        member="M05",
+        assignee="M05",
+        state="已评价",
+        state_type="closed",
+        created=at(2026, 11, 3),
+        closed=at(2026, 11, 20),
+        rating="满意",
+    )
     await db.event(m2, "评价", "办理中", at(2026, 11, 8), note="不满意，路面没修平")
     await db.event(m2, "评价", "已评价", at(2026, 11, 21), note="满意")
     # overdue: 周志强's item due Nov 10, still open (−2); one closed on time (nothing)
-    await db.matter(number=3, household="H030", member="M06", assignee="M06", due=dt.date(2026, 11, 10),
-                    created=at(2026, 11, 1))
-    await db.matter(number=4, household="H031", member="M06", assignee="M06", due=dt.date(2026, 11, 10),
-                    created=at(2026, 11, 1), state="已办结", state_type="fixed", closed=at(2026, 11, 9))
+    await db.matter(
+        number=3, household="H030", member="M06", assignee="M06", due=dt.date(2026, 11, 10), created=at(2026, 11, 1)
+    )
+    await db.matter(
+        number=4,
+        household="H031",
+        member="M06",
+        assignee="M06",
+        due=dt.date(2026, 11, 10),
+        created=at(2026, 11, 1),
+        state="已办结",
+        state_type="fixed",
+        closed=at(2026, 11, 9),
+    )
 
 
 async def test_rules_and_no_double_counting(db: Db):
@@ -81,8 +111,9 @@ async def test_rules_and_no_double_counting(db: Db):
 
 
 async def test_overdue_counts_from_the_day_after_the_due_date(db: Db):
-    await db.matter(number=1, household="H030", member="M06", assignee="M06", due=dt.date(2026, 11, 10),
-                    created=at(2026, 11, 1))
+    await db.matter(
+        number=1, household="H030", member="M06", assignee="M06", due=dt.date(2026, 11, 10), created=at(2026, 11, 1)
+    )
     await sync(db, dt.date(2026, 11, 10))
     assert "M06" not in await ledger(db)
     await sync(db, dt.date(2026, 11, 11))

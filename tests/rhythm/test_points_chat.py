@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.demo import start_pair
 from bot.keys import RUNTIME_KEY
+from devtools.demo import start_pair
 from storage import points
 from tests.conftest import DEMO_ROSTER, make_settings
 from tests.rhythm.conftest import BRANCH_CHAT, TZ, Db

@@ -17,8 +17,13 @@ SECRETARY = "chenjianguo"
 
 async def outbox(db: Db, prefix: str) -> list[OutboundMessage]:
     async with db.sm() as s:
-        return list(await s.scalars(select(OutboundMessage).where(OutboundMessage.idempotency_key.like(prefix + "%"))
-                                    .order_by(OutboundMessage.id)))
+        return list(
+            await s.scalars(
+                select(OutboundMessage)
+                .where(OutboundMessage.idempotency_key.like(prefix + "%"))
+                .order_by(OutboundMessage.id)
+            )
+        )
 
 
 async def run(db: Db, job: str, when: dt.datetime, period: str | None = None, **settings_kw):
@@ -65,12 +70,23 @@ async def test_no_unvisited_reminder_before_the_day_nor_twice_within_the_interva
 
 async def test_overdue_items_remind_assignee_and_secretary_only(db: Db):
     await db.visit_all_of("M05", dt.date(2026, 11, 2))
-    await db.matter(number=1, household="H011", member="M04", assignee="M04", due=dt.date(2026, 11, 8),
-                    created=at(2026, 11, 1))
-    await db.matter(number=2, household="H012", member="M04", assignee="M05", due=dt.date(2026, 11, 30),
-                    created=at(2026, 11, 1))  # not yet due
-    await db.matter(number=3, household="H013", member="M04", assignee="M05", due=dt.date(2026, 11, 5),
-                    created=at(2026, 11, 1), state="已办结", state_type="fixed", closed=at(2026, 11, 4))
+    await db.matter(
+        number=1, household="H011", member="M04", assignee="M04", due=dt.date(2026, 11, 8), created=at(2026, 11, 1)
+    )
+    await db.matter(
+        number=2, household="H012", member="M04", assignee="M05", due=dt.date(2026, 11, 30), created=at(2026, 11, 1)
+    )  # not yet due
+    await db.matter(
+        number=3,
+        household="H013",
+        member="M04",
+        assignee="M05",
+        due=dt.date(2026, 11, 5),
+        created=at(2026, 11, 1),
+        state="已办结",
+        state_type="fixed",
+        closed=at(2026, 11, 4),
+    )
     await run(db, "reminders", at(2026, 11, 12))  # before remind_from_day: only the overdue part
     rows = await outbox(db, "remind:overdue")
     assert sorted(r.target for r in rows) == [SECRETARY, "zhangwei"]
@@ -82,14 +98,43 @@ async def test_overdue_items_remind_assignee_and_secretary_only(db: Db):
 
 
 async def test_digest_secretary_full_group_without_sensitive_detail(db: Db):
-    await db.matter(number=1, household="H011", member="M04", assignee="M04", due=dt.date(2026, 11, 28),
-                    created=at(2026, 11, 19), summary="路灯坏了")
-    await db.matter(number=2, household="H001", member="M01", due=dt.date(2026, 11, 10),
-                    created=at(2026, 11, 2), summary="住院后需要陪护", sensitive=True)
-    await db.matter(kind="wish", number=1, household="H003", member="M01", created=at(2026, 11, 20),
-                    state="已登记", summary="想要一把轮椅", sensitive=True)
-    await db.matter(kind="wish", number=2, household="H004", member="M01", created=at(2026, 11, 20),
-                    state="已登记", summary="孩子想借几本课外书")
+    await db.matter(
+        number=1,
+        household="H011",
+        member="M04",
+        assignee="M04",
+        due=dt.date(2026, 11, 28),
+        created=at(2026, 11, 19),
+        summary="路灯坏了",
+    )
+    await db.matter(
+        number=2,
+        household="H001",
+        member="M01",
+        due=dt.date(2026, 11, 10),
+        created=at(2026, 11, 2),
+        summary="住院后需要陪护",
+        sensitive=True,
+    )
+    await db.matter(
+        kind="wish",
+        number=1,
+        household="H003",
+        member="M01",
+        created=at(2026, 11, 20),
+        state="已登记",
+        summary="想要一把轮椅",
+        sensitive=True,
+    )
+    await db.matter(
+        kind="wish",
+        number=2,
+        household="H004",
+        member="M01",
+        created=at(2026, 11, 20),
+        state="已登记",
+        summary="孩子想借几本课外书",
+    )
     o = await run(db, "digest", at(2026, 11, 24, 8))  # a Tuesday
     assert o.status == "ran" and o.period == "2026-W48"
     sec = await outbox(db, "digest:")

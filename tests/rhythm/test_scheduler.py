@@ -18,22 +18,36 @@ from tests.rhythm.conftest import BRANCH_CHAT, Clock, Db, at
 
 
 def group_out(pair, msgtype: str | None = None) -> list:
-    return [e for e in pair.emulator.timeline(BRANCH_CHAT)
-            if e.direction == "out" and (msgtype is None or e.msgtype == msgtype)]
+    return [
+        e
+        for e in pair.emulator.timeline(BRANCH_CHAT)
+        if e.direction == "out" and (msgtype is None or e.msgtype == msgtype)
+    ]
 
 
 async def summary_rows(db: Db) -> int:
     async with db.sm() as s:
-        return int(await s.scalar(select(func.count()).select_from(OutboundMessage)
-                                  .where(OutboundMessage.idempotency_key.like("summary:%"))))
+        return int(
+            await s.scalar(
+                select(func.count())
+                .select_from(OutboundMessage)
+                .where(OutboundMessage.idempotency_key.like("summary:%"))
+            )
+        )
 
 
 async def job_runs(db: Db, job_prefix: str) -> list[tuple[str, str, str]]:
     async with db.sm() as s:
-        return [tuple(r) for r in (await s.execute(
-            select(JobRun.job, JobRun.period, JobRun.status).where(JobRun.job.like(job_prefix + "%"))
-            .order_by(JobRun.period)
-        )).all()]
+        return [
+            tuple(r)
+            for r in (
+                await s.execute(
+                    select(JobRun.job, JobRun.period, JobRun.status)
+                    .where(JobRun.job.like(job_prefix + "%"))
+                    .order_by(JobRun.period)
+                )
+            ).all()
+        ]
 
 
 async def test_summary_once_across_restart_and_second_instance(pair, db: Db):
@@ -167,8 +181,11 @@ async def test_failed_job_retried_then_done(seeded_url: str, monkeypatch):
                 raise RuntimeError("database hiccup")
             return await real(jc)
 
-        monkeypatch.setitem(scheduler.JOBS, "summary", scheduler.JOBS["summary"].__class__(
-            **{**scheduler.JOBS["summary"].__dict__, "run": flaky}))
+        monkeypatch.setitem(
+            scheduler.JOBS,
+            "summary",
+            scheduler.JOBS["summary"].__class__(**{**scheduler.JOBS["summary"].__dict__, "run": flaky}),
+        )
         first = [o for o in await s.tick() if o.job.startswith("summary:")]
         assert [o.status for o in first] == ["failed"]
         assert await summary_rows(db) == 0  # nothing half-sent: the messages rolled back with the job

@@ -18,18 +18,39 @@ async def test_month_report_matches_database(db: Db):
     await db.visit("M02", "H011", dt.date(2026, 11, 5))  # someone else went to H011 as well
     await db.visit("M04", "H013", dt.date(2026, 12, 1))  # December: not counted
     # requests: one new and closed in Nov (3 days), one new and open & overdue, one from October closed in Nov
-    await db.matter(number=1, household="H011", member="M04", assignee="M04", state="已评价", state_type="closed",
-                    created=at(2026, 11, 2), closed=at(2026, 11, 5), due=dt.date(2026, 11, 7))
-    await db.matter(number=2, household="H012", member="M04", assignee="M04", created=at(2026, 11, 10),
-                    due=dt.date(2026, 11, 15))
-    await db.matter(number=3, household="H013", member="M04", assignee="M02", state="已办结", state_type="fixed",
-                    created=at(2026, 10, 20), closed=at(2026, 11, 1), due=dt.date(2026, 10, 25))
-    w = await db.matter(kind="wish", number=1, household="H014", member="M04", created=at(2026, 11, 12),
-                        state="已认领", assignee="M05")
+    await db.matter(
+        number=1,
+        household="H011",
+        member="M04",
+        assignee="M04",
+        state="已评价",
+        state_type="closed",
+        created=at(2026, 11, 2),
+        closed=at(2026, 11, 5),
+        due=dt.date(2026, 11, 7),
+    )
+    await db.matter(
+        number=2, household="H012", member="M04", assignee="M04", created=at(2026, 11, 10), due=dt.date(2026, 11, 15)
+    )
+    await db.matter(
+        number=3,
+        household="H013",
+        member="M04",
+        assignee="M02",
+        state="已办结",
+        state_type="fixed",
+        created=at(2026, 10, 20),
+        closed=at(2026, 11, 1),
+        due=dt.date(2026, 10, 25),
+    )
+    w = await db.matter(
+        kind="wish", number=1, household="H014", member="M04", created=at(2026, 11, 12), state="已认领", assignee="M05"
+    )
     await db.event(w, "认领", "已认领", at(2026, 11, 13))
     m1 = 1
     async with db.sm() as s:
         from storage.models import Matter
+
         m1 = await s.scalar(select(Matter.id).where(Matter.number == 1, Matter.kind == "request"))
     await db.event(m1, "评价", "已评价", at(2026, 11, 6), note="基本满意")
     v = await db.visit("M04", "H016", dt.date(2026, 11, 20))
@@ -40,13 +61,19 @@ async def test_month_report_matches_database(db: Db):
     async with db.sm() as s:
         r = await rhythm.month_report(s, b, "2026-11", today=dt.date(2026, 12, 5))
         due = await s.scalar(
-            select(func.count()).select_from(Link).join(Member, Member.id == Link.member_id)
+            select(func.count())
+            .select_from(Link)
+            .join(Member, Member.id == Link.member_id)
             .join(Household, Household.id == Link.household_id)
-            .where(Link.valid_to.is_(None), Member.status != "免联户", Household.active))
+            .where(Link.valid_to.is_(None), Member.status != "免联户", Household.active)
+        )
         key_due = await s.scalar(
-            select(func.count()).select_from(Link).join(Member, Member.id == Link.member_id)
+            select(func.count())
+            .select_from(Link)
+            .join(Member, Member.id == Link.member_id)
             .join(Household, Household.id == Link.household_id)
-            .where(Link.valid_to.is_(None), Member.status != "免联户", Household.key_types != ""))
+            .where(Link.valid_to.is_(None), Member.status != "免联户", Household.key_types != "")
+        )
     assert (r.households_due, r.key_due) == (due, key_due) == (60, 26)
     assert r.households_visited == 3 and r.key_visited == 2  # H011, H012 (key), H016 (key)
     zw = next(mm for mm in r.members if mm.member.code == "M04")

@@ -69,8 +69,12 @@ async def test_bad_row_names_sheet_row_column_and_writes_nothing(migrated_url, t
 
 def test_cli_import_error_exit_code_and_message(tmp_path, migrated_url):
     bad = edit(DEMO_ROSTER, tmp_path / "bad.xlsx", "联系户", "G12", "M99")
-    p = subprocess.run([*LIANHU, "roster", "import", str(bad)], capture_output=True, text=True,
-                       env={**__import__("os").environ, "LIANHU_DATABASE_URL": migrated_url})
+    p = subprocess.run(
+        [*LIANHU, "roster", "import", str(bad)],
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "LIANHU_DATABASE_URL": migrated_url},
+    )
     assert p.returncode == 1
     assert "什么都没有导入" in p.stderr and "第12行 G列（联系党员编号）" in p.stderr
 
@@ -94,8 +98,9 @@ async def test_import_then_export_round_trip(migrated_url, tmp_path):
     # the sheets are the same cell for cell
     a, b = openpyxl.load_workbook(DEMO_ROSTER), openpyxl.load_workbook(out)
     for name in ("党员", "联系户", "群聊", "组织"):
-        assert [list(r) for r in a[name].iter_rows(values_only=True)] == \
-               [list(r) for r in b[name].iter_rows(values_only=True)]
+        assert [list(r) for r in a[name].iter_rows(values_only=True)] == [
+            list(r) for r in b[name].iter_rows(values_only=True)
+        ]
 
 
 async def test_reimport_moves_a_link_and_keeps_history(migrated_url, tmp_path):
@@ -105,13 +110,20 @@ async def test_reimport_moves_a_link_and_keeps_history(migrated_url, tmp_path):
     assert report.links_changed == ["H011 王根发：张伟 → 王丽"]
     engine = make_engine(migrated_url)
     async with make_sessionmaker(engine)() as s:
-        rows = (await s.execute(
-            select(Member.code, Link.valid_to).join(Link, Link.member_id == Member.id)
-            .join(Household, Household.id == Link.household_id).where(Household.code == "H011")
-            .order_by(Link.id)
-        )).all()
-        audits = await s.scalar(select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.action == "link_change", AuditEvent.subject == "H011"))
+        rows = (
+            await s.execute(
+                select(Member.code, Link.valid_to)
+                .join(Link, Link.member_id == Member.id)
+                .join(Household, Household.id == Link.household_id)
+                .where(Household.code == "H011")
+                .order_by(Link.id)
+            )
+        ).all()
+        audits = await s.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "link_change", AuditEvent.subject == "H011")
+        )
     await engine.dispose()
     assert [r[0] for r in rows] == ["M04", "M05"]
     assert rows[0][1] is not None and rows[1][1] is None
@@ -145,8 +157,12 @@ async def test_second_branch_leaves_the_first_untouched(migrated_url, tmp_path):
     assert await _scalar(migrated_url, select(func.count()).select_from(Branch)) == 2
     assert await _scalar(migrated_url, select(func.count()).select_from(Household)) == 120
     first = await _scalar(migrated_url, select(Branch.id).where(Branch.name == "宁海县青溪镇前洋村党总支"))
-    assert await _scalar(migrated_url, select(func.count()).select_from(Link).where(
-        Link.branch_id == first, Link.valid_to.is_(None))) == 60
+    assert (
+        await _scalar(
+            migrated_url, select(func.count()).select_from(Link).where(Link.branch_id == first, Link.valid_to.is_(None))
+        )
+        == 60
+    )
 
 
 async def test_same_userid_in_another_branch_is_a_roster_error(migrated_url, tmp_path):

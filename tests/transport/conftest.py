@@ -26,7 +26,7 @@ def fast(url: str) -> Settings:
 @pytest.fixture
 async def make_pair(seeded_url: str):
     """Start pairs with settings adjusted by `tweak(settings)`; all closed at teardown."""
-    from bot.demo import start_pair
+    from devtools.demo import start_pair
 
     started = []
 

@@ -75,8 +75,16 @@ async def test_wish_in_external_group_is_recorded_exactly_once_across_restart(ma
 
     await eventually(lambda: _cursor(url))
     await eventually(lambda: len(_notes(pair)) >= 1)
-    rows = await _q(url, select(InboundMessage.channel, InboundMessage.msg_id, InboundMessage.sender,
-                                InboundMessage.chat_id, InboundMessage.text))
+    rows = await _q(
+        url,
+        select(
+            InboundMessage.channel,
+            InboundMessage.msg_id,
+            InboundMessage.sender,
+            InboundMessage.chat_id,
+            InboundMessage.text,
+        ),
+    )
     assert rows == [("archive", said.msgid, RESIDENT, HH, WISH)]
     assert await _count(url, Matter) == 1
     assert await _cursor(url) == 1
@@ -115,16 +123,43 @@ async def test_only_roster_groups_text_and_mixed_parts(make_pair):
     url = pair.settings.database.url
     emu = pair.emulator
     emu.post_media(RESIDENT, HH, "image", {"md5sum": "abc", "filesize": 1024})
-    mixed = {"item": [{"type": "text", "content": json.dumps({"content": "微心愿：想要一副老花镜"})},
-                      {"type": "image", "content": json.dumps({"md5sum": "x"})}]}
+    mixed = {
+        "item": [
+            {"type": "text", "content": json.dumps({"content": "微心愿：想要一副老花镜"})},
+            {"type": "image", "content": json.dumps({"md5sum": "x"})},
+        ]
+    }
     emu.post_media(RESIDENT, HH, "mixed", mixed)
     # a 1:1 chat and a room the roster does not bind: moved past, ignored
-    emu.archive.append({"seq": len(emu.archive) + 1, "msg": {"msgid": "one2one", "action": "send", "from": RESIDENT,
-                        "tolist": [MEMBER], "roomid": "", "msgtime": 1764141600123, "msgtype": "text",
-                        "text": {"content": "微心愿：私聊"}}})
-    emu.archive.append({"seq": len(emu.archive) + 1, "msg": {"msgid": "stranger", "action": "send", "from": RESIDENT,
-                        "roomid": "wrUnknownRoom", "msgtime": 1764141600123, "msgtype": "text",
-                        "text": {"content": "微心愿：别的群"}}})
+    emu.archive.append(
+        {
+            "seq": len(emu.archive) + 1,
+            "msg": {
+                "msgid": "one2one",
+                "action": "send",
+                "from": RESIDENT,
+                "tolist": [MEMBER],
+                "roomid": "",
+                "msgtime": 1764141600123,
+                "msgtype": "text",
+                "text": {"content": "微心愿：私聊"},
+            },
+        }
+    )
+    emu.archive.append(
+        {
+            "seq": len(emu.archive) + 1,
+            "msg": {
+                "msgid": "stranger",
+                "action": "send",
+                "from": RESIDENT,
+                "roomid": "wrUnknownRoom",
+                "msgtime": 1764141600123,
+                "msgtype": "text",
+                "text": {"content": "微心愿：别的群"},
+            },
+        }
+    )
     await eventually(lambda: _at_least(url, 4))
     rows = await _q(url, select(InboundMessage.text, InboundMessage.chat_id))
     assert rows == [("微心愿：想要一副老花镜", HH)]
@@ -139,8 +174,12 @@ async def test_recall_withdraws_a_fresh_matter_and_tells_the_member(make_pair):
     await eventually(lambda: _at_least(url, 2))
     state = await _q(url, select(Matter.state, Matter.state_type))
     assert state == [("已撤回", "closed")]
-    events = await _q(url, select(MatterEvent.action, MatterEvent.from_state, MatterEvent.to_state,
-                                  MatterEvent.actor, MatterEvent.note).where(MatterEvent.action == "撤回"))
+    events = await _q(
+        url,
+        select(
+            MatterEvent.action, MatterEvent.from_state, MatterEvent.to_state, MatterEvent.actor, MatterEvent.note
+        ).where(MatterEvent.action == "撤回"),
+    )
     assert events == [("撤回", "已登记", "已撤回", RESIDENT, "居民撤回了消息")]
     await eventually(lambda: any("撤回" in n for n in _notes(pair)))
     assert any("已撤回" in n and "王秀英家" in n for n in _notes(pair))

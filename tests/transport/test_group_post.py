@@ -29,8 +29,13 @@ async def _statuses(url: str) -> list[tuple[str, str]]:
     engine = make_engine(url)
     try:
         async with make_sessionmaker(engine)() as s:
-            return list((await s.execute(select(OutboundMessage.channel, OutboundMessage.status)
-                                         .order_by(OutboundMessage.id))).all())
+            return list(
+                (
+                    await s.execute(
+                        select(OutboundMessage.channel, OutboundMessage.status).order_by(OutboundMessage.id)
+                    )
+                ).all()
+            )
     finally:
         await engine.dispose()
 

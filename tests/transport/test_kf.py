@@ -31,8 +31,15 @@ async def _enqueue_kf(pair, texts: list[str]) -> None:
     try:
         async with make_sessionmaker(engine)() as s, s.begin():
             for t in texts:
-                outbox.enqueue(s, channel="kf", target=RESIDENT, content=t, msgtype="text", key=f"kf-test:{t}",
-                               payload={"open_kfid": pair.emulator.settings.kf_open_kfid})
+                outbox.enqueue(
+                    s,
+                    channel="kf",
+                    target=RESIDENT,
+                    content=t,
+                    msgtype="text",
+                    key=f"kf-test:{t}",
+                    payload={"open_kfid": pair.emulator.settings.kf_open_kfid},
+                )
     finally:
         await engine.dispose()
     pair.runners[1].app[RUNTIME_KEY].outbox.wake()
@@ -52,8 +59,9 @@ async def test_resident_kf_message_is_pulled_handled_once_and_answered(tpair):
     r = await tpair.emulator.say(RESIDENT, "kf", "微心愿：想要一个老年手机")
     assert r.ok and r.statuses == [200]
     await eventually(lambda: _replies(tpair))
-    rows = await _q(url, select(InboundMessage.channel, InboundMessage.msg_id, InboundMessage.sender,
-                                InboundMessage.chat_type))
+    rows = await _q(
+        url, select(InboundMessage.channel, InboundMessage.msg_id, InboundMessage.sender, InboundMessage.chat_type)
+    )
     assert rows == [("kf", r.msgid, RESIDENT, "single")]
     assert "心愿" in _replies(tpair)[0]
     cursor = await _q(url, select(FeedCursor.value).where(FeedCursor.name.like("kf:cursor:%")))
@@ -74,8 +82,7 @@ async def test_at_most_five_replies_per_resident_message(tpair):
     await eventually(lambda: _settled(url))
     assert len(_replies(tpair)) == 5
     assert _replies(tpair)[already:] == [f"通知{i}" for i in range(5 - already)]
-    dead = await _q(url, select(OutboundMessage.content, OutboundMessage.error)
-                    .where(OutboundMessage.status == "dead"))
+    dead = await _q(url, select(OutboundMessage.content, OutboundMessage.error).where(OutboundMessage.status == "dead"))
     assert len(dead) == 1 + already and all("5 条" in e for _, e in dead)
     # the resident writes again: a new window opens
     await tpair.emulator.say(RESIDENT, "kf", "好的")
@@ -103,8 +110,12 @@ async def test_emulator_enforces_the_window_itself(tpair):
 
     from bot.wecom.errors import WeComApiError
 
-    body = {"touser": RESIDENT, "open_kfid": tpair.emulator.settings.kf_open_kfid, "msgtype": "text",
-            "text": {"content": "没人问就发"}}
+    body = {
+        "touser": RESIDENT,
+        "open_kfid": tpair.emulator.settings.kf_open_kfid,
+        "msgtype": "text",
+        "text": {"content": "没人问就发"},
+    }
     with pytest.raises(WeComApiError) as err:
         await client.call("kf/send_msg", body)
     assert err.value.errcode == 95018

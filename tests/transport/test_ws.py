@@ -38,8 +38,9 @@ async def _q(url: str, stmt):
 
 
 async def _visits(url: str, code: str):
-    return await _q(url, select(Visit.visit_date).join(Household, Household.id == Visit.household_id)
-                    .where(Household.code == code))
+    return await _q(
+        url, select(Visit.visit_date).join(Household, Household.id == Visit.household_id).where(Household.code == code)
+    )
 
 
 async def test_group_and_single_chat_over_the_long_connection(make_pair):

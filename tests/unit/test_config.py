@@ -22,8 +22,14 @@ def test_example_documents_every_key_and_loads():
 def test_environment_overrides_file(tmp_path):
     f = tmp_path / "c.toml"
     f.write_text('[database]\nurl = "sqlite+aiosqlite:///a.db"\n[server]\nport = 1\n', encoding="utf-8")
-    s = load_settings(f, environ={"LIANHU_DATABASE_URL": "postgresql+asyncpg://x/y", "LIANHU_SERVER_PORT": "9",
-                                  "LIANHU_ROLES_TOWNSHIP_USERIDS": "a, b"})
+    s = load_settings(
+        f,
+        environ={
+            "LIANHU_DATABASE_URL": "postgresql+asyncpg://x/y",
+            "LIANHU_SERVER_PORT": "9",
+            "LIANHU_ROLES_TOWNSHIP_USERIDS": "a, b",
+        },
+    )
     assert s.database.url == "postgresql+asyncpg://x/y"
     assert s.server.port == 9
     assert s.roles.township_userids == ["a", "b"]

@@ -10,10 +10,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 # package → top-level modules it must never import
+DEV_ONLY = {"emulator", "devtools"}
 FORBIDDEN = {
-    "handlers": {"aiohttp", "bot"},
-    "storage": {"bot", "handlers", "aiohttp"},
-    "nlp": {"bot", "handlers", "storage", "aiohttp", "sqlalchemy", "socket", "urllib", "requests"},
+    "bot": DEV_ONLY,
+    "handlers": {"aiohttp", "bot"} | DEV_ONLY,
+    "storage": {"bot", "handlers", "aiohttp"} | DEV_ONLY,
+    "nlp": {"bot", "handlers", "storage", "aiohttp", "sqlalchemy", "socket", "urllib", "requests"} | DEV_ONLY,
 }
 
 

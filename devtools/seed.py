@@ -40,8 +40,26 @@ from storage.models import (
 TZ = ZoneInfo("Asia/Shanghai")
 CHUNK = 5000
 
-TOWNSHIPS = ("跃龙街道", "桃源街道", "梅林街道", "桥头胡街道", "长街镇", "力洋镇", "一市镇", "岔路镇", "前童镇",
-             "桑洲镇", "黄坛镇", "大佳何镇", "强蛟镇", "西店镇", "深甽镇", "胡陈乡", "茶院乡", "越溪乡")
+TOWNSHIPS = (
+    "跃龙街道",
+    "桃源街道",
+    "梅林街道",
+    "桥头胡街道",
+    "长街镇",
+    "力洋镇",
+    "一市镇",
+    "岔路镇",
+    "前童镇",
+    "桑洲镇",
+    "黄坛镇",
+    "大佳何镇",
+    "强蛟镇",
+    "西店镇",
+    "深甽镇",
+    "胡陈乡",
+    "茶院乡",
+    "越溪乡",
+)
 VILLAGE_CHARS = "前后东西南北上下大小新旧山溪岙洋塘桥湾岭坑头墩里岩林竹梅桃杨柳石龙凤马花水田家庄"
 SURNAMES = "王王王陈陈陈李李张张胡胡叶叶应应杨林徐吴周葛俞童邬严楼娄蒋方郑金朱孙潘何戴袁毛赵刘黄"
 GIVEN = "建国海峰秀兰伟丽明华军平英芳志强春燕根发彩娥德富立新阿土美娟雪梅红霞永康金水桂香玉莲宏伟海燕文斌"
@@ -76,10 +94,12 @@ class SeedReport:
     branch_names: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        return [f"支部 {self.branches} 个，网格 {self.grids} 个，党员 {self.members} 名，联系户 {self.households} 户，"
-                f"联户关系 {self.links} 条，群聊 {self.groups} 个",
-                f"走访 {self.visits} 条，诉求/心愿 {self.matters} 件（事件 {self.matter_events} 条），"
-                f"用时 {self.seconds:.1f} 秒"]
+        return [
+            f"支部 {self.branches} 个，网格 {self.grids} 个，党员 {self.members} 名，联系户 {self.households} 户，"
+            f"联户关系 {self.links} 条，群聊 {self.groups} 个",
+            f"走访 {self.visits} 条，诉求/心愿 {self.matters} 件（事件 {self.matter_events} 条），"
+            f"用时 {self.seconds:.1f} 秒",
+        ]
 
 
 SCALES = {"county": 360, "village": 1}
@@ -124,8 +144,20 @@ class _Branch:
 
     def __init__(self) -> None:
         self.rows: dict[str, list[dict[str, Any]]] = {
-            t: [] for t in ("branch", "grid", "member_leaders", "member", "household", "link", "chat_group",
-                            "visit", "matter", "matter_event", "counter")
+            t: []
+            for t in (
+                "branch",
+                "grid",
+                "member_leaders",
+                "member",
+                "household",
+                "link",
+                "chat_group",
+                "visit",
+                "matter",
+                "matter_event",
+                "counter",
+            )
         }
 
 
@@ -151,12 +183,23 @@ def generate_branch(rng: random.Random, ids: _Ids, name: str, today: dt.date) ->
     for i in range(n_members):
         mid = ids.take("member")
         birth = rng.randint(1940, 2000)
-        members.append({
-            "id": mid, "branch_id": bid, "code": f"M{i + 1:03d}", "name": _name(rng),
-            "userid": f"s{bid}m{i + 1:03d}", "gender": rng.choice("男男女"), "birth_year": birth,
-            "grid_id": rng.choice(grid_ids), "roles": "党员", "status": "在村", "leader_id": None, "note": "",
-            "active": True,
-        })
+        members.append(
+            {
+                "id": mid,
+                "branch_id": bid,
+                "code": f"M{i + 1:03d}",
+                "name": _name(rng),
+                "userid": f"s{bid}m{i + 1:03d}",
+                "gender": rng.choice("男男女"),
+                "birth_year": birth,
+                "grid_id": rng.choice(grid_ids),
+                "roles": "党员",
+                "status": "在村",
+                "leader_id": None,
+                "note": "",
+                "active": True,
+            }
+        )
     members[0]["roles"] = "书记"
     n_committee = rng.randint(3, 6)
     for m in members[1 : 1 + n_committee]:
@@ -204,31 +247,61 @@ def generate_branch(rng: random.Random, ids: _Ids, name: str, today: dt.date) ->
             surname = rng.choice(SURNAMES)
             head = _name(rng, surname)
             h = {
-                "id": hid, "branch_id": bid, "code": f"H{hh_index:04d}", "head_name": head,
-                "gender": rng.choice("男男女"), "birth_year": age_birth,
-                "address": f"{village}村{rng.randint(1, 12)}组{rng.randint(1, 60)}号", "grid_id": m["grid_id"],
+                "id": hid,
+                "branch_id": bid,
+                "code": f"H{hh_index:04d}",
+                "head_name": head,
+                "gender": rng.choice("男男女"),
+                "birth_year": age_birth,
+                "address": f"{village}村{rng.randint(1, 12)}组{rng.randint(1, 60)}号",
+                "grid_id": m["grid_id"],
                 "key_types": ";".join(key),
                 "aliases": (head[-1] + rng.choice("伯婆叔婶")) if age_birth < 1955 and rng.random() < 0.3 else "",
-                "external_userid": f"wmS{bid:05d}h{hh_index:04d}" if rng.random() < 0.7 else None, "active": True,
+                "external_userid": f"wmS{bid:05d}h{hh_index:04d}" if rng.random() < 0.7 else None,
+                "active": True,
             }
             r["household"].append(h)
             member_households.setdefault(m["id"], []).append(h)
             owner[hid] = m
-            r["link"].append({
-                "id": ids.take("link"), "branch_id": bid, "member_id": m["id"], "household_id": hid,
-                "valid_from": created, "valid_to": None, "reason": "名册导入", "changed_by": "seed",
-            })
+            r["link"].append(
+                {
+                    "id": ids.take("link"),
+                    "branch_id": bid,
+                    "member_id": m["id"],
+                    "household_id": hid,
+                    "valid_from": created,
+                    "valid_to": None,
+                    "reason": "名册导入",
+                    "changed_by": "seed",
+                }
+            )
 
     # --- groups -----------------------------------------------------------------------------------------------------
-    r["chat_group"].append({
-        "id": ids.take("chat_group"), "branch_id": bid, "chat_id": f"wrS{bid:05d}branch", "name": f"{village}村党员群",
-        "level": 1, "member_id": None, "internal": True, "webhook_key": f"{rng.getrandbits(128):032x}",
-    })
+    r["chat_group"].append(
+        {
+            "id": ids.take("chat_group"),
+            "branch_id": bid,
+            "chat_id": f"wrS{bid:05d}branch",
+            "name": f"{village}村党员群",
+            "level": 1,
+            "member_id": None,
+            "internal": True,
+            "webhook_key": f"{rng.getrandbits(128):032x}",
+        }
+    )
     for m in linking:
-        r["chat_group"].append({
-            "id": ids.take("chat_group"), "branch_id": bid, "chat_id": f"wrS{bid:05d}{m['code']}",
-            "name": f"{m['name']}联户群", "level": 2, "member_id": m["id"], "internal": False, "webhook_key": None,
-        })
+        r["chat_group"].append(
+            {
+                "id": ids.take("chat_group"),
+                "branch_id": bid,
+                "chat_id": f"wrS{bid:05d}{m['code']}",
+                "name": f"{m['name']}联户群",
+                "level": 2,
+                "member_id": m["id"],
+                "internal": False,
+                "webhook_key": None,
+            }
+        )
 
     # --- a year of visits ---------------------------------------------------------------------------------------------
     months = _month_starts(today, 13)  # twelve full months and the current one
@@ -248,10 +321,18 @@ def generate_branch(rng: random.Random, ids: _Ids, name: str, today: dt.date) ->
                     day = start + dt.timedelta(days=rng.randint(0, last.day - 1))
                 if day > today or day < year_ago:
                     continue
-                r["visit"].append({
-                    "id": ids.take("visit"), "branch_id": bid, "member_id": m["id"], "household_id": h["id"],
-                    "visit_date": day, "inbound_id": None, "recorded_by": m["userid"], "created_at": _at(day, rng),
-                })
+                r["visit"].append(
+                    {
+                        "id": ids.take("visit"),
+                        "branch_id": bid,
+                        "member_id": m["id"],
+                        "household_id": h["id"],
+                        "visit_date": day,
+                        "inbound_id": None,
+                        "recorded_by": m["userid"],
+                        "created_at": _at(day, rng),
+                    }
+                )
 
     # --- matters: 诉求 and 心愿 with their events ---------------------------------------------------------------------
     numbers = {"request": 0, "wish": 0}
@@ -273,8 +354,14 @@ def generate_branch(rng: random.Random, ids: _Ids, name: str, today: dt.date) ->
             path = path[: rng.randint(2, 5)]
         elif rng.random() < 0.04:
             path = ["登记", "不予受理"]
-        states = {"登记": ("已登记", "open"), "受理": ("已受理", "open"), "派": ("办理中", "open"),
-                  "办结": ("已办结", "fixed"), "评价": ("已评价", "closed"), "不予受理": ("不予受理", "closed")}
+        states = {
+            "登记": ("已登记", "open"),
+            "受理": ("已受理", "open"),
+            "派": ("办理中", "open"),
+            "办结": ("已办结", "fixed"),
+            "评价": ("已评价", "closed"),
+            "不予受理": ("不予受理", "closed"),
+        }
         state, state_type = states[path[-1]]
         rating = None
         if path[-1] == "评价":
@@ -284,23 +371,47 @@ def generate_branch(rng: random.Random, ids: _Ids, name: str, today: dt.date) ->
         events = []
         prev = None
         for action in path:
-            events.append({"id": ids.take("matter_event"), "matter_id": mid_, "action": action, "from_state": prev,
-                           "to_state": states[action][0], "actor": member["userid"] if member else "seed",
-                           "note": rating if action == "评价" else "", "at": at})
+            events.append(
+                {
+                    "id": ids.take("matter_event"),
+                    "matter_id": mid_,
+                    "action": action,
+                    "from_state": prev,
+                    "to_state": states[action][0],
+                    "actor": member["userid"] if member else "seed",
+                    "note": rating if action == "评价" else "",
+                    "at": at,
+                }
+            )
             prev = states[action][0]
             at = min(at + dt.timedelta(hours=rng.randint(2, 24 * 6)), dt.datetime.combine(today, dt.time(23), TZ))
-        r["matter"].append({
-            "id": mid_, "branch_id": bid, "kind": kind, "number": numbers[kind], "category": category,
-            "household_id": h["id"], "member_id": member["id"] if member else None,
-            "reporter": h["external_userid"] or (member["userid"] if member else ""), "summary": summary,
-            "sensitive": category in ("矛盾调解", "医疗救助"), "state": state, "state_type": state_type,
-            "assignee_id": member["id"] if member and len(path) >= 3 else None,
-            "due_date": opened_day + dt.timedelta(days=15), "duplicate_of_id": None, "escalated_to": "",
-            "rating": rating, "rating_asked_at": events[-1]["at"] if path[-1] in ("办结", "评价") else None,
-            "source_inbound_id": None, "source_chat": f"wrS{bid:05d}{member['code']}" if member else "",
-            "created_at": opened, "updated_at": events[-1]["at"],
-            "closed_at": events[-1]["at"] if state_type != "open" else None,
-        })
+        r["matter"].append(
+            {
+                "id": mid_,
+                "branch_id": bid,
+                "kind": kind,
+                "number": numbers[kind],
+                "category": category,
+                "household_id": h["id"],
+                "member_id": member["id"] if member else None,
+                "reporter": h["external_userid"] or (member["userid"] if member else ""),
+                "summary": summary,
+                "sensitive": category in ("矛盾调解", "医疗救助"),
+                "state": state,
+                "state_type": state_type,
+                "assignee_id": member["id"] if member and len(path) >= 3 else None,
+                "due_date": opened_day + dt.timedelta(days=15),
+                "duplicate_of_id": None,
+                "escalated_to": "",
+                "rating": rating,
+                "rating_asked_at": events[-1]["at"] if path[-1] in ("办结", "评价") else None,
+                "source_inbound_id": None,
+                "source_chat": f"wrS{bid:05d}{member['code']}" if member else "",
+                "created_at": opened,
+                "updated_at": events[-1]["at"],
+                "closed_at": events[-1]["at"] if state_type != "open" else None,
+            }
+        )
         r["matter_event"].extend(events)
     for kind, value in numbers.items():
         if value:
@@ -337,10 +448,17 @@ def township_of(branch_name: str) -> str:
 
 
 TABLE_OF: dict[str, Table] = {
-    "branch": Branch.__table__, "grid": Grid.__table__, "member_leaders": Member.__table__,
-    "member": Member.__table__, "household": Household.__table__, "link": Link.__table__,
-    "chat_group": ChatGroup.__table__, "visit": Visit.__table__, "matter": Matter.__table__,
-    "matter_event": MatterEvent.__table__, "counter": Counter.__table__,
+    "branch": Branch.__table__,
+    "grid": Grid.__table__,
+    "member_leaders": Member.__table__,
+    "member": Member.__table__,
+    "household": Household.__table__,
+    "link": Link.__table__,
+    "chat_group": ChatGroup.__table__,
+    "visit": Visit.__table__,
+    "matter": Matter.__table__,
+    "matter_event": MatterEvent.__table__,
+    "counter": Counter.__table__,
 }
 ID_TABLES = ("branch", "grid", "member", "household", "link", "chat_group", "visit", "matter", "matter_event")
 
@@ -350,8 +468,14 @@ async def _insert_chunks(conn: AsyncConnection, table: Table, rows: list[dict[st
         await conn.execute(insert(table), rows[i : i + CHUNK])
 
 
-async def seed(conn: AsyncConnection, *, branches: int, seed: int = 1, today: dt.date | None = None,
-               progress: Callable[[int, int], None] | None = None) -> SeedReport:
+async def seed(
+    conn: AsyncConnection,
+    *,
+    branches: int,
+    seed: int = 1,
+    today: dt.date | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> SeedReport:
     """Generate and insert `branches` branches into a migrated database (inside the caller's transaction)."""
     t0 = time.perf_counter()
     today = today or dt.datetime.now(TZ).date()
@@ -381,8 +505,9 @@ async def seed(conn: AsyncConnection, *, branches: int, seed: int = 1, today: dt
     if conn.dialect.name == "postgresql":
         # explicit ids bypassed the sequences: move them past what we wrote
         for t in ID_TABLES:
-            await conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), "
-                                    f"(SELECT coalesce(max(id), 1) FROM {t}))"))
+            await conn.execute(
+                text(f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT coalesce(max(id), 1) FROM {t}))")
+            )
     report.seconds = time.perf_counter() - t0
     return report
 
@@ -401,4 +526,3 @@ async def analyze(conn: AsyncConnection) -> None:
         await auto.execute(text("VACUUM ANALYZE"))
     else:
         await conn.execute(text("ANALYZE"))
-

@@ -22,11 +22,11 @@ from aiohttp import web
 from defusedxml import ElementTree
 from yarl import URL
 
-from bot.emulator.channels import ChannelsMixin
-from bot.emulator.faults import Faults, normalize_path
-from bot.emulator.world import Chat, EmulatorSettings, User, World
 from bot.wecom.crypto import CallbackCrypto
 from bot.wecom.errors import CallbackRejected
+from emulator.channels import ChannelsMixin
+from emulator.faults import Faults, normalize_path
+from emulator.world import Chat, EmulatorSettings, User, World
 
 STATIC_DIR = Path(__file__).parent / "static"
 

@@ -44,8 +44,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     help_ = "生成模拟的县或村数据（压测用，可复现）/ generate a synthetic county or village (deterministic)"
     sp = sub.add_parser("seed", help=help_, description=help_)
     sp.add_argument("--config", metavar="FILE", help="配置文件（TOML）/ config file")
-    sp.add_argument("--scale", choices=sorted(seed_scales()), default="village",
-                    help="county = 360 个支部（约 2 万党员、20 万户）；village = 1 个支部 / county or village")
+    sp.add_argument(
+        "--scale",
+        choices=sorted(seed_scales()),
+        default="village",
+        help="county = 360 个支部（约 2 万党员、20 万户）；village = 1 个支部 / county or village",
+    )
     sp.add_argument("--branches", type=int, help="支部数，覆盖 --scale / number of branches (overrides --scale)")
     sp.add_argument("--seed", type=int, default=1, help="随机种子，同一种子同一结果 / random seed (default 1)")
     sp.add_argument("--today", help="以哪天为“今天”（YYYY-MM-DD），默认今天 / the date taken as today")

@@ -1,8 +1,8 @@
 """A local WeCom (企业微信) emulator for tests and `lianhu demo`; see docs/emulator.md."""
 
-from bot.emulator.faults import Faults
-from bot.emulator.server import Emulator, Entry, SayResult, start_emulator
-from bot.emulator.world import Chat, EmulatorSettings, User, World
+from emulator.faults import Faults
+from emulator.server import Emulator, Entry, SayResult, start_emulator
+from emulator.world import Chat, EmulatorSettings, User, World
 
 __all__ = [
     "Chat",

@@ -16,8 +16,8 @@ from aiohttp import web
 
 from bot.app import create_app
 from bot.config import Settings
-from bot.emulator.server import Emulator, start_emulator
-from bot.emulator.world import Chat, EmulatorSettings, User, World
+from emulator.server import Emulator, start_emulator
+from emulator.world import Chat, EmulatorSettings, User, World
 from storage import migrate
 from storage.db import make_engine, make_sessionmaker
 from storage.roster_file import RosterFile, load_roster
@@ -28,7 +28,7 @@ DEMO_AGENT_ID = 1000002
 
 
 def demo_roster_path() -> Path:
-    return Path(str(resources.files("bot") / "demo_data" / "roster.xlsx"))
+    return Path(str(resources.files("devtools") / "demo_data" / "roster.xlsx"))
 
 
 def random_aes_key() -> str:
@@ -45,8 +45,9 @@ def world_from_roster(rf: RosterFile) -> World:
             members = [m.userid for m in rf.members if m.userid]
         else:
             members = [member_userid[g.member_code]] if g.member_code in member_userid else []
-            members += [h.external_userid for h in rf.households
-                        if h.member_code == g.member_code and h.external_userid]
+            members += [
+                h.external_userid for h in rf.households if h.member_code == g.member_code and h.external_userid
+            ]
         chats.append(Chat(g.chat_id, g.name, g.internal, members, g.webhook_key, "一级" if g.level == 1 else "二级"))
     return World(users, chats)
 
@@ -95,9 +96,18 @@ async def import_file(settings: Settings, path: Path) -> None:
         await engine.dispose()
 
 
-async def start_pair(base: Settings, roster: Path, *, host: str = "127.0.0.1", emulator_port: int = 0,
-                     bot_port: int = 0, callback_timeout: float = 5.0, import_roster_first: bool = True,
-                     archive: bool = False, **app_kw) -> Pair:
+async def start_pair(
+    base: Settings,
+    roster: Path,
+    *,
+    host: str = "127.0.0.1",
+    emulator_port: int = 0,
+    bot_port: int = 0,
+    callback_timeout: float = 5.0,
+    import_roster_first: bool = True,
+    archive: bool = False,
+    **app_kw,
+) -> Pair:
     """`archive=True` points the bot's [archive] feed at the emulator's bridge; [aibot] mode = "websocket" in
     `base` connects the bot to the emulator's long-connection gateway."""
     rf = load_roster(roster)
@@ -113,12 +123,20 @@ async def start_pair(base: Settings, roster: Path, *, host: str = "127.0.0.1", e
 
     placeholder = paired_settings(base, "http://placeholder")
     emu_settings = EmulatorSettings(
-        corp_id=placeholder.wecom.corp_id, agent_id=placeholder.wecom.agent_id,
-        app_secret=placeholder.wecom.secret, app_token=placeholder.wecom.token,
-        app_aes_key=placeholder.wecom.encoding_aes_key, app_callback_url=f"{bot_url}/wecom/app",
-        aibot_id=placeholder.aibot.bot_id, aibot_name=placeholder.aibot.name, aibot_token=placeholder.aibot.token,
-        aibot_aes_key=placeholder.aibot.encoding_aes_key, aibot_callback_url=f"{bot_url}/wecom/aibot",
-        callback_timeout=callback_timeout, aibot_secret=placeholder.aibot.secret, aibot_mode=placeholder.aibot.mode,
+        corp_id=placeholder.wecom.corp_id,
+        agent_id=placeholder.wecom.agent_id,
+        app_secret=placeholder.wecom.secret,
+        app_token=placeholder.wecom.token,
+        app_aes_key=placeholder.wecom.encoding_aes_key,
+        app_callback_url=f"{bot_url}/wecom/app",
+        aibot_id=placeholder.aibot.bot_id,
+        aibot_name=placeholder.aibot.name,
+        aibot_token=placeholder.aibot.token,
+        aibot_aes_key=placeholder.aibot.encoding_aes_key,
+        aibot_callback_url=f"{bot_url}/wecom/aibot",
+        callback_timeout=callback_timeout,
+        aibot_secret=placeholder.aibot.secret,
+        aibot_mode=placeholder.aibot.mode,
     )
     emulator, emu_runner, emulator_url = await start_emulator(emu_settings, world, host=host, port=emulator_port)
     settings = placeholder.model_copy(deep=True)

@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo
 from aiohttp import WSMsgType, web
 
 if TYPE_CHECKING:
-    from bot.emulator.server import Emulator, Entry, SayResult
-    from bot.emulator.world import Chat, User
+    from emulator.server import Emulator, Entry, SayResult
+    from emulator.world import Chat, User
 
 TZ = ZoneInfo("Asia/Shanghai")
 KF_WINDOW = 48 * 3600  # "仅当微信客户在主动发送消息给客服后的48小时内" (§4.4)
@@ -64,11 +64,13 @@ class ChannelsMixin:
         self._ws_all: set[web.WebSocketResponse] = set()
         self._ws_interacted: set[str] = set()
         self._ws_sent: dict[str, deque[float]] = {}
-        self._apis.update({
-            "kf/sync_msg": self._api_kf_sync,
-            "kf/send_msg": self._api_kf_send,
-            "externalcontact/add_msg_template": self._api_add_msg_template,
-        })
+        self._apis.update(
+            {
+                "kf/sync_msg": self._api_kf_sync,
+                "kf/send_msg": self._api_kf_send,
+                "externalcontact/add_msg_template": self._api_add_msg_template,
+            }
+        )
 
     def _channel_routes(self: Emulator, app: web.Application) -> None:
         app.router.add_get("/archive/chatdata", self._archive_feed)
@@ -86,16 +88,27 @@ class ChannelsMixin:
                 await ws.close(code=1001, message=b"emulator shutting down")
 
     # --- chat archive (spec/archive-feed.md) --------------------------------------------------------------
-    def archive_message(self: Emulator, user: User, group: Chat, msgtype: str, body: dict[str, Any],
-                        ts: float | None = None) -> str:
+    def archive_message(
+        self: Emulator, user: User, group: Chat, msgtype: str, body: dict[str, Any], ts: float | None = None
+    ) -> str:
         """Append one message to the archive as the bridge would serve it; returns its msgid."""
         msgid = _msgid()
         ts = self.clock() if ts is None else ts
-        self.archive.append({"seq": len(self.archive) + 1, "msg": {
-            "msgid": msgid, "action": "send", "from": user.userid,
-            "tolist": [m for m in group.members if m != user.userid], "roomid": group.chat_id,
-            "msgtime": int(ts * 1000), "msgtype": msgtype, msgtype: body,
-        }})
+        self.archive.append(
+            {
+                "seq": len(self.archive) + 1,
+                "msg": {
+                    "msgid": msgid,
+                    "action": "send",
+                    "from": user.userid,
+                    "tolist": [m for m in group.members if m != user.userid],
+                    "roomid": group.chat_id,
+                    "msgtime": int(ts * 1000),
+                    "msgtype": msgtype,
+                    msgtype: body,
+                },
+            }
+        )
         return msgid
 
     def post_media(self: Emulator, userid: str, chat: str, msgtype: str, body: dict[str, Any]) -> str:
@@ -112,12 +125,29 @@ class ChannelsMixin:
         if original is None or original.get("from") != userid:
             raise ValueError("no such message of this user")
         new_id = _msgid()
-        self.archive.append({"seq": len(self.archive) + 1, "msg": {
-            "msgid": new_id, "action": "recall", "from": userid, "roomid": original.get("roomid", ""),
-            "msgtime": int(self.clock() * 1000), "msgtype": "revoke", "revoke": {"pre_msgid": msgid},
-        }})
-        self.record(original.get("roomid") or f"single:{userid}", userid, "in", "recall", "revoke",
-                    "撤回了一条消息", {"pre_msgid": msgid})
+        self.archive.append(
+            {
+                "seq": len(self.archive) + 1,
+                "msg": {
+                    "msgid": new_id,
+                    "action": "recall",
+                    "from": userid,
+                    "roomid": original.get("roomid", ""),
+                    "msgtime": int(self.clock() * 1000),
+                    "msgtype": "revoke",
+                    "revoke": {"pre_msgid": msgid},
+                },
+            }
+        )
+        self.record(
+            original.get("roomid") or f"single:{userid}",
+            userid,
+            "in",
+            "recall",
+            "revoke",
+            "撤回了一条消息",
+            {"pre_msgid": msgid},
+        )
         return new_id
 
     async def _archive_feed(self: Emulator, request: web.Request) -> web.Response:
@@ -141,7 +171,7 @@ class ChannelsMixin:
 
     # --- 微信客服 (§4.4) ------------------------------------------------------------------------------------
     async def say_kf(self: Emulator, userid: str, text: str) -> SayResult:
-        from bot.emulator.server import SayResult
+        from emulator.server import SayResult
 
         user = self.world.user(userid)
         if user is None:
@@ -152,10 +182,17 @@ class ChannelsMixin:
         now = self.clock()
         msgid = _msgid()
         self.record(key, userid, "in", "kf", "text", text)
-        self.kf_messages.append({
-            "msgid": msgid, "open_kfid": self.settings.kf_open_kfid, "external_userid": userid,
-            "send_time": int(now), "origin": 3, "msgtype": "text", "text": {"content": text},
-        })
+        self.kf_messages.append(
+            {
+                "msgid": msgid,
+                "open_kfid": self.settings.kf_open_kfid,
+                "external_userid": userid,
+                "send_time": int(now),
+                "origin": 3,
+                "msgtype": "text",
+                "text": {"content": text},
+            }
+        )
         self._kf_last_in[userid], self._kf_sent[userid] = now, 0  # a new 48-hour window with 5 replies
         token = secrets.token_urlsafe(12)
         self._kf_tokens.add(token)
@@ -171,7 +208,7 @@ class ChannelsMixin:
         return result
 
     async def _api_kf_sync(self: Emulator, request: web.Request) -> web.Response:
-        from bot.emulator.server import ApiError
+        from emulator.server import ApiError
 
         self._require(request, "POST")
         self._check_token(request)
@@ -188,13 +225,20 @@ class ChannelsMixin:
             raise ApiError(95006, "invalid cursor") from exc
         if not 0 <= start <= len(self.kf_messages) or not 1 <= limit <= 1000:
             raise ApiError(95006, "invalid cursor or limit")
-        chunk = self.kf_messages[start:start + limit]
+        chunk = self.kf_messages[start : start + limit]
         end = start + len(chunk)
-        return _json({"errcode": 0, "errmsg": "ok", "next_cursor": str(end),
-                      "has_more": int(end < len(self.kf_messages)), "msg_list": chunk})
+        return _json(
+            {
+                "errcode": 0,
+                "errmsg": "ok",
+                "next_cursor": str(end),
+                "has_more": int(end < len(self.kf_messages)),
+                "msg_list": chunk,
+            }
+        )
 
     async def _api_kf_send(self: Emulator, request: web.Request) -> web.Response:
-        from bot.emulator.server import ApiError
+        from emulator.server import ApiError
 
         self._require(request, "POST")
         self._check_token(request)
@@ -227,11 +271,14 @@ class ChannelsMixin:
     # --- add_msg_template into customer groups (§4.2) -------------------------------------------------------
     def _month_count(self: Emulator, chat_id: str, now: float) -> int:
         month = dt.datetime.fromtimestamp(now, TZ).strftime("%Y-%m")
-        return sum(1 for t in self.templates.values() if chat_id in t.chat_ids
-                   and dt.datetime.fromtimestamp(t.created, TZ).strftime("%Y-%m") == month)
+        return sum(
+            1
+            for t in self.templates.values()
+            if chat_id in t.chat_ids and dt.datetime.fromtimestamp(t.created, TZ).strftime("%Y-%m") == month
+        )
 
     async def _api_add_msg_template(self: Emulator, request: web.Request) -> web.Response:
-        from bot.emulator.server import ApiError
+        from emulator.server import ApiError
 
         self._require(request, "POST")
         self._check_token(request)
@@ -260,8 +307,15 @@ class ChannelsMixin:
         msgid = "msg" + secrets.token_hex(8)
         self.templates[msgid] = TemplateTask(msgid, sender, ok, content, now)
         names = "、".join(self.world.chat(c).name for c in ok)  # type: ignore[union-attr]
-        self.record(f"app:{sender}", "template", "out", "template_task", "text",
-                    f"有一条群发任务待您确认，发到：{names}\n{content}", {"msgid": msgid})
+        self.record(
+            f"app:{sender}",
+            "template",
+            "out",
+            "template_task",
+            "text",
+            f"有一条群发任务待您确认，发到：{names}\n{content}",
+            {"msgid": msgid},
+        )
         return _json({"errcode": 0, "errmsg": "ok", "fail_list": fail, "msgid": msgid})
 
     def confirm_template(self: Emulator, msgid: str) -> list[Entry]:
@@ -272,8 +326,10 @@ class ChannelsMixin:
         if task.confirmed:
             return []
         task.confirmed = True
-        return [self.record(c, task.sender, "out", "template", "text", task.content, {"msgid": msgid})
-                for c in task.chat_ids]
+        return [
+            self.record(c, task.sender, "out", "template", "text", task.content, {"msgid": msgid})
+            for c in task.chat_ids
+        ]
 
     async def _ctl_recall(self: Emulator, request: web.Request) -> web.Response:
         try:
@@ -345,10 +401,18 @@ class ChannelsMixin:
             if old is not None and old is not conn:  # one live connection per bot: the new one kicks the old
                 self.stats["ws:kicked"] += 1
                 with contextlib.suppress(ConnectionError, RuntimeError):
-                    await old.ws.send_json({"cmd": "aibot_event_callback", "headers": {"req_id": _msgid()},
-                                            "body": {"msgtype": "event", "aibotid": s.aibot_id,
-                                                     "event": {"eventtype": "disconnected_event"},
-                                                     "create_time": int(self.clock())}})
+                    await old.ws.send_json(
+                        {
+                            "cmd": "aibot_event_callback",
+                            "headers": {"req_id": _msgid()},
+                            "body": {
+                                "msgtype": "event",
+                                "aibotid": s.aibot_id,
+                                "event": {"eventtype": "disconnected_event"},
+                                "create_time": int(self.clock()),
+                            },
+                        }
+                    )
                     await old.ws.close()
             return 0, "ok"
         if self._ws is not conn:
@@ -366,7 +430,7 @@ class ChannelsMixin:
         return 40008, f"unknown cmd {cmd!r}"
 
     def _ws_send_msg(self: Emulator, body: dict[str, Any]) -> tuple[int, str]:
-        from bot.emulator.server import SENDER_AIBOT, render_template_card
+        from emulator.server import SENDER_AIBOT, render_template_card
 
         chatid = str(body.get("chatid") or "")
         msgtype = body.get("msgtype")
@@ -391,10 +455,11 @@ class ChannelsMixin:
         self.record(key, SENDER_AIBOT, "out", "aibot_send_msg", msgtype, content, body)
         return 0, "ok"
 
-    async def _deliver_ws(self: Emulator, user: User, group: Chat | None, key: str, text: str,
-                          result: SayResult) -> None:
+    async def _deliver_ws(
+        self: Emulator, user: User, group: Chat | None, key: str, text: str, result: SayResult
+    ) -> None:
         """Push aibot_msg_callback over the long connection and wait for aibot_respond_msg (same req_id)."""
-        from bot.emulator.server import SENDER_AIBOT
+        from emulator.server import SENDER_AIBOT
 
         s = self.settings
         try:  # a connection that just dropped may come back within the bot's reconnect backoff
@@ -410,8 +475,15 @@ class ChannelsMixin:
         payload: dict[str, Any] = {"msgid": result.msgid, "aibotid": s.aibot_id}
         if group is not None:
             payload["chatid"] = group.chat_id
-        payload.update({"chattype": "group" if group is not None else "single", "from": {"userid": user.userid},
-                        "msgtype": "text", "text": {"content": text}, "create_time": int(self.clock())})
+        payload.update(
+            {
+                "chattype": "group" if group is not None else "single",
+                "from": {"userid": user.userid},
+                "msgtype": "text",
+                "text": {"content": text},
+                "create_time": int(self.clock()),
+            }
+        )
         self._ws_interacted.add(group.chat_id if group is not None else user.userid)
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         conn.pending[req_id] = queue
@@ -444,7 +516,7 @@ class ChannelsMixin:
 
 
 def _msgid() -> str:
-    from bot.emulator.server import _new_msgid
+    from emulator.server import _new_msgid
 
     return _new_msgid()
 
