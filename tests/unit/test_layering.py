@@ -15,6 +15,7 @@ FORBIDDEN = {
     "bot": DEV_ONLY,
     "handlers": {"aiohttp", "bot"} | DEV_ONLY,
     "storage": {"bot", "handlers", "aiohttp"} | DEV_ONLY,
+    "domain": {"bot", "handlers", "storage", "nlp", "aiohttp", "sqlalchemy", "socket"} | DEV_ONLY,
     "nlp": {"bot", "handlers", "storage", "aiohttp", "sqlalchemy", "socket", "urllib", "requests"} | DEV_ONLY,
 }
 
