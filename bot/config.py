@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from domain.points import DEFAULTS as POINTS_DEFAULTS
+
 ENV_PREFIX = "LIANHU_"
 
 
@@ -140,14 +142,15 @@ class ScheduleSettings(_Section):
 class PointsSettings(_Section):
     """积分 rules (storage/points.py); every entry is a ledger row with its cause."""
 
-    visit: int = 1
-    key_visit: int = 2
-    rating_satisfied: int = 2
-    rating_basic: int = 0
-    rating_unsatisfied: int = -2
-    must_visit_timely: int = 2
-    must_visit_days: int = 3
-    overdue: int = -2
+    # defaults live once, in domain/points.py
+    visit: int = POINTS_DEFAULTS.visit
+    key_visit: int = POINTS_DEFAULTS.key_visit
+    rating_satisfied: int = POINTS_DEFAULTS.rating_satisfied
+    rating_basic: int = POINTS_DEFAULTS.rating_basic
+    rating_unsatisfied: int = POINTS_DEFAULTS.rating_unsatisfied
+    must_visit_timely: int = POINTS_DEFAULTS.must_visit_timely
+    must_visit_days: int = POINTS_DEFAULTS.must_visit_days
+    overdue: int = POINTS_DEFAULTS.overdue
     year_end_threshold: int = 60
     public_ranking: bool = False
 

@@ -9,15 +9,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
+
+from domain.time import TZ
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from nlp.parser import Parser, ParseResult
     from storage.models import Branch, ChatGroup, Household, Member
-
-TZ = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Exists, bindparam, delete, exists, select
 
+from domain.time import aware
 from handlers.context import Context
 from storage.models import ConversationState
 
@@ -42,7 +43,7 @@ async def get_state(ctx: Context) -> ConversationState | None:
     ).scalar_one_or_none()
     if row is None:
         return None
-    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=dt.UTC)
+    expires = aware(row.expires_at)
     if expires <= ctx.msg.sent_at:
         return None  # expired: the sweeper says so and deletes it
     return row

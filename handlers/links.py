@@ -9,6 +9,7 @@ from collections import Counter
 
 from sqlalchemy import select
 
+from domain.roles import EXEMPT
 from handlers.common import household_label
 from handlers.context import Context
 from handlers.notices import cadres, tell_member
@@ -56,7 +57,7 @@ async def _create(ctx: Context, household: Household, to: Member, reason: str) -
     if current is not None and current.id == to.id:
         ctx.reply(f"{household_label(household)} 现在就是{to.name}联系，不用调整。")
         return
-    if to.status == "免联户":
+    if to.status == EXEMPT:
         ctx.reply(f"{to.name}是免联户党员，不能联系户。")
         return
     number = await mt.next_number(ctx.session, ctx.branch.id, "link")
@@ -231,13 +232,13 @@ async def handle_gaps(ctx: Context) -> bool:
         m = members.get(mid) if mid else None
         if m is None:
             lines.append(f"- {household_label(h)}：没有联系党员")
-        elif m.status == "免联户":
+        elif m.status == EXEMPT:
             lines.append(f"- {household_label(h)}：{m.name}已免联户（{m.note or '无备注'}）")
         else:
             load[m.id] += 1
     lo, hi = LINKS_PER_MEMBER
     for m in members.values():
-        if m.status != "免联户" and not lo <= load[m.id] <= hi:
+        if m.status != EXEMPT and not lo <= load[m.id] <= hi:
             lines.append(f"- {m.name}（{m.status}）联系 {load[m.id]} 户，应在 {lo}–{hi} 户之间")
     ctx.reply("**联户缺口**\n" + "\n".join(lines) if lines else "联户关系没有缺口。")
     return True

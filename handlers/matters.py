@@ -13,6 +13,7 @@ import re
 from rapidfuzz import fuzz
 from sqlalchemy import select
 
+from domain.mustvisit import SENSITIVE
 from handlers.common import intent_is, md
 from handlers.context import Context
 from handlers.notices import secretaries, tell_household, tell_member
@@ -21,8 +22,7 @@ from storage import matters as mt
 from storage import repo
 from storage.models import Household, Matter, MatterEvent, Member
 
-# 八必访 situations whose details are sensitive personal information (PIPL art. 28) or private disputes.
-SENSITIVE_TRIGGERS = frozenset({"illness", "hardship", "dispute", "petition", "discontent", "emergency"})
+SENSITIVE_TRIGGERS = SENSITIVE  # the 八必访 situations never detailed in a group (domain/mustvisit.py)
 
 # Request categories: data, first match wins. 红色代办 = errands run for a household.
 CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (

@@ -9,22 +9,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from domain.mustvisit import TRIGGER_LABEL
 from handlers.common import household_label
 from handlers.context import Context
 from handlers.notices import secretaries, tell_member
 from storage import repo
 from storage.models import Household, Member, MustVisitTask, Visit
-
-TRIGGER_LABEL = {
-    "discontent": "有不满情绪",
-    "emergency": "突发事件",
-    "dispute": "矛盾纠纷",
-    "wedding_funeral": "红白喜事",
-    "illness": "生病住院",
-    "hardship": "生活困难",
-    "petition": "上访苗头",
-    "violation": "违章违纪",
-}
 
 
 async def close_tasks(ctx: Context, household: Household, visit: Visit) -> int:

@@ -11,6 +11,8 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.roles import CADRES, branch_heads
+from domain.time import aware
 from storage import outbox, repo
 from storage.models import Household, InboundMessage, Member
 
@@ -18,13 +20,12 @@ KF_WINDOW = dt.timedelta(hours=48)
 
 
 async def secretaries(session: AsyncSession, branch_id: int) -> list[Member]:
-    rows = await session.scalars(select(Member).where(Member.branch_id == branch_id, Member.active))
-    return [m for m in rows if "书记" in m.role_set and m.userid]
+    """Who answers for the branch: its 书记, or its 委员 when it has none (domain.roles.branch_heads)."""
+    return branch_heads(await repo.active_members(session, branch_id))
 
 
 async def cadres(session: AsyncSession, branch_id: int) -> list[Member]:
-    rows = await session.scalars(select(Member).where(Member.branch_id == branch_id, Member.active))
-    return [m for m in rows if m.role_set & {"书记", "委员"} and m.userid]
+    return [m for m in await repo.active_members(session, branch_id) if m.role_set & CADRES and m.userid]
 
 
 def tell_member(
@@ -50,7 +51,7 @@ async def tell_household(
             .limit(1)
         )
         if last_kf is not None:
-            last_kf = last_kf if last_kf.tzinfo else last_kf.replace(tzinfo=dt.UTC)
+            last_kf = aware(last_kf)
             if now - last_kf < KF_WINDOW:
                 outbox.enqueue(
                     session,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
+from domain.roles import EXEMPT
 from handlers.common import household_label, is_private, query_is
 from handlers.context import Context
 from handlers.matters import handle_status
@@ -40,7 +41,7 @@ async def handle_unvisited(ctx: Context) -> bool:
     scope, ids, month = got
     assert ctx.branch is not None
     member = ctx.sender.member
-    if member is not None and ids == [member.id] and member.status == "免联户":
+    if member is not None and ids == [member.id] and member.status == EXEMPT:
         ctx.reply("您是免联户党员，没有需要走访的联系户。")
         return True
     rows = await repo.unvisited(ctx.session, ctx.branch.id, month, member_ids=ids)
@@ -84,7 +85,7 @@ async def handle_my_households(ctx: Context) -> bool:
         return True
     households = await repo.households_of_member(ctx.session, s.member.id)
     if not households:
-        ctx.reply("您现在没有联系户。" + ("（免联户）" if s.member.status == "免联户" else ""))
+        ctx.reply("您现在没有联系户。" + ("（免联户）" if s.member.status == EXEMPT else ""))
         return True
     last = await repo.last_visits(ctx.session, [h.id for h in households])
     private = is_private(ctx)

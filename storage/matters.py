@@ -1,6 +1,6 @@
 """The life of a matter (诉求 / 心愿): states as label + type, allowed moves, reference numbers, the event table.
 
-Policy article 6: 问事 → 提事 → 议事 → 办事 → 评事 (受理、商议、承办、反馈). Spec: ../shared/spec/commands.md.
+Policy article 6 (问事 → 提事 → 议事 → 办事 → 评事). Rules: domain/matters.py; who may: domain/commands.py.
 Every change goes through `transition`, which checks the move and writes a MatterEvent with who, when and a note.
 """
 
@@ -14,50 +14,35 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.matters import (
+    KIND_LABEL,
+    LABEL_KIND,
+    MOVES,
+    OPEN_BEFORE_WORK,
+    RATINGS,
+    STATES,
+    MoveRefused,
+    add_working_days,
+    ref_of,
+    target_of,
+)
 from storage.models import Counter, Matter, MatterEvent, utcnow
 
-KIND_LABEL = {"request": "诉求", "wish": "心愿", "link": "调整"}
-LABEL_KIND = {v: k for k, v in KIND_LABEL.items()}
-
-# label → type (FixMyStreet: state = label + type)
-STATES: dict[str, str] = {
-    "已登记": "open",
-    "已受理": "open",
-    "已商议": "open",
-    "承办中": "open",
-    "已上报": "open",
-    "已办结": "fixed",
-    "已评价": "fixed",
-    "不予受理": "closed",
-    "重复": "closed",
-    "已撤回": "closed",
-}
-OPEN_BEFORE_WORK = ("已登记", "已受理", "已商议")
-
-# action → (states it may start from, state it leads to); None = "stays where it is"
-MOVES: dict[str, tuple[tuple[str, ...], str | None]] = {
-    "受理": (("已登记",), "已受理"),
-    "商议": (("已登记", "已受理"), "已商议"),
-    "派": (("已登记", "已受理", "已商议", "已上报", "承办中"), "承办中"),
-    "认领": (OPEN_BEFORE_WORK, "承办中"),
-    "办结": (("承办中", "已上报"), "已办结"),
-    "评价": (("已办结",), "已评价"),
-    "不予受理": (("已登记", "已受理", "已商议"), "不予受理"),
-    "重复": (("已登记", "已受理", "已商议"), "重复"),
-    "撤回": (("已登记", "已受理", "已商议", "承办中"), "已撤回"),
-    "上报": (("已登记", "已受理", "已商议", "承办中"), "已上报"),
-    "延期": (("承办中", "已上报"), None),
-    "重开": (("已办结", "已评价", "不予受理", "重复", "已撤回"), None),  # target depends on where it was
-}
-RATINGS = ("满意", "基本满意", "不满意")
-
-
-class MoveRefused(Exception):
-    """A command that cannot apply; the message is said to the person as is."""
+# The rules live in domain/matters.py; these names stay importable from here for older callers.
+__all__ = [
+    "KIND_LABEL",
+    "LABEL_KIND",
+    "MOVES",
+    "OPEN_BEFORE_WORK",
+    "RATINGS",
+    "STATES",
+    "MoveRefused",
+    "add_working_days",
+]
 
 
 def ref(m: Matter) -> str:
-    return f"{KIND_LABEL[m.kind]}{m.number}"
+    return ref_of(m.kind, m.number)
 
 
 async def next_number(session: AsyncSession, branch_id: int, kind: str) -> int:
@@ -126,13 +111,12 @@ async def transition(
 ) -> MatterEvent:
     """Apply one action; return its event (flushed, so it has an id). Raises MoveRefused when not allowed."""
     now = now or utcnow()
-    starts, target = MOVES[action]
-    if m.state not in starts:
+    target = target_of(action, m.state)
+    if target is None:
         raise MoveRefused(f"{ref(m)} 现在是“{m.state}”，不能{action}。")
     if action == "重开":
-        target = "承办中" if STATES[m.state] == "fixed" else "已受理"
         m.rating_asked_at = None  # the next 办结 gets its own 回访
-    target = to_state or target or m.state
+    target = to_state or target
     before = m.state
     m.state, m.state_type, m.updated_at = target, STATES[target], now
     if m.state_type == "closed" or (m.state_type == "fixed" and before != target and target == "已办结"):
@@ -192,8 +176,3 @@ async def events_of(session: AsyncSession, matter_id: int) -> list[MatterEvent]:
     return list(
         await session.scalars(select(MatterEvent).where(MatterEvent.matter_id == matter_id).order_by(MatterEvent.id))
     )
-
-
-def add_working_days(start: dt.date, days: int) -> dt.date:
-    """Time limits count calendar days in Ninghai's practice (5 日办结); kept as a function to change in one place."""
-    return start + dt.timedelta(days=days)

@@ -20,26 +20,11 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.points import PointsRules
+from domain.roles import EXEMPT
+from domain.time import aware, day_start, local_date
 from storage.models import Household, Matter, MatterEvent, Member, MustVisitTask, PointsEntry, Visit
-from storage.rhythm import EXEMPT, aware, day_start, local_date, matter_ref, rating_of
-
-
-@dataclass(frozen=True)
-class PointsRules:
-    visit: int = 1
-    key_visit: int = 2
-    rating_satisfied: int = 2
-    rating_basic: int = 0
-    rating_unsatisfied: int = -2
-    must_visit_timely: int = 2
-    must_visit_days: int = 3
-    overdue: int = -2
-
-    def for_rating(self, rating: str) -> int:
-        return {"满意": self.rating_satisfied, "基本满意": self.rating_basic, "不满意": self.rating_unsatisfied}.get(
-            rating, 0
-        )
-
+from storage.rhythm import matter_ref, rating_of
 
 RULE_LABELS = {
     "visit": "走访",

@@ -245,3 +245,28 @@ async def key_household_coverage(
     q = _scoped_links(branch_id, member_ids).add_columns(visits).where(Household.key_types != "")
     rows = (await s.execute(q.order_by(Member.code, Household.code))).all()
     return [KeyCoverage(m, h, int(n)) for m, h, n in rows]
+
+
+async def active_members(s: AsyncSession, branch_id: int) -> list[Member]:
+    """The branch's active members, by id (stable order for notices)."""
+    return list(await s.scalars(select(Member).where(Member.branch_id == branch_id, Member.active).order_by(Member.id)))
+
+
+async def member_by_name(s: AsyncSession, branch_id: int, name: str) -> Member | None:
+    """The one active member of the branch with this name; None when there is none or several (重名)."""
+    rows = list(
+        await s.scalars(select(Member).where(Member.branch_id == branch_id, Member.active, Member.name == name))
+    )
+    return rows[0] if len(rows) == 1 else None
+
+
+async def household_by_name(s: AsyncSession, branch_id: int, head_name: str) -> Household | None:
+    """The one active household of the branch whose head has this name; None when none or several."""
+    rows = list(
+        await s.scalars(
+            select(Household).where(
+                Household.branch_id == branch_id, Household.active, Household.head_name == head_name
+            )
+        )
+    )
+    return rows[0] if len(rows) == 1 else None
