@@ -41,6 +41,8 @@ MOVES: dict[str, tuple[tuple[str, ...], str | None]] = {
     "上报": (("已登记", "已受理", "已商议", "承办中"), "已上报"),
     "延期": (("承办中", "已上报"), None),
     "重开": (("已办结", "已评价", "不予受理", "重复", "已撤回"), None),  # target depends on where it was
+    # a record made by mistake is withdrawn, never deleted (the event keeps who, when, why)
+    "撤销": (("已登记", "已受理", "已商议", "承办中", "已上报", "已办结", "已评价"), "已撤回"),
 }
 RATINGS = ("满意", "基本满意", "不满意")
 UNHAPPY = "不满意"

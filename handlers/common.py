@@ -1,12 +1,15 @@
-"""Small helpers shared by handlers: how a household and a date are written in replies."""
+"""Small helpers shared by handlers: how a household and a date are written in replies; the sender and a matter
+as the permission rules (domain/commands.py) see them."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
 
+from domain import commands
 from handlers.context import Context
-from storage.models import Household
+from storage import repo
+from storage.models import Household, Matter
 
 _VILLAGE_PREFIX = re.compile(r"^[^村组号]{1,8}村(?=.)")
 
@@ -43,3 +46,34 @@ def query_is(*queries: str):
         return p is not None and p.intent == "query" and p.query in queries
 
     return rule
+
+
+def actor_of(ctx: Context) -> commands.Actor:
+    """The sender as the permission rules see them: their own branch and roles, never the group's."""
+    s = ctx.sender
+    own_branch = (
+        s.member.branch_id if s.member is not None else s.household.branch_id if s.household is not None else None
+    )
+    return commands.Actor(
+        userid=ctx.msg.sender,
+        branch_id=own_branch,
+        roles=frozenset(s.member.role_set) if s.member is not None else frozenset(),
+        member_id=s.member.id if s.member is not None else None,
+        household_id=s.household.id if s.household is not None else None,
+        township=s.kind == "township",
+        volunteer=ctx.msg.sender in ctx.options.volunteers,
+    )
+
+
+async def subject_of(ctx: Context, m: Matter) -> commands.Subject:
+    linked = await repo.current_member_of(ctx.session, m.household_id) if m.household_id else None
+    return commands.Subject(
+        branch_id=m.branch_id,
+        kind=m.kind,
+        number=m.number,
+        state=m.state,
+        reporter=m.reporter,
+        household_id=m.household_id,
+        assignee_id=m.assignee_id,
+        linked_member_id=linked.id if linked else None,
+    )

@@ -9,8 +9,9 @@ from collections import Counter
 
 from sqlalchemy import select
 
+from domain import commands
 from domain.roles import EXEMPT
-from handlers.common import household_label
+from handlers.common import actor_of, household_label
 from handlers.context import Context
 from handlers.notices import cadres, tell_member
 from storage import matters as mt
@@ -102,8 +103,10 @@ async def handle_request(ctx: Context) -> bool:
     if to is None:
         ctx.reply(f"本支部没有叫“{m.group(2)}”的党员（或有重名）。")
         return True
-    if ctx.sender.kind == "resident" and (ctx.sender.household is None or ctx.sender.household.id != household.id):
-        ctx.reply("群众只能为自己家提出调整。")
+    asked = commands.Subject(branch_id=household.branch_id, kind="link", number=0, state="", household_id=household.id)
+    decision = commands.may(actor_of(ctx), "调整联户", asked)
+    if not decision.allowed:
+        ctx.reply(f"没有提出调整：{decision.reason_zh}")
         return True
     await _create(ctx, household, to, m.group(3).strip())
     return True
@@ -129,19 +132,21 @@ async def handle_decide(ctx: Context) -> bool:
     if m is None or ctx.branch is None:
         return False
     verb, number, note = m.group(1), int(m.group(2)), m.group(3).strip()
-    if not ctx.sender.is_cadre:
-        ctx.reply(f"调整{number} 没有变化：审批联户调整需要支部书记或委员。")
-        return True
-    lc = (
-        await ctx.session.execute(
-            select(LinkChange).where(LinkChange.branch_id == ctx.branch.id, LinkChange.number == number)
-        )
-    ).scalar_one_or_none()
+    lc = await repo.link_change_by_number(ctx.session, ctx.branch.id, number)
     if lc is None:
         ctx.reply(f"没有找到 调整{number}。")
         return True
-    if lc.state != "待审批":
-        ctx.reply(f"调整{number} 没有变化：已经“{lc.state}”了。")
+    subject = commands.Subject(
+        branch_id=lc.branch_id,
+        kind="link",
+        number=number,
+        state=lc.state,
+        reporter=lc.requested_by,
+        household_id=lc.household_id,
+    )
+    decision = commands.may(actor_of(ctx), verb, subject)
+    if not decision.allowed:
+        ctx.reply(f"调整{number} 没有变化：{decision.reason_zh}")
         return True
     if verb == "驳回" and not note:
         ctx.reply(f"调整{number} 没有变化：驳回请写明原因。")

@@ -13,8 +13,10 @@ import re
 from rapidfuzz import fuzz
 from sqlalchemy import select
 
+from domain import commands
+from domain.matters import RELAYED, UNHAPPY, rating_in
 from domain.mustvisit import SENSITIVE
-from handlers.common import intent_is, md
+from handlers.common import actor_of, intent_is, md, subject_of
 from handlers.context import Context
 from handlers.notices import secretaries, tell_household, tell_member
 from nlp.pii import mask_pii
@@ -33,9 +35,9 @@ CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("安全隐患", ("隐患", "危险", "安全", "火灾", "漏气")),
 )
 
-COMMAND = re.compile(
-    r"^\s*(不予受理|受理|商议|派|办结|评价|重复|撤回|上报|延期|重开|认领)\s*(诉求|心愿)\s*([0-9０-９]+)\s*(.*)$", re.S
-)
+# The verbs come from the one command table; longest first so 不予受理 is not read as 受理.
+_VERBS = sorted((a for a, c in commands.COMMANDS.items() if c.kinds & {"request", "wish"}), key=len, reverse=True)
+COMMAND = re.compile(rf"^\s*({'|'.join(_VERBS)})\s*(诉求|心愿)\s*([0-9０-９]+)\s*(.*)$", re.S)
 _FULLWIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
 _DUE = re.compile(r"(\d{1,2})月(\d{1,2})[日号]")
 
@@ -191,12 +193,14 @@ async def _move(ctx: Context, session, m: Matter, action: str, actor: str, note:
     return event
 
 
-async def _rate(ctx: Context, m: Matter, rating: str) -> None:
+async def _rate(ctx: Context, m: Matter, rating: str, *, relayed: bool = False) -> None:
+    """Record a rating. Relayed by the household's linked member it is kept as 代评, with who relayed it."""
     assert ctx.branch is not None
     now = ctx.msg.sent_at
-    await _move(ctx, ctx.session, m, "评价", ctx.msg.sender, rating, now=now)
+    note = f"{rating}（{RELAYED}：{ctx.sender.display}转达）" if relayed else rating
+    await _move(ctx, ctx.session, m, "评价", ctx.msg.sender, note, now=now)
     m.rating = rating
-    if rating == "不满意":
+    if rating == UNHAPPY:
         await _move(ctx, ctx.session, m, "重开", ctx.msg.sender, "群众不满意，重新办理", now=now)
         assignee = await ctx.session.get(Member, m.assignee_id) if m.assignee_id else None
         for person in {
@@ -264,7 +268,11 @@ async def handle_feedback(ctx: Context) -> bool:
         refs = "、".join(mt.ref(m) for m in waiting)
         ctx.reply(f"您家有几件事在等评价（{refs}），请回复“评价 {mt.ref(waiting[0])} {p.rating}”这样的格式。")
         return True
-    await _rate(ctx, waiting[0], p.rating)
+    decision = commands.may(actor_of(ctx), "评价", await subject_of(ctx, waiting[0]))
+    if not decision.allowed:
+        ctx.reply(f"{mt.ref(waiting[0])} 没有变化：{decision.reason_zh}")
+        return True
+    await _rate(ctx, waiting[0], p.rating, relayed=decision.relayed)
     return True
 
 
@@ -296,32 +304,6 @@ async def _notify_change(ctx: Context, m: Matter, text: str) -> None:
     await tell_household(ctx.session, household, text, now=ctx.msg.sent_at, key=key)
 
 
-def _can(ctx: Context, action: str, m: Matter) -> str | None:
-    """None when allowed, else why not (said to the person)."""
-    s = ctx.sender
-    mine = s.member is not None and m.assignee_id == s.member.id
-    reporter = m.reporter == ctx.msg.sender
-    own_household = s.household is not None and s.household.id == m.household_id
-    if action == "受理":
-        return None if is_cadre(ctx) or "中心户" in s.roles else "受理需要中心户或支部书记、委员。"
-    if action in ("商议", "派", "不予受理", "重复", "上报"):
-        return None if is_cadre(ctx) else f"“{action}”需要支部书记或委员。"
-    if action == "办结":
-        return None if mine or is_cadre(ctx) else "办结需要承办人或支部书记、委员。"
-    if action == "延期":
-        return None if mine or is_cadre(ctx) else "延期需要承办人或支部书记、委员。"
-    if action == "评价":
-        return None if own_household or reporter else "评价由提出这件事的群众来做。"
-    if action == "撤回":
-        return None if reporter or own_household else "只有提出这件事的人可以撤回。"
-    if action == "重开":
-        return None if is_cadre(ctx) or own_household or reporter else "重开需要支部书记、委员或提出这件事的群众。"
-    if action == "认领":
-        ok = s.kind == "member" or ctx.msg.sender in ctx.options.volunteers
-        return None if ok else "认领微心愿需要党员或登记的志愿者。"
-    return "不认识这个命令。"
-
-
 async def handle_command(ctx: Context) -> bool:
     match = COMMAND.match(ctx.msg.text)
     if match is None:
@@ -340,22 +322,19 @@ async def handle_command(ctx: Context) -> bool:
     if m is None:
         ctx.reply(f"没有找到 {kind_label}{num}。")
         return True
-    if action == "认领" and kind != "wish":
-        ctx.reply("只有微心愿可以认领；诉求由支部派单。")
-        return True
-    why = _can(ctx, action, m)
-    if why:
-        ctx.reply(f"{mt.ref(m)} 没有变化：{why}")
+    decision = commands.may(actor_of(ctx), action, await subject_of(ctx, m))
+    if not decision.allowed:
+        ctx.reply(f"{mt.ref(m)} 没有变化：{decision.reason_zh}")
         return True
     try:
-        reply = await _apply(ctx, m, action, rest)
+        reply = await _apply(ctx, m, action, rest, decision)
     except mt.MoveRefused as exc:
         reply = f"没有变化：{exc}"
     ctx.reply(reply)
     return True
 
 
-async def _apply(ctx: Context, m: Matter, action: str, rest: str) -> str:
+async def _apply(ctx: Context, m: Matter, action: str, rest: str, decision: commands.Decision) -> str:
     assert ctx.branch is not None
     now, actor, r = ctx.msg.sent_at, ctx.msg.sender, mt.ref(m)
     close_days = ctx.options.close_days
@@ -403,11 +382,11 @@ async def _apply(ctx: Context, m: Matter, action: str, rest: str) -> str:
         await _notify_change(ctx, m, f"您反映的 {r} 已办结：{mask_pii(rest)}。")
         return f"{r} 已办结：{mask_pii(rest)}。回访时会请群众评价。"
     if action == "评价":
-        rating = next((x for x in ("基本满意", "不满意", "满意") if x in rest), None)
+        rating = rating_in(rest)
         if rating is None:
             return f"{r} 没有变化：请回复 满意、基本满意 或 不满意。"
         before = len(ctx.outgoing)
-        await _rate(ctx, m, rating)
+        await _rate(ctx, m, rating, relayed=decision.relayed)
         return ctx.outgoing.pop(before).text if len(ctx.outgoing) > before else f"{r} 已评价。"
     if action == "不予受理":
         if not rest:
@@ -464,6 +443,13 @@ async def _apply(ctx: Context, m: Matter, action: str, rest: str) -> str:
                 )
         await _notify_change(ctx, m, f"您反映的 {r} 已重新打开：{rest}")
         return f"{r} 已重开，现在“{state}”。"
+    if action == "撤销":
+        why = rest or "记错了"
+        await _move(ctx, ctx.session, m, "撤销", actor, f"撤销：{why}", now=now)
+        member = await ctx.session.get(Member, m.member_id) if m.member_id else None
+        if member is not None and member.userid != actor:
+            tell_member(ctx.session, member, f"{r} 已撤销（{why}）。", key=f"undo:{m.id}", branch_id=ctx.branch.id)
+        return f"{r} 已撤销（{why}），记录留着备查。"
     raise AssertionError(action)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import and_, bindparam, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nlp import roster as nlp_roster
-from storage.models import Branch, ChatGroup, Household, Link, Member, Visit
+from storage.models import Branch, ChatGroup, Household, Link, LinkChange, Member, Visit
 
 
 def month_bounds(month: str) -> tuple[dt.date, dt.date]:
@@ -270,3 +270,9 @@ async def household_by_name(s: AsyncSession, branch_id: int, head_name: str) -> 
         )
     )
     return rows[0] if len(rows) == 1 else None
+
+
+async def link_change_by_number(s: AsyncSession, branch_id: int, number: int) -> LinkChange | None:
+    return (
+        await s.execute(select(LinkChange).where(LinkChange.branch_id == branch_id, LinkChange.number == number))
+    ).scalar_one_or_none()
