@@ -70,8 +70,7 @@ class ArchiveBridge:
         """Handle one page from the cursor; returns how many records it moved past. Pull errors raise."""
         async with self.runtime.sessionmaker() as session:
             seq = await read_cursor(session)
-        answer = await self.worker.call("chatdata", seq=seq, limit=self.settings.batch_limit)
-        records = answer.get("chatdata") or []
+        records = await self.fetch_records(seq)
         done = 0
         for rec in records:
             rec_seq = rec.get("seq") if isinstance(rec, dict) else None
@@ -89,6 +88,12 @@ class ArchiveBridge:
             seq = rec_seq
             done += 1
         return done
+
+    async def fetch_records(self, seq: int) -> list[Any]:
+        """GetChatData after `seq` (in the SDK child)."""
+        answer = await self.worker.call("chatdata", seq=seq, limit=self.settings.batch_limit)
+        records = answer.get("chatdata")
+        return records if isinstance(records, list) else []
 
     async def _open(self, rec: dict[str, Any]) -> dict[str, Any] | Quarantine:
         ver = rec.get("publickey_ver")

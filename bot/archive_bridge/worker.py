@@ -52,8 +52,12 @@ class RealSdk:
             raise SdkCodeError("load", "没有安装 SDK 包装：pip install 'lianhu[archive]'") from None
         self._mod = pywecomarchive
         self._as_dict = TypeAdapter(dict[str, Any])  # keep unknown message types: no strict model here
-        version = getattr(pywecomarchive, "__version__", "")
-        self.name = f"pywecomarchive {version}".strip()
+        try:
+            from importlib.metadata import version
+
+            self.name = f"pywecomarchive {version('pywecomarchive')}"
+        except ImportError:
+            self.name = "pywecomarchive"
         try:
             self._sdk = pywecomarchive.WecomArchiveSdk(
                 str(req.get("corp_id") or ""),
@@ -67,7 +71,7 @@ class RealSdk:
         except pywecomarchive.SdkCallError as exc:
             raise SdkCodeError(exc.code, "Init 失败") from None
         except (pywecomarchive.SdkError, ValueError) as exc:
-            raise SdkCodeError(10000, f"Init 参数有误：{type(exc).__name__}") from None
+            raise SdkCodeError(10000, f"Init 参数有误（corp_id、secret 填了吗？）：{type(exc).__name__}") from None
 
     def _wrap(self, op: str, fn: Any, *args: Any) -> Any:
         mod = self._mod
