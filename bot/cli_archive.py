@@ -48,7 +48,8 @@ def cmd_check(args: argparse.Namespace) -> int:
                     return EXIT_SDK_MISSING
                 print(f"SDK 已加载：{worker.sdk_name or a.sdk}" if worker.sdk_name else "SDK 已加载，Init 未通过")
                 op = "GetChatData" if worker.sdk_name else "Init"
-                print(f"{op} 返回错误码 {exc.code}：{meaning(exc.code)}" + ("" if worker.sdk_name else f"（{exc.error}）"))
+                detail = "" if worker.sdk_name else f"（{exc.error}）"
+                print(f"{op} 返回错误码 {exc.code}：{meaning(exc.code)}{detail}")
                 print(f"处理建议：{advice(exc.code)}")
                 return 0
             except WorkerDied as exc:
