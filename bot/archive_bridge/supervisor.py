@@ -17,6 +17,9 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
+# One answer is one line: a page of 1000 records or a 512 KiB media chunk (base64) fits well below this.
+LINE_LIMIT = 64 * 1024 * 1024
+
 
 class WorkerDied(Exception):
     def __init__(self, returncode: int | None, op: str) -> None:
@@ -74,6 +77,7 @@ class SdkWorker:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
+            limit=LINE_LIMIT,
         )
         self.starts += 1
         self._stderr_task = asyncio.get_running_loop().create_task(self._pump_stderr(self.proc))
@@ -94,7 +98,7 @@ class SdkWorker:
             proc.stdin.write((json.dumps(req, ensure_ascii=False) + "\n").encode())
             await proc.stdin.drain()
             line = await asyncio.wait_for(proc.stdout.readline(), self.call_timeout)
-        except TimeoutError:
+        except (TimeoutError, ValueError):  # no answer in time, or an answer over LINE_LIMIT
             await self._reap(kill=True)
             raise WorkerDied(None, op) from None
         except (BrokenPipeError, ConnectionResetError):
