@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import signal
 import sys
 import urllib.error
 import urllib.request
@@ -172,6 +173,8 @@ def _serve(proto: Any) -> int:
 
 
 def main() -> int:
+    # Ctrl+C reaches the whole process group: the parent decides when this child ends (EOF on stdin, or kill)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     proto_fd = os.dup(1)
     os.dup2(2, 1)  # native prints go to stderr, never into the protocol
     sys.stdout = sys.stderr
