@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import os
 from collections.abc import Awaitable, Callable
@@ -34,7 +35,8 @@ from bot.archive_bridge.keys import KeyProblem, PrivateKeys
 from bot.archive_bridge.supervisor import SdkFailure, SdkWorker, WorkerDied
 from bot.config import ArchiveSettings
 from bot.runtime import Runtime
-from storage.models import ArchiveQuarantine, utcnow
+from storage import repo
+from storage.models import ArchiveQuarantine, InboundMessage, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +86,52 @@ class ArchiveBridge:
                 msg = media.with_placeholders(opened)
                 if self.settings.media_dir:
                     await self._download(msg)
-                await self.delivery.handle_item(rec_seq, msg)
+                await self._deliver(rec_seq, msg)
             seq = rec_seq
             done += 1
         return done
+
+    async def _deliver(self, seq: int, msg: dict[str, Any]) -> None:
+        if msg.get("media_msgtype") and msg.get("action") == "send":
+            await self._log_media(seq, msg)
+        else:
+            await self.delivery.handle_item(seq, msg)
+
+    async def _log_media(self, seq: int, msg: dict[str, Any]) -> None:
+        """A picture, voice, file or link alone: kept in the message log with its placeholder, not parsed.
+
+        A file name or a forwarded article's title is not the resident's words: "[链接 关于开展低保申请工作的通知]"
+        would read as a 诉求 to the parser (measured). So these skip the dispatcher — as archive-feed.md asks of
+        non-text messages — and only the row and the cursor are written, in one transaction; the (archive, msgid)
+        key keeps it once. Text and mixed messages (with placeholders for their media parts) go the usual way.
+        """
+        roomid = str(msg.get("roomid") or "")
+        msgid = str(msg.get("msgid") or "")[:128]
+        async with self.runtime.sessionmaker() as session, session.begin():
+            group = await repo.group_by_chat_id(session, roomid) if roomid else None
+            if group is not None and msgid:
+                seen = await session.scalar(
+                    select(InboundMessage.id).where(InboundMessage.channel == "archive", InboundMessage.msg_id == msgid)
+                )
+                if seen is None:
+                    ms = msg.get("msgtime")
+                    sent_at = dt.datetime.fromtimestamp(ms / 1000, dt.UTC) if isinstance(ms, int | float) else utcnow()
+                    session.add(
+                        InboundMessage(
+                            channel="archive",
+                            msg_id=msgid,
+                            branch_id=group.branch_id,
+                            sender=str(msg.get("from") or "")[:64],
+                            chat_id=roomid,
+                            chat_type="group",
+                            text=str((msg.get("text") or {}).get("content") or ""),
+                            sent_at=sent_at,
+                            received_at=utcnow(),
+                            status="done",
+                            meta={"seq": seq, "msgtype": msg["media_msgtype"], "placeholder": True},
+                        )
+                    )
+            await write_cursor(session, seq)
 
     async def fetch_records(self, seq: int) -> list[Any]:
         """GetChatData after `seq` (in the SDK child)."""

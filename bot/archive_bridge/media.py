@@ -1,8 +1,9 @@
 """Media in archived messages: a placeholder in the text so a member sees that something was sent, and an
 optional download of the file itself into `[archive] media_dir`, capped at `media_max_bytes`.
 
-The bridge delivers a media record as a text message holding the placeholder (the original object stays in the
-message under its own key); text and placeholders of a `mixed` message are joined in order.
+`with_placeholders` turns a media record into a text message holding the placeholder (the original object stays
+under its own key, `media_msgtype` says what it was); the bridge logs those without parsing them (bridge.py,
+_log_media). In a `mixed` message the parts' placeholders join the resident's text, which is parsed as usual.
 """
 
 from __future__ import annotations

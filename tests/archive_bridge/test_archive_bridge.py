@@ -211,3 +211,24 @@ async def test_secrets_and_private_keys_never_reach_the_logs(bridged, caplog):
         body = kp.pem.decode().splitlines()[1]  # a line of the key's base64
         assert body not in logged
     assert "quarantined" in caplog.text  # the logs did say something
+
+
+async def test_file_names_and_link_titles_are_logged_not_parsed(bridged):
+    """A forwarded notice titled "…低保申请…" reads as a 诉求 to the parser: a media message alone is only logged."""
+    b = bridged
+    b.emulator.post_media(
+        RESIDENT, HH, "file", {"filename": "低保申请表.xlsx", "fileext": "xlsx", "filesize": 10, "sdkfileid": "x"}
+    )
+    title = "关于开展2026年度低保申请工作的通知"
+    b.emulator.post_media(RESIDENT, HH, "link", {"title": title, "description": "", "link_url": "u", "image_url": ""})
+    await b.emulator.say(RESIDENT, HH, WISH)
+    assert await b.bridge().pull_once() == 3
+    rows = await _q(b.url, select(InboundMessage.text, InboundMessage.status, InboundMessage.branch_id))
+    assert [(t, st) for t, st, _ in rows] == [
+        ("[文件 低保申请表.xlsx]", "done"),
+        (f"[链接 {title}]", "done"),
+        (WISH, "done"),
+    ]
+    assert all(branch is not None for _, _, branch in rows)
+    assert (await _q(b.url, select(func.count()).select_from(Matter)))[0][0] == 1  # the wish only
+    assert await b.bridge().pull_once() == 0  # once
