@@ -8,10 +8,10 @@ against the real SDK, the SDK call aside.
                                                                                     "is_finish"}
     POST /emu/archive_key           {"version", "public_key_pem"}: the public key the "admin console" holds
 
-Each record gets a fresh 32-character random key, RSA-encrypted (PKCS#1 v1.5) with the public key of the version
-current when the record is first handed out; `set_archive_key` seals every record handed out so far with the old
-version first, as WeCom keeps old records under the old key. The chat message itself is sealed in the emulator's
-documented stand-in format (bot/archive_bridge/emulated.py): Tencent's own format is not public.
+Each record is sealed in the format Tencent's DecryptData reads (bot/archive_bridge/emulated.py: the real SDK
+opens these records); its random key is RSA-encrypted (PKCS#1 v1.5) with the public key of the version current
+when the record is first handed out. `set_archive_key` seals every record so far with the old version first, as
+WeCom keeps old records under the old key.
 """
 
 from __future__ import annotations
@@ -65,15 +65,15 @@ class ArchiveSdkMixin:
         sealed = self._sealed.get(seq)
         if sealed is None:
             version = self.archive_key_version
-            key = emulated.new_random_key()
-            erk = self.archive_keys[version].encrypt(key.encode(), padding.PKCS1v15())
             msg = item["msg"]
+            key, chat_msg = emulated.seal(msg)
+            erk = self.archive_keys[version].encrypt(key.encode(), padding.PKCS1v15())
             sealed = {
                 "seq": seq,
                 "msgid": msg.get("msgid", ""),
                 "publickey_ver": version,
                 "encrypt_random_key": base64.b64encode(erk).decode(),
-                "encrypt_chat_msg": self.archive_broken.get(seq) or emulated.encrypt_chat_msg(key, msg),
+                "encrypt_chat_msg": self.archive_broken.get(seq) or chat_msg,
             }
             self._sealed[seq] = sealed
         return sealed

@@ -12,8 +12,11 @@ SDK_CODES: dict[int, tuple[str, str]] = {
     10002: ("数据解析失败", "多半是这条记录本身有问题：它会被隔离（lianhu archive quarantine），读取继续"),
     10003: ("系统调用失败", "看磁盘、内存、文件句柄；桥接服务会重试"),
     10004: ("密钥错误导致加密失败（已废弃）", "升级 SDK"),
-    10005: ("fileid 错误", "媒体文件标识不对或已过期，该媒体只保留占位"),
-    10006: ("解密失败", "私钥与管理后台上传的公钥不配对：检查 private_keys 里该版本的文件"),
+    10005: (
+        "fileid 错误（解密时：记录结构不对）",
+        "媒体文件标识不对或已过期，该媒体只保留占位；解密时出现则该记录被隔离",
+    ),
+    10006: ("解密失败", "记录损坏，自动隔离；若大量出现，检查 private_keys 里该版本的私钥"),
     10007: ("找不到该版本的私钥（已废弃）", "在 private_keys 里补上该版本的私钥"),
     10008: ("解密消息失败（DecryptMsg 错误）", "私钥版本不对或记录损坏；单条损坏的记录会被隔离"),
     10009: ("IP 不合法", "把本机出口 IP 加到管理后台会话内容存档的“可信 IP”"),
@@ -29,8 +32,10 @@ SDK_CODES: dict[int, tuple[str, str]] = {
 # retries those too (slower, at the cap) so that it resumes by itself once the configuration is fixed.
 TRANSIENT = frozenset({10001, 10003, 10011, -1})
 
-# A record the SDK refuses to decrypt while the key is right: quarantined, reading goes on.
-RECORD_BROKEN = frozenset({10002, 10008})
+# What DecryptData answers for a record that does not open although its random key came out of RSA well-formed
+# (keys.py checks that): the record is damaged, it is quarantined and reading goes on. 10005 and 10006 are what the
+# SDK's own code returns for a damaged inner structure (emulated.py).
+RECORD_BROKEN = frozenset({10002, 10005, 10006, 10008})
 
 
 def meaning(code: int | str) -> str:

@@ -14,6 +14,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from bot.archive_bridge.emulated import looks_like_random_key
+
 
 class KeyProblem(Exception):
     """A configuration problem with the private keys: the bridge stops on the record instead of skipping it."""
@@ -58,8 +60,11 @@ class PrivateKeys:
             raise KeyProblem(f"缺少第 {version} 版私钥（已配置：{have}）：在 [archive] private_keys 里补上")
         try:
             raw = base64.b64decode(encrypt_random_key, validate=True)
-            plain = key.decrypt(raw, padding.PKCS1v15())
-            return plain.decode("ascii")
+            plain = key.decrypt(raw, padding.PKCS1v15()).decode("ascii")
+            if not looks_like_random_key(plain):
+                raise ValueError("not a random key")
+            return plain
         except (binascii.Error, ValueError, UnicodeDecodeError):
-            # OpenSSL may answer a wrong key with random bytes (implicit rejection) instead of an error
+            # OpenSSL may answer a wrong key with random bytes (implicit rejection) instead of an error; what
+            # DecryptData needs (base64 of an IV and AES blocks, emulated.py) tells a wrong key from a right one
             raise KeyProblem(f"第 {version} 版私钥解不开这条记录的 encrypt_random_key：私钥和公钥不配对？") from None

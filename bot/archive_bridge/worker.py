@@ -96,8 +96,8 @@ class RealSdk:
 
 
 class EmulatorSdk:
-    """The emulator's archive mode: GetChatData / GetMediaData over HTTP, DecryptData in Python (emulated.py),
-    including the real SDK's abort on a message shorter than 13 characters."""
+    """The emulator's archive mode: GetChatData / GetMediaData over HTTP, DecryptData in Python (emulated.py, the
+    real SDK's format and checks), aborting the process where the real SDK aborts."""
 
     name = "emulator"
 
@@ -129,12 +129,12 @@ class EmulatorSdk:
     def decrypt(self, key: str, msg: str) -> dict[str, Any]:
         from bot.archive_bridge import emulated
 
-        if len(msg) < emulated.ABORT_BELOW:
-            os.abort()  # what the real SDK does with such input (measured): the bridge must survive it
         try:
-            return emulated.decrypt_chat_msg(key, msg)
-        except emulated.EmulatedDecryptError:
-            raise SdkCodeError(10008, "DecryptData 失败") from None
+            return emulated.open_record(key, msg)
+        except emulated.WouldAbort:
+            os.abort()  # what the real SDK does with such input (measured): the bridge must survive it
+        except emulated.EmulatedDecryptError as exc:
+            raise SdkCodeError(exc.code, "DecryptData 失败") from None
 
     def media(self, sdkfileid: str, indexbuf: str) -> tuple[bytes, str, bool]:
         a = self._post("getmediadata", {"sdkfileid": sdkfileid, "indexbuf": indexbuf})

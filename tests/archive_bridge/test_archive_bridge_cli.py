@@ -140,12 +140,16 @@ def test_private_keys_by_version_and_clear_errors(tmp_path, keypairs):
     keys = PrivateKeys.from_files({"1": str(keypairs[1].path), "2": str(keypairs[2].path)})
     assert keys.versions == [1, 2]
     for v in (1, 2):
-        random_key = emulated.new_random_key()
+        random_key, _ = emulated.seal({"msgid": "m"})
         sealed = base64.b64encode(keypairs[v].public.encrypt(random_key.encode(), padding.PKCS1v15())).decode()
         assert keys.decrypt_random_key(v, sealed) == random_key
-    sealed_v2 = base64.b64encode(keypairs[2].public.encrypt(b"k" * 32, padding.PKCS1v15())).decode()
+    random_key, _ = emulated.seal({"msgid": "m"})
+    sealed_v2 = base64.b64encode(keypairs[2].public.encrypt(random_key.encode(), padding.PKCS1v15())).decode()
     with pytest.raises(KeyProblem, match="第 1 版私钥解不开"):
         keys.decrypt_random_key(1, sealed_v2)  # the wrong version's key
+    not_a_key = base64.b64encode(keypairs[1].public.encrypt(b"k" * 32, padding.PKCS1v15())).decode()
+    with pytest.raises(KeyProblem, match="第 1 版私钥解不开"):
+        keys.decrypt_random_key(1, not_a_key)  # opens, but is not what DecryptData takes: a mismatched key pair
     with pytest.raises(KeyProblem, match="缺少第 3 版私钥（已配置：1、2）"):
         keys.decrypt_random_key(3, sealed_v2)
     with pytest.raises(KeyProblem, match="读不到第 1 版私钥文件"):
@@ -195,3 +199,17 @@ def test_text_revoke_and_mixed():
     }
     items = with_placeholders(mixed)["mixed"]["item"]
     assert [json.loads(i["content"])["content"] for i in items] == ["看看这个", "[图片]"]
+
+
+def test_the_python_decryptdata_opens_what_seal_makes_and_fails_like_the_sdk():
+    msg = {"msgid": "m1", "msgtype": "text", "text": {"content": "微心愿：想要一个老年手机"}}
+    key, sealed = emulated.seal(msg)
+    assert emulated.open_record(key, sealed) == msg
+    with pytest.raises(emulated.WouldAbort):
+        emulated.open_record(key, "AAAA")  # shorter than 13: the real SDK dies here
+    with pytest.raises(emulated.EmulatedDecryptError) as err:
+        emulated.open_record(key, "Q" * 13 + "x" * 32 + sealed[45:])  # another record's t: the key info won't open
+    assert err.value.code == 10008
+    other_key, _ = emulated.seal(msg)
+    with pytest.raises(emulated.EmulatedDecryptError):
+        emulated.open_record(other_key, sealed)

@@ -1,9 +1,9 @@
 """The bridge against Tencent's real `libWeWorkFinanceSdk_C.so` (through pywecomarchive, extra [archive]).
 
 Without a tenant GetChatData can only fail (10001 offline; a closed proxy port makes sure of it), so the records
-come from the emulator, sealed with keys made here (two versions); DecryptData is the real one. The real SDK
-answers the emulator's stand-in ciphertext with 10008 and aborts the process on a short one (exit 134): both are
-quarantined and reading goes on.
+come from the emulator, sealed in the format the real DecryptData reads with keys made here (two versions); the
+real DecryptData opens them, and aborts the process on a short one (exit 134), which is quarantined after two
+deaths while reading goes on.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from sqlalchemy import select
 from bot.archive_bridge.bridge import ArchiveBridge, worker_for
 from bot.archive_bridge.supervisor import SdkFailure, WorkerDied
 from storage.db import make_engine, make_sessionmaker
-from storage.models import ArchiveQuarantine, FeedCursor
+from storage.models import ArchiveQuarantine, FeedCursor, InboundMessage
 from tests.archive_bridge.conftest import HH, RESIDENT, FakeSleep
 
 pytestmark = pytest.mark.skipif(
@@ -55,6 +55,10 @@ async def _rows(url: str, stmt) -> list[Any]:
         await engine.dispose()
 
 
+async def _texts(url: str) -> list[str]:
+    return [r[0] for r in await _rows(url, select(InboundMessage.text).order_by(InboundMessage.id))]
+
+
 async def test_init_loads_and_getchatdata_answers_10001_offline(bridged):
     worker = worker_for(real(bridged))
     try:
@@ -79,15 +83,20 @@ async def test_network_errors_back_off_with_a_cap_and_keep_the_cursor(bridged):
     assert await _rows(b.url, select(FeedCursor)) == []
 
 
-async def test_real_decryptdata_abort_is_survived(bridged):
+async def test_real_decryptdata_opens_the_emulator_format_and_its_abort_is_survived(bridged):
+    from bot.archive_bridge import emulated
+
+    msg = {"msgid": "m1", "action": "send", "msgtype": "text", "text": {"content": "微心愿：想要一个老年手机"}}
+    key, sealed = emulated.seal(msg)
     worker = worker_for(real(bridged))
     try:
+        assert (await worker.call("decrypt", key=key, msg=sealed))["msg"] == msg
         with pytest.raises(WorkerDied) as died:
-            await worker.call("decrypt", key="0123456789abcdef0123456789abcdef", msg="AAAA")
+            await worker.call("decrypt", key=key, msg="AAAA")
         assert died.value.returncode in (-6, 134)  # SIGABRT from std::out_of_range
         with pytest.raises(SdkFailure) as err:  # a fresh child answers the next call
-            await worker.call("decrypt", key="0123456789abcdef0123456789abcdef", msg="QUFBQUFBQUFBQUFBQUFBQUFB")
-        assert err.value.code == 10008
+            await worker.call("decrypt", key=key, msg="Q" * 13 + "x" * 32 + sealed[45:])
+        assert err.value.code == 10008  # the key info does not open with another t: the same code as Python's
         assert worker.starts == 2
     finally:
         await worker.close()
@@ -113,16 +122,15 @@ async def test_records_under_two_key_versions_poison_quarantined_cursor_across_r
     first = bridge()
     assert await first.pull_once() == 3
     rows = await _rows(b.url, select(ArchiveQuarantine.seq, ArchiveQuarantine.publickey_ver, ArchiveQuarantine.reason))
-    by_seq = {seq: (ver, reason) for seq, ver, reason in rows}
-    assert by_seq[2][0] == 1 and "崩溃 2 次" in by_seq[2][1]  # the real abort, twice
-    assert by_seq[1][0] == 1 and "10008" in by_seq[1][1]  # v1 key opened; the real SDK refuses the stand-in
-    assert by_seq[3][0] == 2 and "10008" in by_seq[3][1]  # v2 key opened
+    assert len(rows) == 1 and rows[0][:2] == (2, 1) and "崩溃 2 次" in rows[0][2]  # the real abort, twice
     assert first.worker.starts == 3
+    # sealed under key versions 1 and 2, opened by Tencent's DecryptData, delivered through the one inbound path
+    assert await _texts(b.url) == ["微心愿：想要一个老年手机", "门口路灯坏了"]
 
     await first.worker.close()  # a restart: new bridge, new child
     second = bridge()
     assert await second.pull_once() == 0
     await b.emulator.say(RESIDENT, HH, "又一条")
     assert await second.pull_once() == 1
-    seqs = [r[0] for r in await _rows(b.url, select(ArchiveQuarantine.seq).order_by(ArchiveQuarantine.seq))]
-    assert seqs == [1, 2, 3, 4]
+    assert await _texts(b.url) == ["微心愿：想要一个老年手机", "门口路灯坏了", "又一条"]
+    assert [r[0] for r in await _rows(b.url, select(ArchiveQuarantine.seq))] == [2]
