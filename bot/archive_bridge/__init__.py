@@ -7,5 +7,5 @@ worker.py      the child: the real SDK (pywecomarchive) or the emulator's imitat
 keys.py        the enterprise's RSA private keys by version (key rotation)
 codes.py       SDK error codes → meaning and what the operator should do (Chinese)
 media.py       placeholders ("[图片]", "[语音 12秒]") and the optional download with a size cap
-emulated.py    the emulator's stand-in for Tencent's undocumented encrypt_chat_msg format
+emulated.py    the record format DecryptData reads (undocumented: read from the SDK, checked against it)
 """
