@@ -48,9 +48,9 @@ class EmulatorSettings:
     stream_window: float = 360.0
     archive_token: str = "archive-bridge-token"  # bearer token of GET /archive/chatdata
     kf_open_kfid: str = "wkLianhuKf0001"  # the one 微信客服 account
-    archive_secret: str = "archive-sdk-secret"  # the 会话内容存档 Secret the archive-SDK mode accepts
     aibot_secret: str = ""  # long-connection secret; empty = the gateway refuses every subscribe
     aibot_mode: str = "callback"  # "websocket": people's messages go over the long connection
+    archive_secret: str = "archive-sdk-secret"  # the 会话内容存档 Secret the archive-SDK mode accepts
 
 
 class World:

@@ -64,7 +64,7 @@ class ArchiveBridge:
         self.keys = keys
         self.sleep = sleep
         self.delivery = ArchivePoller(settings, runtime, http=None)  # type: ignore[arg-type]  # fetch is not used
-        self.delays: list[float] = []  # every backoff wait, in order (the CLI and tests read it)
+        self.delays: list[float] = []  # every backoff wait, in order
         self.last_error: str = ""
 
     # --- one page -----------------------------------------------------------------------------------------
@@ -84,12 +84,19 @@ class ArchiveBridge:
                 await self._quarantine(rec, opened.reason)
             else:
                 msg = media.with_placeholders(opened)
-                if self.settings.media_dir:
-                    await self._download(msg)
+                if self.settings.media_dir and await self._bound_room(msg):
+                    await self._download(msg)  # only for groups the roster binds: other chats are not ours to keep
                 await self._deliver(rec_seq, msg)
             seq = rec_seq
             done += 1
         return done
+
+    async def _bound_room(self, msg: dict[str, Any]) -> bool:
+        roomid = str(msg.get("roomid") or "")
+        if not roomid:
+            return False
+        async with self.runtime.sessionmaker() as session:
+            return await repo.group_by_chat_id(session, roomid) is not None
 
     async def _deliver(self, seq: int, msg: dict[str, Any]) -> None:
         if msg.get("media_msgtype") and msg.get("action") == "send":

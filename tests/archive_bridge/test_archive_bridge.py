@@ -181,6 +181,20 @@ async def test_media_become_placeholders_and_are_saved_under_the_cap(bridged, tm
     assert not any(n.endswith(".part") for n in saved)
 
 
+async def test_media_of_chats_the_roster_does_not_bind_are_not_saved(bridged, tmp_path):
+    b = bridged
+    b.emulator.archive_media["fid"] = b"z" * 100
+    b.emulator.archive.append(
+        {"seq": 1, "msg": {"msgid": "p1", "action": "send", "from": RESIDENT, "tolist": [MEMBER], "roomid": "",
+                           "msgtime": 1, "msgtype": "image", "image": {"filesize": 100, "sdkfileid": "fid"}}}
+    )  # fmt: skip
+    bridge = b.bridge(b.settings(media_dir=str(tmp_path / "m")))
+    assert await bridge.pull_once() == 1
+    assert not (tmp_path / "m").exists()  # a 1:1 chat: neither kept nor downloaded
+    assert await _inbound(b.url) == []
+    assert await _cursor(b.url) == 1
+
+
 async def test_media_over_the_cap_are_not_saved(bridged, tmp_path):
     b = bridged
     b.emulator.archive_media["fid-big"] = b"y" * 5000
