@@ -134,3 +134,23 @@ async def test_records_under_two_key_versions_poison_quarantined_cursor_across_r
     assert await second.pull_once() == 1
     assert await _texts(b.url) == ["微心愿：想要一个老年手机", "门口路灯坏了", "又一条"]
     assert [r[0] for r in await _rows(b.url, select(ArchiveQuarantine.seq))] == [2]
+
+
+async def test_real_sdk_run_logs_no_secret_or_key(bridged, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    b = bridged
+    await b.emulator.say(RESIDENT, HH, "微心愿：想要一个老年手机")
+    b.emulator.archive_broken[1] = "AAAA"  # the child dies twice and its stderr is logged
+    stop = asyncio.Event()
+    bridge = b.bridge(real(b, proxy_password="user:Pr0xyPa55-XYZ"), sleep=FakeSleep(stop, stop_after=2))
+    await asyncio.wait_for(bridge.run(stop), 60)  # GetChatData: 10001, backing off, logged
+    records = EmulatorRecords(bridge.settings, b.runtime, bridge.worker, bridge.keys)
+    records.emulator = b.emulator
+    await records.pull_once()
+    assert "out_of_range" in caplog.text or "134" in caplog.text or "-6" in caplog.text  # the death was logged
+    for secret in (SECRET, "Pr0xyPa55-XYZ"):
+        assert secret not in caplog.text
+    for kp in b.keypairs.values():
+        assert kp.pem.decode().splitlines()[1] not in caplog.text
