@@ -47,6 +47,7 @@ class PolicyOptions:
     rating_scores: Mapping[str, float] = field(default_factory=lambda: dict(RATING_SCORES))
     candidates: int = 3  # how many 锋领党员 / 示范网格 candidates are shown
     candidate_min_coverage: float = 0.8  # share of household-months visited in the year
+    year_end_threshold: int = 60  # [points] year_end_threshold: below it at year end, 警示帮扶
 
 
 def needs_approval(category: str, summary: str, keywords: Iterable[str] = APPROVAL_KEYWORDS) -> bool:
