@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from domain.duties import count_line as duty_line
 from handlers import common
 from storage import matters, outbox, points, rhythm
 from storage.models import Branch, ChatGroup, Household, JobRun, Matter, Member, OutboundMessage
@@ -160,6 +162,8 @@ def group_summary_text(r: rhythm.MonthReport) -> str:
         + (f"，办结率 {req.close_rate:.0%}" if req.close_rate is not None else ""),
         f"> 心愿：新收集 {w.collected} 个，认领 {w.claimed} 个，实现 {w.fulfilled} 个，超期 {wm.overdue} 个",
     ]
+    if duties := duty_line(sum(r.duty_counts.values(), Counter())):  # 五联到户 (issue 17)
+        lines.append(f"> 五联到户：{duties}")
     ratings = req.ratings + wm.ratings
     if sum(ratings.values()):
         n = sum(ratings.values())
@@ -198,6 +202,8 @@ def member_part_text(r: rhythm.MonthReport, mm: rhythm.MemberMonth, today: dt.da
     lines = [f"**{m.name}同志，{month_label(r.month)}您的联户情况**"]
     if mm.households:
         lines.append(f"联系户 {len(mm.households)} 户，已走访 {len(mm.visited_ids)} 户，走访 {mm.visits} 次。")
+    if duties := duty_line(r.duty_counts.get(m.id, Counter())):
+        lines.append(f"五联到户：{duties}。")
     if unvisited:
         lines.append(f"{month_label(r.month)}未走访（{len(unvisited)} 户）：")
         for h in unvisited:

@@ -140,7 +140,7 @@ def joined(names: Sequence[str]) -> str:
     return "、".join(names)
 
 
-def count_line(counts: Mapping[str, int], order: Sequence[str]) -> str:
+def count_line(counts: Mapping[str, int], order: Sequence[str] = tuple(d.name for d in COMMON)) -> str:
     """'政策讲解 3 次、矛盾调解 1 次' for the names that occurred, in catalog order (extras after, by name)."""
     known = [n for n in order if counts.get(n)]
     rest = sorted(n for n in counts if n not in order and counts[n])
