@@ -19,10 +19,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
+from bot.config import Settings, policy_options
 from domain.duties import count_line as duty_line
 from handlers import common
-from storage import matters, outbox, points, rhythm
+from storage import matters, outbox, points, policy, rhythm
 from storage.models import Branch, ChatGroup, Household, JobRun, Matter, Member, OutboundMessage
 
 MARKDOWN_MAX = 4096  # webhook markdown content, bytes (wecom-platform.md §3)
@@ -476,6 +476,9 @@ async def run_year_end(jc: JobContext) -> dict[str, Any]:
     await points.sync_points(s, b.id, rules=rules_from(jc.settings), today=jc.today, since=dt.date(year, 1, 1))
     threshold = jc.settings.points.year_end_threshold
     rows = await points.below_threshold(s, b.id, year, threshold)
+    # issue 17: once the branch has entered 村党组织评分 for the year, the list is by the combined score
+    options = policy_options(jc.settings)
+    rows = await policy.year_end_below(s, b.id, year, threshold, options, as_of=jc.today, fallback=rows)
     text = year_end_text(b, year, threshold, rows, jc.today)
     sent = 0
     for sec in await rhythm.secretaries(s, b.id):

@@ -66,7 +66,7 @@ def parse_period(text: str) -> str | None:
 
 
 def period_label(period: str) -> str:
-    return f"{period[:4]}年第{period[-1]}季度" if "Q" in period else f"{period}年"
+    return f"{period[:4]}年第{'一二三四'[int(period[-1]) - 1]}季度" if "Q" in period else f"{period}年"
 
 
 def branch_year_score(scores: Mapping[str, float], year: int) -> float | None:
