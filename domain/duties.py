@@ -19,6 +19,7 @@ class Duty:
     description: str
     patterns: tuple[re.Pattern[str], ...]
     common: bool = True  # 共性清单 (article 3) or the branch's 个性清单
+    carries_requests: bool = False  # 民意收集: what was collected may well be a request to register
 
 
 def _rx(*patterns: str) -> tuple[re.Pattern[str], ...]:
@@ -59,6 +60,7 @@ COMMON: tuple[Duty, ...] = (
             r"(反映|提)了?.{0,6}(意见|建议|要求|问题|诉求)",
             r"帮.{0,4}(代办|办理|跑腿)|红色代办",
         ),
+        carries_requests=True,
     ),
     Duty(
         "矛盾调解",
@@ -101,6 +103,12 @@ class Catalog:
     def recognise(self, text: str) -> list[str]:
         """The duties `text` says were done, in catalog order, each once. Empty when none is named."""
         return [d.name for d in self.duties if any(_said(p, text) for p in d.patterns)]
+
+    def reports_own_work(self, text: str) -> bool:
+        """`text` tells what the member did ("跟他讲了医保的新政策"), not what the household needs: a visit's clause
+        like that is no 诉求 even though it names 医保. A 民意收集 clause may carry one, so it does not count."""
+        found = [d for d in self.duties if any(_said(p, text) for p in d.patterns)]
+        return bool(found) and not any(d.carries_requests for d in found)
 
 
 def _said(pattern: re.Pattern[str], text: str) -> bool:

@@ -175,6 +175,8 @@ async def problems_in_visit(ctx: Context, households: list[Household]) -> None:
         return
     clauses = [c for c in re.split(r"[，,。；;！!？?\n]+", ctx.msg.text) if c.strip()]
     for clause in clauses[1:]:
+        if ctx.options.policy.catalog.reports_own_work(clause):  # 五联到户 done, not a need (domain/duties.py)
+            continue
         r = ctx.parser.parse(clause, sender=ctx.msg.sender, chat="group1", today=ctx.today)
         if r.intent in ("request", "wish"):
             await intake(ctx, "wish" if r.intent == "wish" else "request", clause, households[0])

@@ -37,6 +37,13 @@ def test_duties_are_recognised_from_the_members_words_and_never_forced(text, dut
     assert DEFAULT.recognise(text) == duties
 
 
+def test_a_clause_of_own_work_is_no_request_but_collected_needs_still_are():
+    assert DEFAULT.reports_own_work("跟他讲了医保的新政策")
+    assert DEFAULT.reports_own_work("劝他们两家各让一步")
+    assert not DEFAULT.reports_own_work("问了有什么困难")  # 民意收集 may carry a request
+    assert not DEFAULT.reports_own_work("路灯坏了")
+
+
 def test_the_branchs_own_list_comes_from_configuration(tmp_path):
     f = tmp_path / "c.toml"
     f.write_text('[duties]\nextra = [{ name = "防汛巡查", words = ["防汛", "防台"] }]\n', encoding="utf-8")
@@ -58,6 +65,7 @@ async def test_visit_duties_through_callbacks_into_the_ledger_and_summary(pair, 
     await pair.emulator.say("zhangwei", BRANCH, AT + "今天到王大伯家坐了坐，跟他讲了医保的新政策")
     reply = bot_replies(pair, BRANCH)[-1]
     assert reply.splitlines()[0].startswith("已记录：") and "联户内容：政策讲解" in reply
+    assert "已登记" not in reply  # telling about 医保 policy is the member's work, not the household's 诉求
     await pair.emulator.say("zhangwei", BRANCH, AT + "今天去过严德富家了")
     assert "联户内容" not in bot_replies(pair, BRANCH)[-1]  # a plain visit names no duty
     # the ambiguous household: the duties said in the first message survive the numbered answer
