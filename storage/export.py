@@ -19,6 +19,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.duties import DEFAULT as DUTIES
 from storage import points, policy, repo, rhythm
 from storage.models import AuditEvent, Branch, Grid, Household, Link, Matter, MatterEvent, Member, PointsEntry, Visit
 
@@ -428,6 +429,7 @@ async def summary_workbook(s: AsyncSession, branch: Branch, month: str, *, today
     ws["A1"] = f"{branch.name} {month} 党员联户月度汇总"
     ws["A1"].font = Font(bold=True, size=13)
     ws.freeze_panes = "A3"
+    duty_names = [*DUTIES.names, *sorted({n for c in r.duty_counts.values() for n in c} - set(DUTIES.names))]
     _sheet(
         wb,
         "党员走访",
@@ -442,6 +444,7 @@ async def summary_workbook(s: AsyncSession, branch: Branch, month: str, *, today
             Col("重点户已走访", 12),
             Col("覆盖率", 9, "0%"),
             Col("本月积分", 9),
+            *[Col(n, 9) for n in duty_names],  # 五联到户: visits that did each duty (issue 17)
         ],
         (
             [
@@ -455,6 +458,7 @@ async def summary_workbook(s: AsyncSession, branch: Branch, month: str, *, today
                 mm.key_visited,
                 ratio(len(mm.visited_ids), len(mm.households)),
                 r.points_by_member.get(mm.member.id, 0),
+                *[r.duty_counts.get(mm.member.id, {}).get(n, 0) for n in duty_names],
             ]
             for mm in r.members
         ),

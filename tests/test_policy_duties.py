@@ -73,6 +73,9 @@ async def test_visit_duties_through_callbacks_into_the_ledger_and_summary(pair, 
     await pair.emulator.say("zhangwei", BRANCH, AT + "2")
     assert "联户内容：矛盾调解" in bot_replies(pair, BRANCH)[-1]
 
+    await pair.emulator.say("chenjianguo", BRANCH, AT + "本月汇总")
+    assert "- 五联到户：政策讲解 1 次、矛盾调解 1 次" in bot_replies(pair, BRANCH)[-1]
+
     db = Db(pair.settings.database.url)
     async with db.sm() as s:
         stored = sorted((await s.execute(select(Visit.household_id, VisitDuty.duty).join(Visit))).all())
@@ -80,6 +83,7 @@ async def test_visit_duties_through_callbacks_into_the_ledger_and_summary(pair, 
         path = await export(s, "visits", branch, _month(), tmp_path / "visits.xlsx")
         report = await rhythm.month_report(s, branch, _month(), today=dt.datetime.now(TZ).date())
         duties_path = await export(s, "duties", branch, _month(), tmp_path / "duties.xlsx")
+        summary_path = await export(s, "summary", branch, _month(), tmp_path / "summary.xlsx")
     await db.close()
     assert [d for _, d in stored] == ["政策讲解", "矛盾调解"]
 
@@ -95,6 +99,11 @@ async def test_visit_duties_through_callbacks_into_the_ledger_and_summary(pair, 
 
     assert "五联到户：政策讲解 1 次、矛盾调解 1 次" in group_summary_text(report)
     assert "政策讲解 1 次、矛盾调解 1 次" in member_part_text(report, zhang, dt.datetime.now(TZ).date())
+
+    ws = openpyxl.load_workbook(summary_path)["党员走访"]
+    header = [c.value for c in ws[1]]
+    zhang_row = next(r for r in ws.iter_rows(min_row=2, values_only=True) if r[1] == "张伟")
+    assert zhang_row[header.index("政策讲解")] == 1 and zhang_row[header.index("新风倡导")] == 0
 
     rows = list(openpyxl.load_workbook(duties_path)["责任清单"].iter_rows(min_row=3, values_only=True))
     assert [r[2] for r in rows] == [
