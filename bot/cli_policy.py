@@ -50,9 +50,9 @@ async def _main(url: str, sheet, args: argparse.Namespace) -> int:
     try:
         async with make_sessionmaker(engine)() as session:
             branches = await rhythm.branches(session, args.branch)
+            every = await rhythm.branches(session)
         if len(branches) != 1:
-            names = "、".join(b.name for b in branches) if not args.branch else "无"
-            print(f"请用 --branch 指定一个支部（现有：{names or '无'}）", file=sys.stderr)
+            print(f"请用 --branch 指定一个支部（现有：{'、'.join(b.name for b in every) or '无'}）", file=sys.stderr)
             return 1
         async with make_sessionmaker(engine)() as session, session.begin():  # an error rolls all of it back
             n = await import_assessments(session, branches[0], sheet, actor=args.actor)

@@ -18,6 +18,7 @@ from handlers.common import is_private, md
 from handlers.context import TZ, Context
 from handlers.matters import COMMAND
 from handlers.notices import secretaries, tell_member
+from nlp.pii import mask_pii
 from storage import matters as mt
 from storage import policy, repo
 from storage.models import Matter, Member
@@ -112,7 +113,8 @@ async def handle_opinion(ctx: Context) -> bool:
     if me is None:
         ctx.reply("发表把关意见是联户党员的权利，只有本支部党员可以发。")
         return True
-    label, number, verdict, reason = m.group(1), int(m.group(2).translate(_FULLWIDTH)), m.group(3), m.group(4).strip()
+    label, number, verdict = m.group(1), int(m.group(2).translate(_FULLWIDTH)), m.group(3)
+    reason = mask_pii(" ".join(m.group(4).split()))
     ref = f"{label}{number}"
     if verdict is None:
         ctx.reply(f"{ref} 没有记录意见：请写“意见 {ref} 同意 理由”或“意见 {ref} 不同意 理由”。")
@@ -173,7 +175,7 @@ async def handle_nominate(ctx: Context) -> bool:
     if me is None:
         ctx.reply("推荐是党员的权利，只有本支部党员可以推荐。")
         return True
-    name, kind, reason = m.group(1), m.group(2), (m.group(3) or "").strip()
+    name, kind, reason = m.group(1), m.group(2), mask_pii(" ".join((m.group(3) or "").split()))
     kinds = "、".join(NOMINATION_KINDS)
     if kind is None:
         _answer(

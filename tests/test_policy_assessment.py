@@ -89,6 +89,10 @@ async def test_secretary_scores_in_chat_privately(pair):
 
     await pair.emulator.say("chenjianguo", BRANCH, AT + "锋领候选")
     assert bot_replies(pair, BRANCH)[-1] == "锋领候选名单已私信发给您。"
+    db = MDb(pair.settings.database.url)
+    private = (await db.outbox_to("chenjianguo"))[-1]
+    await db.close()
+    assert "锋领党员候选" in private and "仅您可见" in private and "已有年度综合分 1/13 人" in private
     await pair.emulator.say("zhangwei", BRANCH, AT + "锋领候选")
     assert "只给支部书记、委员看" in bot_replies(pair, BRANCH)[-1]
 
