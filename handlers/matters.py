@@ -127,6 +127,7 @@ async def intake(ctx: Context, kind: str, text: str, household: Household | None
         source_chat=ctx.msg.chat_key,
         now=now,
     )
+    ctx.state.setdefault("new_matters", []).append(m)  # post-hooks (handlers/opinions.py: 把关 asks the member)
     who = f"{household.head_name}家" if household else ctx.sender.display
     detail = f"{mt.ref(m)}（{category}）：{who}——{summary}"
     told = False

@@ -42,11 +42,10 @@ def _answer(ctx: Context, text: str, group_note: str) -> None:
 # --- asking: a post-hook after every message -------------------------------------------------------------------
 async def ask_linked_member(ctx: Context) -> None:
     """A request registered by this message that needs the branch's 把关: ask its household's member, privately."""
-    if ctx.branch is None or ctx.inbound_id is None:
+    if ctx.branch is None:
         return
-    new = await ctx.session.scalars(
-        select(Matter).where(Matter.source_inbound_id == ctx.inbound_id, Matter.kind == "request")
-    )
+    # intake lists what this message registered (no query on the message path: most messages register nothing)
+    new = [m for m in ctx.state.get("new_matters", []) if m.kind == "request"]
     keywords = ctx.options.policy.approval_keywords
     for m in new:
         if m.household_id is None or m.member_id is None or not needs_approval(m.category, m.summary, keywords):

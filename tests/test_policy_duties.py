@@ -114,3 +114,21 @@ async def test_visit_duties_through_callbacks_into_the_ledger_and_summary(pair, 
         "文明新风倡导到户",
     ]
     assert all(r[1] == "共性清单" and r[3] for r in rows)
+
+
+async def test_duty_list_export_carries_the_branchs_own_list(seeded_url, tmp_path, monkeypatch):
+    """`lianhu export duties --config …`: the 个性清单 from [duties] extra follows the five common duties."""
+    import asyncio
+
+    from bot.cli import main
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        '[duties]\nextra = [{ name = "防汛巡查", words = ["防汛"], description = "汛期巡查联系户房屋安全" }]\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("LIANHU_DATABASE_URL", seeded_url)
+    out = tmp_path / "d.xlsx"
+    assert await asyncio.to_thread(main, ["export", "责任清单", "--config", str(cfg), "-o", str(out)]) == 0
+    rows = list(openpyxl.load_workbook(out)["责任清单"].iter_rows(min_row=3, values_only=True))
+    assert len(rows) == 6 and rows[-1][1:4] == ("个性清单", "防汛巡查", "汛期巡查联系户房屋安全")

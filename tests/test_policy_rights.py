@@ -88,8 +88,14 @@ async def test_nominations_reach_the_secretary_only(pair, tmp_path):
     async with db.sm() as s:
         noms = list(await s.scalars(select(Nomination).order_by(Nomination.id)))
         branch = (await s.execute(select(Branch))).scalar_one()
-        path = await export(s, "opinions", branch, dt.datetime.now(TZ).strftime("%Y-%m"), tmp_path / "op.xlsx")
+        month = dt.datetime.now(TZ).strftime("%Y-%m")
+        path = await export(s, "opinions", branch, month, tmp_path / "op.xlsx")
+        audit = await export(s, "audit", branch, month, tmp_path / "audit.xlsx")
     await db.close()
+    trail = [
+        (r[1], r[2], r[4]) for r in openpyxl.load_workbook(audit)["变更记录"].iter_rows(min_row=2, values_only=True)
+    ]
+    assert ("王根发", "推荐", "张伟") in trail
     assert [(n.nominee, n.kind, n.nominee_member_id is not None) for n in noms] == [
         ("王根发", "入党积极分子", False),
         ("王丽", "后备干部", True),
