@@ -86,12 +86,19 @@ async def set_pledge(
 ) -> str | None:
     """Record `text` as the member's pledge; the old one is closed, never overwritten. Returns the old text
     (None: there was none). Unchanged text writes nothing."""
-    text = " ".join(text.split())[:PLEDGE_MAX]
     cur = (
         await s.execute(select(Pledge).where(Pledge.member_id == member.id, Pledge.valid_to.is_(None)))
     ).scalar_one_or_none()
+    _replace_pledge(s, member, cur, text, actor=actor, now=now, source=source)
+    return cur.text if cur is not None else None
+
+
+def _replace_pledge(
+    s: AsyncSession, member: Member, cur: Pledge | None, text: str, *, actor: str, now: dt.datetime, source: str
+) -> bool:
+    text = " ".join(text.split())[:PLEDGE_MAX]
     if cur is not None and cur.text == text:
-        return cur.text
+        return False
     if cur is not None:
         cur.valid_to = now
     s.add(
@@ -101,23 +108,27 @@ async def set_pledge(
     if cur is not None:
         detail["原承诺"] = cur.text
     _audit(s, member.branch_id, actor, "先锋承诺", member.code, detail, now)
-    return cur.text if cur is not None else None
+    return True
 
 
 async def apply_roster_pledges(
     s: AsyncSession, members: dict[str, Member], pledges: dict[str, str], *, actor: str, now: dt.datetime | None = None
 ) -> int:
     """The roster's 先锋承诺 column: a filled cell records that pledge (if different); an empty cell changes
-    nothing, so a roster exported without the column never wipes what members said in chat."""
+    nothing, so a roster exported without the column never wipes what members said in chat. One query for the
+    current pledges of everyone named (a county roster is thousands of rows)."""
     now = now or utcnow()
-    changed = 0
-    for code, text in pledges.items():
-        m = members.get(code)
-        if m is None or not text.strip():
-            continue
-        old = await set_pledge(s, m, text, actor=actor, now=now, source="roster")
-        changed += old != " ".join(text.split())[:PLEDGE_MAX]
-    return changed
+    wanted = {members[c]: t for c, t in pledges.items() if c in members and t.strip()}
+    if not wanted:
+        return 0
+    ids = [m.id for m in wanted]
+    current = {
+        p.member_id: p
+        for p in await s.scalars(select(Pledge).where(Pledge.member_id.in_(ids), Pledge.valid_to.is_(None)))
+    }
+    return sum(
+        _replace_pledge(s, m, current.get(m.id), t, actor=actor, now=now, source="roster") for m, t in wanted.items()
+    )
 
 
 # --- 把关: the linked member's opinion ------------------------------------------------------------------------
