@@ -478,8 +478,11 @@ async def run_year_end(jc: JobContext) -> dict[str, Any]:
     rows = await points.below_threshold(s, b.id, year, threshold)
     # issue 17: once the branch has entered 村党组织评分 for the year, the list is by the combined score
     options = policy_options(jc.settings)
+    points_rows = rows
     rows = await policy.year_end_below(s, b.id, year, threshold, options, as_of=jc.today, fallback=rows)
     text = year_end_text(b, year, threshold, rows, jc.today)
+    if rows is not points_rows:
+        text += "\n（按村党组织评分和联系户评分合成的年度综合分，明细见“考评表”：lianhu export assessment）"
     sent = 0
     for sec in await rhythm.secretaries(s, b.id):
         sent += await send_private(jc, sec, text, f"year_end:{b.id}:{year}:m{sec.id}")

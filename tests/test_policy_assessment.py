@@ -123,7 +123,7 @@ async def test_year_end_list_uses_the_combined_score(db: Db):
         text = (
             await s.scalars(select(OutboundMessage.content).where(OutboundMessage.idempotency_key.like("year_end:%")))
         ).one()
-    assert "王丽：45 分" in text and "张伟" not in text
+    assert "王丽：45 分" in text and "张伟" not in text and "年度综合分" in text
 
 
 async def test_year_end_list_falls_back_to_points_without_assessments(db: Db):
