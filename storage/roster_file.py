@@ -467,7 +467,8 @@ def write_roster_xlsx(rf: RosterFile, path: str | Path) -> None:
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET_MEMBERS
-    ws.append(MEMBER_COLUMNS)
+    with_pledge = any(m.pledge for m in rf.members)  # the optional column only when someone has a pledge
+    ws.append(MEMBER_COLUMNS + [PLEDGE_COLUMN] * with_pledge)
     for m in rf.members:
         ws.append(
             [
@@ -482,6 +483,7 @@ def write_roster_xlsx(rf: RosterFile, path: str | Path) -> None:
                 m.leader_code,
                 m.note or None,
             ]
+            + [m.pledge or None] * with_pledge
         )
     ws = wb.create_sheet(SHEET_HOUSEHOLDS)
     ws.append(HOUSEHOLD_COLUMNS)

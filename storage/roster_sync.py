@@ -257,6 +257,8 @@ async def export_roster(session: AsyncSession, branch_id: int) -> RosterFile:
         await session.scalars(select(ChatGroup).where(ChatGroup.branch_id == branch_id).order_by(ChatGroup.id))
     )
 
+    pledges = await policy.current_pledges(session, branch_id)  # 先锋承诺 column (issue 17)
+
     def split(s: str) -> tuple[str, ...]:
         return tuple(x for x in s.split(";") if x)
 
@@ -276,6 +278,7 @@ async def export_roster(session: AsyncSession, branch_id: int) -> RosterFile:
                 m.status,
                 code_of.get(m.leader_id or -1),
                 m.note,
+                pledges.get(m.id, ""),
             )
             for m in members
         ],

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from bot.cli import main
 from handlers.context import TZ
 from storage.db import make_engine, make_sessionmaker
-from storage.models import AuditEvent, Member, Pledge
+from storage.models import AuditEvent, Branch, Member, Pledge
 from storage.roster_file import RosterError, load_roster
 from storage.roster_sync import import_roster
 from tests.conftest import DEMO_ROSTER
@@ -115,3 +115,31 @@ def test_roster_pledge_too_long_names_sheet_row_column(tmp_path):
     with pytest.raises(RosterError) as e:
         load_roster(path)
     assert str(e.value) == "党员 第5行 K列（先锋承诺）：先锋承诺太长（201 字，最多 200 字）"
+
+
+async def test_roster_export_carries_the_pledges_and_reimports_unchanged(seeded_url, tmp_path):
+    from storage.roster_file import write_roster_xlsx
+    from storage.roster_sync import export_roster
+
+    path = _with_pledges(tmp_path / "r.xlsx", {"M04": "每月为重点户代办一件实事"})
+    await _import(seeded_url, path)
+    engine = make_engine(seeded_url)
+    try:
+        async with make_sessionmaker(engine)() as s:
+            rf = await export_roster(s, (await s.scalars(select(Branch.id))).one())
+    finally:
+        await engine.dispose()
+    out = tmp_path / "out.xlsx"
+    write_roster_xlsx(rf, out)
+    ws = openpyxl.load_workbook(out)["党员"]
+    assert ws.cell(row=1, column=11).value == "先锋承诺"
+    assert load_roster(out).members[3].pledge == "每月为重点户代办一件实事"
+    engine = make_engine(seeded_url)
+    try:
+        async with make_sessionmaker(engine)() as s, s.begin():
+            await import_roster(s, load_roster(out))
+        async with make_sessionmaker(engine)() as s:
+            n = len(list(await s.scalars(select(Pledge))))
+    finally:
+        await engine.dispose()
+    assert n == 1  # the same text again: no new row, no audit noise
