@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
+from domain.policy import APPROVAL_KEYWORDS, RATING_SCORES, WEIGHTS, PolicyOptions
+
 ENV_PREFIX = "LIANHU_"
 
 
@@ -172,6 +174,36 @@ class PointsSettings(_Section):
     public_ranking: bool = False
 
 
+class DutyItem(_Section):
+    """One duty of the branch's 个性清单 (policy article 3)."""
+
+    name: str
+    words: list[str]  # cue words that name it in a visit report, matched literally
+    description: str = ""
+
+
+class DutiesSettings(_Section):
+    """五联到户: the five common duties are built in (domain/duties.py); `extra` is the branch's 个性清单."""
+
+    extra: list[DutyItem] = Field(default_factory=list)
+
+
+class OpinionsSettings(_Section):
+    """把关 (article 8): matters the branch approves, on which the linked member's view is asked first."""
+
+    approval_keywords: list[str] = Field(default_factory=lambda: list(APPROVAL_KEYWORDS))
+    wait_days: int = 3  # the branch may decide without the view once it has been asked this long
+
+
+class AssessmentSettings(_Section):
+    """考评 (article 9): the year score = weighted 村党组织评分 (branch) and households' ratings (households)."""
+
+    weights: dict[str, float] = Field(default_factory=lambda: dict(WEIGHTS))
+    rating_scores: dict[str, float] = Field(default_factory=lambda: dict(RATING_SCORES))
+    candidates: int = 3
+    candidate_min_coverage: float = 0.8
+
+
 class Settings(_Section):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
@@ -189,6 +221,9 @@ class Settings(_Section):
     archive: ArchiveSettings = Field(default_factory=ArchiveSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     kf: KfSettings = Field(default_factory=KfSettings)
+    duties: DutiesSettings = Field(default_factory=DutiesSettings)
+    opinions: OpinionsSettings = Field(default_factory=OpinionsSettings)
+    assessment: AssessmentSettings = Field(default_factory=AssessmentSettings)
 
 
 class ConfigError(Exception):
@@ -228,6 +263,30 @@ def load_settings(path: str | Path | None = None, environ: Mapping[str, str] | N
     for section, values in _env_overrides(os.environ if environ is None else environ).items():
         data.setdefault(section, {}).update(values)
     try:
-        return Settings.model_validate(data)
+        settings = Settings.model_validate(data)
+        policy_options(settings)  # the policy sections are checked at load, not at the first message
+        return settings
     except ValidationError as exc:
         raise ConfigError(f"配置有误：{exc}") from exc
+
+
+def policy_options(settings: Settings) -> PolicyOptions:
+    """[duties], [opinions], [assessment] as the rules' options (domain/policy.py). Raises ConfigError."""
+    from domain import duties, policy
+
+    try:
+        catalog = duties.make_catalog(item.model_dump() for item in settings.duties.extra)
+        policy.check_weights(settings.assessment.weights)
+    except ValueError as exc:
+        raise ConfigError(f"配置有误：{exc}") from exc
+    a = settings.assessment
+    return PolicyOptions(
+        catalog=catalog,
+        approval_keywords=tuple(settings.opinions.approval_keywords),
+        opinion_wait_days=settings.opinions.wait_days,
+        weights=dict(a.weights),
+        rating_scores=dict(a.rating_scores),
+        candidates=a.candidates,
+        candidate_min_coverage=a.candidate_min_coverage,
+        year_end_threshold=settings.points.year_end_threshold,
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,9 +19,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
+from bot.config import Settings, policy_options
+from domain.duties import count_line as duty_line
 from handlers import common
-from storage import matters, outbox, points, rhythm
+from storage import matters, outbox, points, policy, rhythm
 from storage.models import Branch, ChatGroup, Household, JobRun, Matter, Member, OutboundMessage
 
 MARKDOWN_MAX = 4096  # webhook markdown content, bytes (wecom-platform.md §3)
@@ -160,6 +162,8 @@ def group_summary_text(r: rhythm.MonthReport) -> str:
         + (f"，办结率 {req.close_rate:.0%}" if req.close_rate is not None else ""),
         f"> 心愿：新收集 {w.collected} 个，认领 {w.claimed} 个，实现 {w.fulfilled} 个，超期 {wm.overdue} 个",
     ]
+    if duties := duty_line(sum(r.duty_counts.values(), Counter())):  # 五联到户 (issue 17)
+        lines.append(f"> 五联到户：{duties}")
     ratings = req.ratings + wm.ratings
     if sum(ratings.values()):
         n = sum(ratings.values())
@@ -198,6 +202,8 @@ def member_part_text(r: rhythm.MonthReport, mm: rhythm.MemberMonth, today: dt.da
     lines = [f"**{m.name}同志，{month_label(r.month)}您的联户情况**"]
     if mm.households:
         lines.append(f"联系户 {len(mm.households)} 户，已走访 {len(mm.visited_ids)} 户，走访 {mm.visits} 次。")
+    if duties := duty_line(r.duty_counts.get(m.id, Counter())):
+        lines.append(f"五联到户：{duties}。")
     if unvisited:
         lines.append(f"{month_label(r.month)}未走访（{len(unvisited)} 户）：")
         for h in unvisited:
@@ -470,7 +476,13 @@ async def run_year_end(jc: JobContext) -> dict[str, Any]:
     await points.sync_points(s, b.id, rules=rules_from(jc.settings), today=jc.today, since=dt.date(year, 1, 1))
     threshold = jc.settings.points.year_end_threshold
     rows = await points.below_threshold(s, b.id, year, threshold)
+    # issue 17: once the branch has entered 村党组织评分 for the year, the list is by the combined score
+    options = policy_options(jc.settings)
+    points_rows = rows
+    rows = await policy.year_end_below(s, b.id, year, threshold, options, as_of=jc.today, fallback=rows)
     text = year_end_text(b, year, threshold, rows, jc.today)
+    if rows is not points_rows:
+        text += "\n（按村党组织评分和联系户评分合成的年度综合分，明细见“考评表”：lianhu export assessment）"
     sent = 0
     for sec in await rhythm.secretaries(s, b.id):
         sent += await send_private(jc, sec, text, f"year_end:{b.id}:{year}:m{sec.id}")

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bot.config import Settings
+from bot.config import Settings, policy_options
 from bot.wecom.client import WeComClient
 from handlers.context import ChatInfo, Context, Inbound, Options, Sender
 from handlers.conversation import OPEN_HINT, open_state_exists
@@ -133,6 +133,7 @@ class Runtime:
             volunteers=frozenset(settings.roles.volunteer_userids),
             close_days=settings.matters.close_days,
             duplicate_similarity=settings.matters.duplicate_similarity,
+            policy=policy_options(settings),
         )
         self.outbox: OutboxWorker | None = None  # set by bot/outbox.py when the worker runs
         # app-callback events by Event name (e.g. kf_msg_or_event → the 微信客服 sync), set by their modules

@@ -11,6 +11,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from domain.policy import PolicyOptions
+
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -87,6 +89,7 @@ class Options:
     volunteers: frozenset[str] = frozenset()
     close_days: int = 5
     duplicate_similarity: int = 80
+    policy: PolicyOptions = field(default_factory=PolicyOptions)  # articles 3, 7–9 (domain/policy.py)
 
 
 @dataclass

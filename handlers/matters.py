@@ -127,6 +127,7 @@ async def intake(ctx: Context, kind: str, text: str, household: Household | None
         source_chat=ctx.msg.chat_key,
         now=now,
     )
+    ctx.state.setdefault("new_matters", []).append(m)  # post-hooks (handlers/opinions.py: 把关 asks the member)
     who = f"{household.head_name}家" if household else ctx.sender.display
     detail = f"{mt.ref(m)}（{category}）：{who}——{summary}"
     told = False
@@ -175,6 +176,8 @@ async def problems_in_visit(ctx: Context, households: list[Household]) -> None:
         return
     clauses = [c for c in re.split(r"[，,。；;！!？?\n]+", ctx.msg.text) if c.strip()]
     for clause in clauses[1:]:
+        if ctx.options.policy.catalog.reports_own_work(clause):  # 五联到户 done, not a need (domain/duties.py)
+            continue
         r = ctx.parser.parse(clause, sender=ctx.msg.sender, chat="group1", today=ctx.today)
         if r.intent in ("request", "wish"):
             await intake(ctx, "wish" if r.intent == "wish" else "request", clause, households[0])

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from itertools import groupby
 
+from domain.duties import count_line
 from handlers.common import household_label, is_private, query_is
 from handlers.context import Context
 from handlers.matters import handle_status
@@ -146,6 +148,9 @@ async def handle_summary(ctx: Context) -> bool:
         "- 群众评价：" + "，".join(f"{k} {ratings.get(k, 0)}" for k in ("满意", "基本满意", "不满意")),
         f"- 八必访：新提醒 {r.tasks.raised}，已走访 {r.tasks.visited}，还开着 {r.tasks.open_now}",
     ]
+    duties = count_line(sum((r.duty_counts.get(x.member.id, Counter()) for x in mine), Counter()))
+    if duties:  # 五联到户 (issue 17, docs/policy.md)
+        lines.append(f"- 五联到户：{duties}")
     ctx.reply("\n".join(lines))
     return True
 

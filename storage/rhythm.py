@@ -194,6 +194,7 @@ class MonthReport:
     points_by_member: dict[int, int]
     open_tasks: dict[int, list[OpenTask]]  # member_id → open 八必访 now
     open_matters: dict[int, list[Matter]]  # assignee member_id → open items now
+    duty_counts: dict[int, Counter[str]] = field(default_factory=dict)  # member_id → 五联到户 done (issue 17)
 
     @property
     def households_due(self) -> int:
@@ -325,7 +326,14 @@ async def month_report(s: AsyncSession, branch: Branch, month: str, *, today: dt
         points_by_member={k: int(v) for k, v in points.items()},
         open_tasks=dict(open_tasks),
         open_matters=dict(open_matters),
+        duty_counts=await _duty_counts(s, branch.id, start_d, end_d),
     )
+
+
+async def _duty_counts(s: AsyncSession, branch_id: int, start: dt.date, end: dt.date) -> dict[int, Counter[str]]:
+    from storage import policy  # storage/policy.py builds on this module
+
+    return await policy.duty_counts(s, branch_id, start, end)
 
 
 # --- the Tuesday digest -----------------------------------------------------------------------------------

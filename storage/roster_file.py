@@ -76,6 +76,7 @@ class MemberRow:
     status: str
     leader_code: str | None
     note: str
+    pledge: str = ""  # optional column 先锋承诺 (issue 17); empty = leave the member's pledge as it is
 
 
 @dataclass(frozen=True)
@@ -292,6 +293,16 @@ class _Checker:
                 self.bad(t, row, column, f"{what}“{v}”重复")
 
 
+PLEDGE_COLUMN, PLEDGE_MAX = "先锋承诺", 200
+
+
+def _pledge(ck: _Checker, t: _Table, row: int, vals: dict[str, Any]) -> str:
+    text = " ".join((ck.text(t, row, vals, PLEDGE_COLUMN) or "").split())
+    if len(text) > PLEDGE_MAX:
+        ck.bad(t, row, PLEDGE_COLUMN, f"先锋承诺太长（{len(text)} 字，最多 {PLEDGE_MAX} 字）")
+    return text
+
+
 def _parse_theme_day(v: str | None) -> int | None:
     if not v:
         return None
@@ -350,6 +361,7 @@ def load_roster(path: str | Path, *, branch_name: str | None = None) -> RosterFi
                 status=ck.choice(tm, row, v, "状态", STATUSES) or "在村",
                 leader_code=ck.text(tm, row, v, "中心户编号"),
                 note=ck.text(tm, row, v, "备注") or "",
+                pledge=_pledge(ck, tm, row, v),
             )
         )
     ck.unique(tm, "党员编号", [(m.row, m.code) for m in members], "党员编号")
@@ -455,7 +467,8 @@ def write_roster_xlsx(rf: RosterFile, path: str | Path) -> None:
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET_MEMBERS
-    ws.append(MEMBER_COLUMNS)
+    with_pledge = any(m.pledge for m in rf.members)  # the optional column only when someone has a pledge
+    ws.append(MEMBER_COLUMNS + [PLEDGE_COLUMN] * with_pledge)
     for m in rf.members:
         ws.append(
             [
@@ -470,6 +483,7 @@ def write_roster_xlsx(rf: RosterFile, path: str | Path) -> None:
                 m.leader_code,
                 m.note or None,
             ]
+            + [m.pledge or None] * with_pledge
         )
     ws = wb.create_sheet(SHEET_HOUSEHOLDS)
     ws.append(HOUSEHOLD_COLUMNS)

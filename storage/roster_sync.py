@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import policy
 from storage.models import AuditEvent, Branch, ChatGroup, Grid, Household, Link, Member, utcnow
 from storage.roster_file import GroupRow, HouseholdRow, MemberRow, Problem, RosterError, RosterFile
 
@@ -74,6 +75,10 @@ async def import_roster(
     await session.flush()
     for row in rf.members:
         existing_m[row.code].leader_id = existing_m[row.leader_code].id if row.leader_code else None
+    # 先锋承诺 (issue 17, storage/policy.py): a filled cell records the pledge, with who and when
+    await policy.apply_roster_pledges(
+        session, existing_m, {r.code: r.pledge for r in rf.members if r.pledge}, actor=actor, now=now
+    )
     seen_m = {r.code for r in rf.members}
     for code, m in existing_m.items():
         if code not in seen_m and m.active:
@@ -252,6 +257,8 @@ async def export_roster(session: AsyncSession, branch_id: int) -> RosterFile:
         await session.scalars(select(ChatGroup).where(ChatGroup.branch_id == branch_id).order_by(ChatGroup.id))
     )
 
+    pledges = await policy.current_pledges(session, branch_id)  # 先锋承诺 column (issue 17)
+
     def split(s: str) -> tuple[str, ...]:
         return tuple(x for x in s.split(";") if x)
 
@@ -271,6 +278,7 @@ async def export_roster(session: AsyncSession, branch_id: int) -> RosterFile:
                 m.status,
                 code_of.get(m.leader_id or -1),
                 m.note,
+                pledges.get(m.id, ""),
             )
             for m in members
         ],
