@@ -25,10 +25,10 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy import insert, select  # noqa: E402
 
-from bot import charts  # noqa: E402
-from bot import rhythm as jobs  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.scheduler import Scheduler  # noqa: E402
+from jobs import charts  # noqa: E402
+from jobs import summary as jobs  # noqa: E402
 from storage import migrate, rhythm  # noqa: E402
 from storage.db import make_engine, make_sessionmaker  # noqa: E402
 from storage.models import (  # noqa: E402

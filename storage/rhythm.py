@@ -1,6 +1,6 @@
 """Figures for the branch's rhythm: the monthly 主题党日 pack, the Tuesday digest and who needs a reminder.
 
-Plain queries returning dataclasses; the wording lives with the jobs (bot/rhythm.py) and the workbooks
+Plain queries returning dataclasses; the wording lives with the jobs (jobs/) and the workbooks
 (storage/export.py). Times in the database are UTC; days and months are Asia/Shanghai ones.
 """
 

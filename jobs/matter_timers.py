@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.rhythm import JobContext, key_taken, send_private
 from handlers.notices import secretaries, tell_household
+from jobs.context import JobContext, key_taken, send_private
 from storage import matters as mt
 from storage.models import Household, Matter, Member
 
@@ -75,12 +75,3 @@ async def run_matter_timers(jc: JobContext) -> dict[str, Any]:
         m.rating_asked_at = jc.now  # asked once; a later 不满意 → 重开 → 办结 asks again (new closed_at)
         out["followup"] += 1
     return out
-
-
-async def run_retention(jc: JobContext) -> dict[str, Any]:
-    """Daily: blank raw message text older than [privacy] retention_days (the job runs per branch; the purge is
-    deployment-wide and idempotent, so running it for each branch costs nothing)."""
-    from storage.retention import purge_old_texts
-
-    before = jc.now - dt.timedelta(days=jc.settings.privacy.retention_days)
-    return {"purged": await purge_old_texts(jc.session, before)}
