@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.keys import RUNTIME_KEY, SESSIONMAKER_KEY, SETTINGS_KEY
+from domain.time import aware
 from jobs import JOBS, JobSpec
 from jobs.context import JobContext
 from storage.models import Branch, JobRun, Lease, utcnow
@@ -62,10 +63,6 @@ def last_fire(expr: str, now_local: dt.datetime) -> dt.datetime:
 
 def next_fire(expr: str, now_local: dt.datetime) -> dt.datetime:
     return croniter(expr, now_local).get_next(dt.datetime)
-
-
-def _aware(t: dt.datetime) -> dt.datetime:
-    return t if t.tzinfo is not None else t.replace(tzinfo=dt.UTC)
 
 
 @dataclass
@@ -202,7 +199,7 @@ class Scheduler:
                     await s.flush()
                     return jr.id, "", 0
                 attempts = int((jr.detail or {}).get("attempts", 0))
-                stale = jr.status == "running" and now - _aware(jr.started_at) > self.stale_after
+                stale = jr.status == "running" and now - aware(jr.started_at) > self.stale_after
                 retry = jr.status == "failed" and (attempts < MAX_ATTEMPTS or force)
                 if not (stale or retry or (force and jr.status == "done")):
                     return (
@@ -283,9 +280,7 @@ class Scheduler:
                             "cron": expr,
                             "last_period": last.period if last else None,
                             "last_status": last.status if last else None,
-                            "last_at": _aware(last.finished_at or last.started_at).astimezone(self.tz)
-                            if last
-                            else None,
+                            "last_at": aware(last.finished_at or last.started_at).astimezone(self.tz) if last else None,
                             "next_at": next_fire(expr, local),
                         }
                     )
