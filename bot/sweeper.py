@@ -14,14 +14,15 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers import visits
+from handlers import MODULES
 from storage import outbox
 from storage.models import ConversationState
 
 log = logging.getLogger(__name__)
 
-# state name → what the person is told when it expires; one entry per handler that asks questions
-TIMEOUT_NOTES: Mapping[str, str] = {**visits.TIMEOUT_NOTES}
+# state name → what the person is told when it expires: each handler module that asks questions says it in its own
+# TIMEOUT_NOTES (handlers/visits.py), collected here from the route table's modules
+TIMEOUT_NOTES: Mapping[str, str] = {k: v for m in MODULES for k, v in getattr(m, "TIMEOUT_NOTES", {}).items()}
 DEFAULT_NOTE = "刚才的问题已超时，没有记录。需要的话请重新发一次。"
 
 
