@@ -393,12 +393,24 @@ async def digest(s: AsyncSession, branch_id: int, today: dt.date) -> Digest:
             .order_by(MustVisitTask.created_at)
         )
     ).all()
+    # a task without its own member belongs to the household's current member: one query for all of them
+    unowned = {h.id for t, h in task_rows if t.member_id is None}
+    current = (
+        dict(
+            (
+                await s.execute(
+                    select(Link.household_id, Link.member_id).where(
+                        Link.household_id.in_(unowned), Link.valid_to.is_(None)
+                    )
+                )
+            ).all()
+        )
+        if unowned
+        else {}
+    )
     tasks = []
     for t, h in task_rows:
-        owner = t.member_id
-        if owner is None:
-            cur = await repo.current_member_of(s, h.id)
-            owner = cur.id if cur else None
+        owner = t.member_id or current.get(h.id)
         tasks.append((t, h, members.get(owner) if owner else None))
     return Digest(today, new_by_state, open_by_age, due_soon, overdue, wishes, tasks, members)
 

@@ -296,3 +296,21 @@ async def test_month_report_equals_a_recount_of_a_realistic_month(db):
     assert sum(r.ratings.values()) >= 5 and expected["request"]["overdue"] and expected["visited"]
     assert r.households_due == sum(len(v) for v in expected["due"].values())
     assert r.households_visited == sum(len(v) for v in expected["visited"].values())
+
+
+async def test_digest_gives_an_unowned_task_to_the_households_current_member(db):
+    b = await db.branch()
+    async with db.sm() as s, s.begin():
+        link = (await s.execute(select(Link).where(Link.valid_to.is_(None)).order_by(Link.id).limit(1))).scalar_one()
+        s.add(
+            MustVisitTask(
+                branch_id=b.id,
+                household_id=link.household_id,
+                member_id=None,
+                trigger="illness",
+                created_at=at(2026, 12, 1),
+            )
+        )
+    async with db.sm() as s:
+        d = await rhythm.digest(s, b.id, TODAY)
+    assert [(h.id, m.id if m else None) for _, h, m in d.tasks_open] == [(link.household_id, link.member_id)]
