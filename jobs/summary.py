@@ -9,7 +9,6 @@ import asyncio
 import datetime as dt
 from typing import Any
 
-from jobs import charts
 from jobs.context import (
     JobContext,
     hh_label,
@@ -103,6 +102,8 @@ def member_part_text(r: rhythm.MonthReport, mm: rhythm.MemberMonth, today: dt.da
 
 
 async def run_summary(jc: JobContext) -> dict[str, Any]:
+    from jobs import charts  # matplotlib loads only when a summary is actually drawn, not at every start-up
+
     s, b, month = jc.session, jc.branch, jc.period
     report = await rhythm.month_report(s, b, month, today=jc.today)
     detail: dict[str, Any] = {"month": month, "group_parts": 0, "image": False, "members": 0}
