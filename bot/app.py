@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.keys import CLIENT_KEY, ENGINE_KEY, RUNTIME_KEY, SESSIONMAKER_KEY, SETTINGS_KEY
 from bot.runtime import Runtime
 from bot.scheduler import scheduler_ctx
+from bot.sweeper import sweep_forever
 from bot.wecom.callback import AiBotCallback, AppCallback
 from bot.wecom.client import WeComClient
 from bot.wecom.crypto import CallbackCrypto
@@ -67,7 +68,7 @@ def create_app(
         rt = Runtime(settings, app[SESSIONMAKER_KEY], build_dispatcher(), app[CLIENT_KEY], clock=clock)
         app[RUNTIME_KEY] = rt
         _add_callback_routes(app, settings, rt)
-        sweeper = asyncio.create_task(_sweep_forever(rt, sweep_seconds))
+        sweeper = asyncio.create_task(sweep_forever(rt.sweep_conversations, sweep_seconds))
         yield
         sweeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -119,15 +120,6 @@ def _add_callback_routes(app: web.Application, settings: Settings, rt: Runtime) 
         crypto = CallbackCrypto(settings.wecom.token, settings.wecom.encoding_aes_key, settings.wecom.corp_id)
         callbacks["app"] = AppCallback(crypto, rt, corp_id=settings.wecom.corp_id, **common)
     app[_CALLBACKS_KEY] = callbacks
-
-
-async def _sweep_forever(rt: Runtime, every: float) -> None:
-    while True:
-        await asyncio.sleep(every)
-        try:
-            await rt.sweep_conversations()
-        except Exception:  # keep sweeping; one bad round must not stop expiry notes for good
-            log.exception("conversation sweep failed")
 
 
 async def _healthz(request: web.Request) -> web.Response:

@@ -272,21 +272,9 @@ def load_settings(path: str | Path | None = None, environ: Mapping[str, str] | N
 
 def policy_options(settings: Settings) -> PolicyOptions:
     """[duties], [opinions], [assessment] as the rules' options (domain/policy.py). Raises ConfigError."""
-    from domain import duties, policy
+    from domain import policy
 
     try:
-        catalog = duties.make_catalog(item.model_dump() for item in settings.duties.extra)
-        policy.check_weights(settings.assessment.weights)
+        return policy.options_from(settings)
     except ValueError as exc:
         raise ConfigError(f"配置有误：{exc}") from exc
-    a = settings.assessment
-    return PolicyOptions(
-        catalog=catalog,
-        approval_keywords=tuple(settings.opinions.approval_keywords),
-        opinion_wait_days=settings.opinions.wait_days,
-        weights=dict(a.weights),
-        rating_scores=dict(a.rating_scores),
-        candidates=a.candidates,
-        candidate_min_coverage=a.candidate_min_coverage,
-        year_end_threshold=settings.points.year_end_threshold,
-    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from domain.duties import DEFAULT, Catalog
 
@@ -98,3 +99,23 @@ def check_weights(weights: Mapping[str, float]) -> None:
         raise ValueError(f"[assessment] weights 只能有 {', '.join(COMPONENTS)}，收到 {', '.join(sorted(unknown))}")
     if any(v < 0 for v in weights.values()) or weights.get("branch", 0) <= 0:
         raise ValueError("[assessment] weights 不能为负，且村党组织评分（branch）的权重必须大于 0")
+
+
+def options_from(settings: Any) -> PolicyOptions:
+    """[duties], [opinions], [assessment] of a settings object as the rules' options. Raises ValueError.
+    Duck-typed so jobs/ can build it without importing bot.config."""
+    from domain import duties
+
+    catalog = duties.make_catalog(item.model_dump() for item in settings.duties.extra)
+    check_weights(settings.assessment.weights)
+    a = settings.assessment
+    return PolicyOptions(
+        catalog=catalog,
+        approval_keywords=tuple(settings.opinions.approval_keywords),
+        opinion_wait_days=settings.opinions.wait_days,
+        weights=dict(a.weights),
+        rating_scores=dict(a.rating_scores),
+        candidates=a.candidates,
+        candidate_min_coverage=a.candidate_min_coverage,
+        year_end_threshold=settings.points.year_end_threshold,
+    )

@@ -138,7 +138,7 @@ async def handle_summary(ctx: Context) -> bool:
     visited = sum(len(x.visited_ids) for x in mine)
     key_due, key_visited = sum(x.key_due for x in mine), sum(x.key_visited for x in mine)
     pct = lambda a, b: f"{a}/{b}（{round(100 * a / b)}%）" if b else "0/0"  # noqa: E731
-    rq, ratings = r.requests, r.requests.ratings
+    rq, ratings = r.requests, r.ratings  # 诉求 and 心愿 alike: a 心愿 rated 满意 counts (issue 12)
     lines = [
         f"**{_month_label(month)}汇总（{label}）**",
         f"- 走访 {sum(x.visits for x in mine)} 次，覆盖联系户 {pct(visited, due)}",

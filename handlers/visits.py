@@ -139,3 +139,6 @@ ROUTES_SPEC = (
     ("choose_household", lambda ctx: True, handle_choice, 5, ""),
     ("visit", intent_is("visit"), handle_visit, 20, "记录走访：直接说，例如“昨天走访了王大伯，路灯坏了”"),
 )
+
+# What the person is told when a question of this handler expires unanswered (the sweeper, bot/sweeper.py, says it).
+TIMEOUT_NOTES = {CHOOSE_HOUSEHOLD: "刚才的问题已超时，那条走访没有记录。需要的话请重新发一次，并写上户主姓名。"}

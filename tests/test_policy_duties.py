@@ -95,7 +95,7 @@ async def test_visit_duties_through_callbacks_into_the_ledger_and_summary(pair, 
 
     zhang = next(mm for mm in report.members if mm.member.name == "张伟")
     assert report.duty_counts[zhang.member.id] == {"政策讲解": 1, "矛盾调解": 1}
-    from bot.rhythm import group_summary_text, member_part_text
+    from jobs.summary import group_summary_text, member_part_text
 
     assert "五联到户：政策讲解 1 次、矛盾调解 1 次" in group_summary_text(report)
     assert "政策讲解 1 次、矛盾调解 1 次" in member_part_text(report, zhang, dt.datetime.now(TZ).date())
