@@ -152,6 +152,14 @@ class PointsSettings(_Section):
     public_ranking: bool = False
 
 
+class IntakeSettings(_Section):
+    # Every pushed message (智能机器人 / app callback) is appended and fsynced here before WeCom gets its 200, so a
+    # crash or a database held by a long write loses nothing that was acknowledged; replayed at start-up.
+    # Empty: next to the SQLite file ("<db>.intake"), or var/lianhu-intake.journal for PostgreSQL. "off": none.
+    journal: str = ""
+    journal_max_bytes: int = 8 * 1024 * 1024  # rewritten to the still-unfinished records past this size
+
+
 class Settings(_Section):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
@@ -168,6 +176,7 @@ class Settings(_Section):
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     archive: ArchiveSettings = Field(default_factory=ArchiveSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
+    intake: IntakeSettings = Field(default_factory=IntakeSettings)
 
 
 class ConfigError(Exception):
