@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str]
+RETRY_FOR = 600.0  # seconds an acknowledged message is retried in-process before it waits for the next start
 
 
 def journal_path(settings: Settings) -> Path | None:
@@ -145,10 +147,32 @@ class IntakeJournal:
         self._kick()
 
     async def handle(self, runtime: Runtime, msg: Inbound) -> HandleResult:
-        """The runtime's answer for an appended message, marking it done once the runtime has stored it."""
-        result = await runtime.handle(msg)
-        self.done(msg)
-        return result
+        """The runtime's answer for an appended message, marking it done once the runtime has stored it.
+
+        The runtime raises only when not even its failure record could be written (database locked past its
+        deadline, or down): the message is acknowledged, so try again, backing off, and answer privately then
+        (the stream that would have carried the answer has most likely been given up). Past RETRY_FOR seconds
+        the record waits for the next start."""
+        try:
+            result = await runtime.handle(msg)
+        except Exception:
+            log.warning("handling %s/%s failed; retrying from the intake journal", msg.channel, msg.msg_id)
+        else:
+            self.done(msg)
+            return result
+        loop = asyncio.get_running_loop()
+        deadline, pause = loop.time() + RETRY_FOR, 0.5
+        while True:
+            await asyncio.sleep(pause)
+            try:
+                result = await runtime.handle(msg, before_commit=_answer_privately)
+            except Exception:
+                if loop.time() > deadline:
+                    raise
+                pause = min(pause * 2, 30.0)
+                continue
+            self.done(msg)
+            return result if result.duplicate else dataclasses.replace(result, reply=None)
 
     def _kick(self) -> None:
         if self._flusher is None or self._flusher.done():
