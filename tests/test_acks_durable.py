@@ -47,7 +47,7 @@ async def write_lock_held(url: str) -> AsyncIterator[None]:
     pg = await asyncpg.connect(host=u.host, port=u.port or 5432, user=u.username, database=u.database)
     tx = pg.transaction()
     await tx.start()
-    await pg.execute("LOCK TABLE inbound_messages IN ACCESS EXCLUSIVE MODE")
+    await pg.execute("LOCK TABLE inbound_message IN ACCESS EXCLUSIVE MODE")
     try:
         yield
     finally:
