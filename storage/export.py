@@ -19,8 +19,10 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.privacy import mask
 from storage import points, repo, rhythm
 from storage.models import AuditEvent, Branch, Grid, Household, Link, Matter, MatterEvent, Member, PointsEntry, Visit
+from storage.sheet_safety import neutralise, neutralise_workbook
 
 KINDS: dict[str, str] = {
     "visits": "走访台账",
@@ -72,7 +74,7 @@ def _sheet(wb: Workbook, title: str, cols: Sequence[Col], rows: Iterable[Sequenc
         cell.alignment = Alignment(horizontal="center", vertical="center")
         ws.column_dimensions[get_column_letter(i)].width = c.width
     for row in rows:
-        ws.append(list(row))
+        ws.append([neutralise(v) for v in row])
         r = ws.max_row
         for i, c in enumerate(cols, 1):
             cell = ws.cell(row=r, column=i)
@@ -626,6 +628,8 @@ def kind_of(name: str) -> str | None:
 
 async def export(s: AsyncSession, kind: str, branch: Branch, month: str, path: str | Path) -> Path:
     wb = await BUILDERS[kind](s, branch, month)
+    # whatever a builder wrote: people's text as inert strings, phone and ID numbers masked
+    neutralise_workbook(wb, mask)
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     wb.save(out)

@@ -18,6 +18,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 
 from nlp import roster as nlp_roster
+from storage.sheet_safety import neutralise_workbook, unquote
 
 MEMBER_COLUMNS = ["党员编号", "姓名", "企业微信账号", "性别", "出生年份", "网格", "角色", "状态", "中心户编号", "备注"]
 HOUSEHOLD_COLUMNS = [
@@ -161,7 +162,7 @@ class _Table:
 
 def _cell(v: Any) -> Any:
     if isinstance(v, str):
-        v = v.strip()
+        v = unquote(v.strip())  # the apostrophe our own export put before formula-like text
         return v or None
     return v
 
@@ -501,4 +502,5 @@ def write_roster_xlsx(rf: RosterFile, path: str | Path) -> None:
             width = max(len(str(c.value or "")) for c in sheet[get_column_letter(i)]) * 2 + 2
             sheet.column_dimensions[get_column_letter(i)].width = min(max(width, 8), 40)
             del col
+    neutralise_workbook(wb)  # names and notes are people's text: never formulas
     wb.save(path)
