@@ -54,9 +54,9 @@ async def test_no_export_carries_a_formula(pair, tmp_path):
         await s.execute(update(Branch).values(roster_version=Branch.roster_version + 1))  # drop cached rows
     # chat text starting like a formula, with a phone number in several forms
     for n, form in enumerate(MOBILE_FORMS):
-        await resident_says(pair, f"wmh00{n + 1}x7Qe", f"=HYPERLINK(\"http://x\",\"点我\") 路灯坏了 电话{form}")
+        await resident_says(pair, f"wmh00{n + 1}x7Qe", f'=HYPERLINK("http://x","点我") 路灯坏了 电话{form}')
     await pair.emulator.say("chenjianguo", BRANCH, AT + "受理 诉求1")
-    await pair.emulator.say("zhangwei", BRANCH, AT + "调整联户 H011 王丽 =HYPERLINK(\"http://x\")")
+    await pair.emulator.say("zhangwei", BRANCH, AT + '调整联户 H011 王丽 =HYPERLINK("http://x")')
     await pair.emulator.say("chenjianguo", BRANCH, AT + "同意 调整1")
 
     month = dt.datetime.now(TZ).strftime("%Y-%m")
@@ -83,7 +83,7 @@ async def test_no_export_carries_a_formula(pair, tmp_path):
                         texts.append(cell.value)
     joined = "\n".join(texts)
     # the hostile text is there, as text: the test exercised what it claims
-    assert "'=HYPERLINK(\"http://x\",\"点我\")" in joined
+    assert '\'=HYPERLINK("http://x","点我")' in joined
     assert "'@SUM(1+1)" in joined and "'+cmd|' /C calc'!A0" in joined
     for form in MOBILE_FORMS:
         assert form not in joined, f"unmasked {form}"
