@@ -24,6 +24,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.config import Settings
 from bot.wecom.client import WeComClient
+from domain.privacy import mask
 from handlers.context import ChatInfo, Context, Inbound, Options, Sender
 from handlers.conversation import OPEN_HINT, open_state_exists
 from handlers.routing import Dispatcher
@@ -512,7 +513,8 @@ class Runtime:
         if member is None or not member.userid:
             log.warning("no member to tell about %s in %s", ctx.msg.msg_id, ctx.msg.chat_id)
             return
-        said = ctx.msg.text if len(ctx.msg.text) <= 60 else ctx.msg.text[:60] + "…"
+        raw = mask(ctx.msg.text)  # masked before it is cut: half a number would slip past the rule
+        said = raw if len(raw) <= 60 else raw[:60] + "…"
         note = f"「{group.name}」里{ctx.sender.display}说：{said}\n\n{text}"
         outbox.enqueue(
             session,

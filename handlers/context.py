@@ -11,6 +11,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from domain.privacy import mask
+
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -96,6 +98,10 @@ class Outgoing:
     kind: str  # reply / private / group
     to: str
     text: str
+
+    def __post_init__(self) -> None:
+        # everything a handler says goes through the one masking rule (domain/privacy.py), whatever it quotes
+        self.text = mask(self.text)
 
 
 class Context:
