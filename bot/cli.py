@@ -38,6 +38,7 @@ def cmd_roster_import(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     try:
+        print(f"  读取名册 {args.file} …", file=sys.stderr, flush=True)
         rf = load_roster(args.file, branch_name=args.branch)
     except RosterError as exc:
         print(f"名册有误，什么都没有导入：\n{exc}", file=sys.stderr)
@@ -49,7 +50,9 @@ def cmd_roster_import(args: argparse.Namespace) -> int:
         engine = make_engine(settings.database.url)
         try:
             async with make_sessionmaker(engine)() as session, session.begin():
-                report = await import_roster(session, rf, actor=args.actor)
+                report = await import_roster(
+                    session, rf, actor=args.actor, progress=lambda line: print(f"  {line}", file=sys.stderr, flush=True)
+                )
         except RosterError as exc:
             print(f"名册有误，什么都没有导入：\n{exc}", file=sys.stderr)
             return 1
