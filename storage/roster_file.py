@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from nlp import roster as nlp_roster
 from storage.sheet_safety import neutralise_workbook, unquote
+from storage.xlsx_read import XlsxLimit, read_xlsx
 
 MEMBER_COLUMNS = ["党员编号", "姓名", "企业微信账号", "性别", "出生年份", "网格", "角色", "状态", "中心户编号", "备注"]
 HOUSEHOLD_COLUMNS = [
@@ -182,13 +183,13 @@ def _table_from_rows(sheet: str, raw: list[list[Any]]) -> _Table:
 
 def _read_xlsx(path: Path) -> dict[str, _Table]:
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        sheets = read_xlsx(path)
+    except XlsxLimit as exc:
+        where = f"{exc.column}列" if exc.column else ""
+        raise RosterError([Problem(exc.sheet or path.name, exc.row, None, None, f"{where}{exc}")]) from exc
+    except Exception as exc:  # not a zip, not an xlsx, broken XML
         raise RosterError([Problem(path.name, None, None, None, f"无法读取 Excel 文件：{exc}")]) from exc
-    try:
-        return {ws.title: _table_from_rows(ws.title, [list(r) for r in ws.iter_rows(values_only=True)]) for ws in wb}
-    finally:
-        wb.close()
+    return {title: _table_from_rows(title, rows) for title, rows in sheets.items()}
 
 
 def _read_csv(path: Path) -> list[list[Any]]:
