@@ -37,6 +37,32 @@ GENDERS = ("男", "女")
 LEVELS = {"一级": 1, "二级": 2}
 YES_NO = {"是": True, "否": False}
 
+
+def _limits() -> dict[tuple[str, str], int]:
+    """(sheet, column) → the most characters its database column holds: checked on read, named in the error."""
+    from storage.models import Branch, ChatGroup, Grid, Household, Member
+
+    def n(col: Any) -> int:
+        return int(col.type.length)
+
+    m, h, g = Member.__table__.c, Household.__table__.c, ChatGroup.__table__.c
+    grid = n(Grid.__table__.c.name)
+    return {
+        ("党员", "党员编号"): n(m.code), ("党员", "姓名"): n(m.name), ("党员", "企业微信账号"): n(m.userid),
+        ("党员", "性别"): n(m.gender), ("党员", "出生年份"): 10, ("党员", "网格"): grid, ("党员", "角色"): n(m.roles),
+        ("党员", "状态"): n(m.status), ("党员", "中心户编号"): n(m.code), ("党员", "备注"): n(m.note),
+        ("联系户", "户编号"): n(h.code), ("联系户", "户主姓名"): n(h.head_name), ("联系户", "性别"): n(h.gender),
+        ("联系户", "出生年份"): 10, ("联系户", "地址"): n(h.address), ("联系户", "网格"): grid,
+        ("联系户", "联系党员编号"): n(m.code), ("联系户", "重点户类型"): n(h.key_types),
+        ("联系户", "别称"): n(h.aliases), ("联系户", "外部联系人ID"): n(h.external_userid),
+        ("群聊", "群聊ID"): n(g.chat_id), ("群聊", "群名称"): n(g.name), ("群聊", "层级"): 10,
+        ("群聊", "党员编号"): n(m.code), ("群聊", "内部群"): 10, ("群聊", "机器人Webhook"): n(g.webhook_key),
+        ("组织", "党组织"): n(Branch.__table__.c.name), ("组织", "主题党日"): 20,
+    }  # fmt: skip
+
+
+COLUMN_LIMITS = _limits()
+
 # The policy's ratios (article 2): a member links 5–20 households; a 中心户 leads 5–15 members.
 LINKS_PER_MEMBER = (5, 20)
 MEMBERS_PER_LEADER = (5, 15)
@@ -248,7 +274,12 @@ class _Checker:
             return None
         if isinstance(v, float) and v.is_integer():
             v = int(v)
-        return str(v)
+        v = str(v)
+        limit = COLUMN_LIMITS.get((t.sheet, column))
+        if limit is not None and len(v) > limit:
+            self.bad(t, row, column, f"有 {len(v)} 个字符，超过这一列的上限 {limit} 个字符")
+            return v[:limit]
+        return v
 
     def year(self, t: _Table, row: int, vals: dict[str, Any], column: str) -> int | None:
         v = vals.get(column)
@@ -366,6 +397,9 @@ def load_roster(path: str | Path, *, branch_name: str | None = None) -> RosterFi
                 ck.bad(tm, m.row, "中心户编号", f"{m.leader_code} {leader.name} 不是中心户")
             elif m.leader_code == m.code:
                 ck.bad(tm, m.row, "中心户编号", "不能是本人")
+    for cycle in _leader_cycles(members):
+        first = by_code[cycle[0]]
+        ck.bad(tm, first.row, "中心户编号", f"中心户关系成环：{' → '.join([*cycle, cycle[0]])}")
 
     households: list[HouseholdRow] = []
     for row, v in th.rows:
@@ -417,6 +451,29 @@ def load_roster(path: str | Path, *, branch_name: str | None = None) -> RosterFi
     if ck.problems:
         raise RosterError(ck.problems)
     return RosterFile(branch_name, theme_day, members, households, groups, warnings=_gap_warnings(members, households))
+
+
+def _leader_cycles(members: list[MemberRow]) -> list[list[str]]:
+    """Circular 中心户 links (M02 → M08 → M02), each once, starting at the member listed first. Every member has
+    at most one leader, so one walk per member with three colours finds them all in linear time."""
+    leader = {m.code: m.leader_code for m in members if m.leader_code and m.leader_code != m.code}
+    order = {m.code: i for i, m in enumerate(members)}
+    state: dict[str, int] = {}  # 1 = on the current walk, 2 = done
+    cycles: list[list[str]] = []
+    for m in members:
+        path: list[str] = []
+        code: str | None = m.code
+        while code is not None and code in order and state.get(code) is None:
+            state[code] = 1
+            path.append(code)
+            code = leader.get(code)
+        if code is not None and state.get(code) == 1:  # the walk came back to itself
+            cycle = path[path.index(code) :]
+            k = min(range(len(cycle)), key=lambda i: order[cycle[i]])
+            cycles.append(cycle[k:] + cycle[:k])
+        for c in path:
+            state[c] = 2
+    return sorted(cycles, key=lambda c: order[c[0]])
 
 
 def _gap_warnings(members: list[MemberRow], households: list[HouseholdRow]) -> list[str]:
