@@ -177,11 +177,24 @@ class RosterFile:
 # raw tables
 
 
+class _Vals:
+    """One row's values by header, without a dict per row (a county roster has a quarter million rows)."""
+
+    __slots__ = ("index", "values")
+
+    def __init__(self, index: dict[str, int], values: list[Any]) -> None:
+        self.index, self.values = index, values
+
+    def get(self, column: str) -> Any:
+        j = self.index.get(column)
+        return self.values[j] if j is not None and j < len(self.values) else None
+
+
 @dataclass
 class _Table:
     sheet: str
     header: list[str]
-    rows: list[tuple[int, dict[str, Any]]]  # (spreadsheet row number, values by header)
+    rows: list[tuple[int, _Vals]]  # (spreadsheet row number, values by header)
 
     def letter(self, column: str) -> str | None:
         return get_column_letter(self.header.index(column) + 1) if column in self.header else None
@@ -195,15 +208,22 @@ def _cell(v: Any) -> Any:
 
 
 def _table_from_rows(sheet: str, raw: list[list[Any]]) -> _Table:
+    """Rows (the first one the header) into a table; `raw` is emptied as it goes, so only one copy is alive."""
     if not raw:
         return _Table(sheet, [], [])
     header = [str(_cell(h) or "") for h in raw[0]]
+    index: dict[str, int] = {}
+    for j, h in enumerate(header):
+        if h and h not in index:
+            index[h] = j
     rows = []
-    for i, values in enumerate(raw[1:], start=2):
-        vals = [_cell(v) for v in values]
+    for i in range(1, len(raw)):
+        vals = [_cell(v) for v in raw[i]]
+        raw[i] = []
         if all(v is None for v in vals):
             continue
-        rows.append((i, {h: (vals[j] if j < len(vals) else None) for j, h in enumerate(header) if h}))
+        rows.append((i + 1, _Vals(index, vals)))
+    raw.clear()
     return _Table(sheet, header, rows)
 
 
@@ -215,7 +235,7 @@ def _read_xlsx(path: Path) -> dict[str, _Table]:
         raise RosterError([Problem(exc.sheet or path.name, exc.row, None, None, f"{where}{exc}")]) from exc
     except Exception as exc:  # not a zip, not an xlsx, broken XML
         raise RosterError([Problem(path.name, None, None, None, f"无法读取 Excel 文件：{exc}")]) from exc
-    return {title: _table_from_rows(title, rows) for title, rows in sheets.items()}
+    return {title: _table_from_rows(title, sheets[title]) for title in list(sheets)}
 
 
 def _read_csv(path: Path) -> list[list[Any]]:
@@ -266,7 +286,7 @@ class _Checker:
             self.problems.append(Problem(t.sheet, 1, c, None, "缺少这一列"))
         return not missing
 
-    def text(self, t: _Table, row: int, vals: dict[str, Any], column: str, required: bool = False) -> str | None:
+    def text(self, t: _Table, row: int, vals: _Vals, column: str, required: bool = False) -> str | None:
         v = vals.get(column)
         if v is None:
             if required:
@@ -281,7 +301,7 @@ class _Checker:
             return v[:limit]
         return v
 
-    def year(self, t: _Table, row: int, vals: dict[str, Any], column: str) -> int | None:
+    def year(self, t: _Table, row: int, vals: _Vals, column: str) -> int | None:
         v = vals.get(column)
         if v is None:
             return None
@@ -296,7 +316,7 @@ class _Checker:
         return y
 
     def choice(
-        self, t: _Table, row: int, vals: dict[str, Any], column: str, allowed: tuple[str, ...], required: bool = False
+        self, t: _Table, row: int, vals: _Vals, column: str, allowed: tuple[str, ...], required: bool = False
     ) -> str:
         v = self.text(t, row, vals, column, required)
         if v is None:
@@ -305,9 +325,7 @@ class _Checker:
             self.bad(t, row, column, f"“{v}”不是可用的值（可用：{'、'.join(allowed)}）")
         return v
 
-    def multi(
-        self, t: _Table, row: int, vals: dict[str, Any], column: str, allowed: tuple[str, ...] | None
-    ) -> tuple[str, ...]:
+    def multi(self, t: _Table, row: int, vals: _Vals, column: str, allowed: tuple[str, ...] | None) -> tuple[str, ...]:
         v = self.text(t, row, vals, column)
         if not v:
             return ()

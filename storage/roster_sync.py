@@ -159,18 +159,23 @@ async def import_roster(
     say(f"党员 {len(rf.members)} 名已写入（新增 {len(m_new)}，修改 {len(m_changed)}）")
 
     # households
-    h_new: list[dict[str, Any]] = []
-    h_changed: list[dict[str, Any]] = []
-    for r in rf.households:
-        vals = {
+    def h_values(r: HouseholdRow) -> dict[str, Any]:
+        return {
             "head_name": r.head_name, "gender": r.gender, "birth_year": r.birth_year, "address": r.address,
             "grid_id": grids.get(r.grid) if r.grid else None, "key_types": ";".join(r.key_types),
             "aliases": ";".join(r.aliases), "external_userid": r.external_userid, "active": True,
         }  # fmt: skip
+
+    # new rows are kept as roster rows and turned into parameters a chunk at a time (memory: a county)
+    h_new: list[HouseholdRow] = []
+    h_changed: list[dict[str, Any]] = []
+    for r in rf.households:
         old = old_h.get(r.code)
         if old is None:
-            h_new.append({"branch_id": bid, "code": r.code, **vals})
-        elif any(getattr(old, f) != v for f, v in vals.items()):
+            h_new.append(r)
+            continue
+        vals = h_values(r)
+        if any(getattr(old, f) != v for f, v in vals.items()):
             h_changed.append({"b_id": old.id, **{f"v_{f}": v for f, v in vals.items()}})
     seen_h = {r.code for r in rf.households}
     gone_h = [old for code, old in old_h.items() if code not in seen_h and old.active]
@@ -179,7 +184,7 @@ async def import_roster(
         report.deactivated.extend(f"联系户 {o.code} {o.head_name}" for o in gone_h)
     await _many(session, _by_id(_H, _H_FIELDS), h_changed)
     for n, chunk in enumerate(_chunks(h_new), 1):
-        await session.execute(insert(_H), list(chunk))
+        await session.execute(insert(_H), [{"branch_id": bid, "code": r.code, **h_values(r)} for r in chunk])
         if len(h_new) > 4 * CHUNK and n % 10 == 0:
             say(f"联系户 {min(n * CHUNK, len(h_new))}/{len(h_new)} 户已写入")
     report.households = len(rf.households)
@@ -198,8 +203,8 @@ async def import_roster(
     for hid in hh:
         wanted.setdefault(hid, None)  # household left the roster: close its link
     close: list[dict[str, Any]] = []
-    opened: list[dict[str, Any]] = []
-    audits: list[dict[str, Any]] = []
+    opened: list[tuple[int, int]] = []  # (household id, member id)
+    audits: list[tuple[str, str, str]] = []  # (household code, from, to)
     for hid, mid in wanted.items():
         cur = open_links.get(hid)
         if (cur[1] if cur is not None else None) == mid:
@@ -210,15 +215,23 @@ async def import_roster(
         if cur is not None:
             close.append({"b_id": cur[0], "v_valid_to": now})
         if mid is not None:
-            opened.append({"branch_id": bid, "member_id": mid, "household_id": hid, "valid_from": now,
-                           "reason": "名册导入", "changed_by": actor})  # fmt: skip
+            opened.append((hid, mid))
         if not created:
             report.links_changed.append(f"{code} {head}：{old} → {new}")
-        audits.append({"branch_id": bid, "actor": actor, "action": "link_change", "subject": code,
-                       "detail": {"from": old, "to": new, "reason": "名册导入"}, "at": now})  # fmt: skip
+        audits.append((code, old, new))
     await _many(session, _by_id(_L, ("valid_to",)), close)
-    await _many(session, insert(_L), opened)
-    await _many(session, insert(_A), audits)
+    for chunk in _chunks(opened):
+        await session.execute(
+            insert(_L),
+            [{"branch_id": bid, "member_id": mid, "household_id": hid, "valid_from": now, "reason": "名册导入",
+              "changed_by": actor} for hid, mid in chunk],
+        )  # fmt: skip
+    for chunk in _chunks(audits):
+        await session.execute(
+            insert(_A),
+            [{"branch_id": bid, "actor": actor, "action": "link_change", "subject": code,
+              "detail": {"from": old, "to": new, "reason": "名册导入"}, "at": now} for code, old, new in chunk],
+        )  # fmt: skip
     say(f"联户关系 {len(opened)} 条新建，{len(close)} 条结束")
 
     # groups
