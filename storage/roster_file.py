@@ -420,7 +420,9 @@ def load_roster(path: str | Path, *, branch_name: str | None = None) -> RosterFi
         ck.bad(tm, first.row, "中心户编号", f"中心户关系成环：{' → '.join([*cycle, cycle[0]])}")
 
     households: list[HouseholdRow] = []
-    for row, v in th.rows:
+    raw_rows, th.rows = th.rows, []
+    for i, (row, v) in enumerate(raw_rows):
+        raw_rows[i] = None  # type: ignore[call-overload]  # the raw row goes as its HouseholdRow comes
         member_code = ck.text(th, row, v, "联系党员编号")
         if member_code and member_code not in by_code:
             ck.bad(th, row, "联系党员编号", f"未知的党员编号 {member_code}")

@@ -127,62 +127,72 @@ def _shared_strings(zf: zipfile.ZipFile, name: str) -> list[str | int]:
 
 
 def _sheet_rows(zf: zipfile.ZipFile, name: str, sheet: str, strings: list[str | int]) -> list[list[Any]]:
+    # Handlers run once per element of a quarter-million-row sheet: plain closure variables, no helper calls
+    # on the common path.
     rows: list[list[Any]] = []
     row: list[Any] = []
-    st: dict[str, Any] = {"r": 0, "col": 0, "type": "n", "in_v": False, "in_t": False, "rPh": 0}
     buf: list[str] = []
-    size = 0
+    seen: dict[str, str] = {}  # short texts repeat down a column (性别, 网格, codes): one object each
+    columns: dict[str, int] = {}  # "AB" → 27
+    r_num = col = size = phonetic = 0
+    ctype = "n"
+    collect = False  # inside <v> or <t> (not <f>: the formula's text is not its value)
+    digits = "0123456789"
 
     def too_long(n: int) -> XlsxLimit:
-        col = _letter(st["col"])
-        return XlsxLimit(f"单元格有 {n} 个字符，超过上限 {MAX_CELL_CHARS} 个字符，拒绝读取", sheet, st["r"], col)
+        return XlsxLimit(f"单元格有 {n} 个字符，超过上限 {MAX_CELL_CHARS} 个字符，拒绝读取", sheet, r_num, _letter(col))
 
     def start(tag: str, attrs: dict[str, str]) -> None:
-        nonlocal row, size
-        tag = _local(tag)
+        nonlocal row, size, col, ctype, collect, phonetic, r_num
+        if ":" in tag:
+            tag = tag.rpartition(":")[2]
         if tag == "c":
             ref = attrs.get("r")
-            m = _CELL_REF.match(ref) if ref else None
-            st["col"] = _col_index(m.group(1)) if m else len(row)
-            st["type"] = attrs.get("t", "n")
+            if ref:
+                letters = ref.rstrip(digits)
+                j = columns.get(letters)
+                if j is None:
+                    j = columns[letters] = _col_index(letters) if _CELL_REF.fullmatch(ref) else len(row)
+                col = j
+            else:
+                col = len(row)
+            ctype = attrs.get("t", "n")
             buf.clear()
             size = 0
-        elif tag == "v":
-            st["in_v"] = True
-        elif tag == "t":
-            st["in_t"] = True
+        elif tag == "v" or tag == "t":
+            collect = True
         elif tag == "rPh":
-            st["rPh"] += 1
+            phonetic += 1
         elif tag == "row":
             r = attrs.get("r")
-            st["r"] = int(r) if r and r.isdigit() else st["r"] + 1
+            r_num = int(r) if r and r.isdigit() else r_num + 1
             if len(rows) >= MAX_ROWS:
-                raise XlsxLimit(f"超过 {MAX_ROWS} 行的上限，拒绝读取", sheet, st["r"])
+                raise XlsxLimit(f"超过 {MAX_ROWS} 行的上限，拒绝读取", sheet, r_num)
             # rows may skip numbers: fill the gap with empty rows so indexes stay row numbers
-            while len(rows) < st["r"] - 1:
+            while len(rows) < r_num - 1:
                 rows.append([])
             row = []
 
     def end(tag: str) -> None:
-        nonlocal row
-        tag = _local(tag)
+        nonlocal collect, phonetic
+        if ":" in tag:
+            tag = tag.rpartition(":")[2]
         if tag == "c":
             if size > MAX_CELL_CHARS:
                 raise too_long(size)
-            raw = "".join(buf)
-            t = st["type"]
+            raw = buf[0] if len(buf) == 1 else "".join(buf)
             value: Any
             if not raw:  # an empty cell, as openpyxl reads it: None
                 return
-            if t == "s":
+            if ctype == "s":
                 value = strings[int(raw)]
                 if isinstance(value, int):
                     raise too_long(value)
                 if not value:
                     return
-            elif t in ("inlineStr", "str", "e", "d"):
-                value = raw
-            elif t == "b":
+            elif ctype == "inlineStr" or ctype == "str" or ctype == "e" or ctype == "d":
+                value = seen.setdefault(raw, raw) if len(raw) <= 12 else raw
+            elif ctype == "b":
                 value = raw == "1"
             else:
                 try:
@@ -190,22 +200,19 @@ def _sheet_rows(zf: zipfile.ZipFile, name: str, sheet: str, strings: list[str | 
                     value = int(f) if f.is_integer() and "." not in raw and "E" not in raw.upper() else f
                 except ValueError:
                     value = raw
-            col = st["col"]
             if col >= len(row):
                 row.extend([None] * (col - len(row) + 1))
             row[col] = value
-        elif tag == "v":
-            st["in_v"] = False
-        elif tag == "t":
-            st["in_t"] = False
-        elif tag == "rPh":
-            st["rPh"] -= 1
+        elif tag == "v" or tag == "t":
+            collect = False
         elif tag == "row":
             rows.append(row)
+        elif tag == "rPh":
+            phonetic -= 1
 
     def text(data: str) -> None:
         nonlocal size
-        if (st["in_v"] or st["in_t"]) and not st["rPh"]:
+        if collect and not phonetic:
             size += len(data)
             if size <= MAX_CELL_CHARS:
                 buf.append(data)
