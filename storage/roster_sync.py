@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import AuditEvent, Branch, ChatGroup, Grid, Household, Link, Member, utcnow
@@ -43,7 +43,8 @@ _H_FIELDS = ("head_name", "gender", "birth_year", "address", "grid_id", "key_typ
 _G_FIELDS = ("name", "level", "member_id", "internal", "webhook_key")
 
 
-def _chunks(rows: Sequence[Any], n: int = CHUNK) -> Iterable[Sequence[Any]]:
+def _chunks(rows: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    n = CHUNK
     for i in range(0, len(rows), n):
         yield rows[i : i + n]
 
@@ -53,9 +54,17 @@ def _by_id(table: Any, fields: Sequence[str]) -> Any:
     return update(table).where(table.c.id == bindparam("b_id")).values({f: bindparam(f"v_{f}") for f in fields})
 
 
-async def _many(session: AsyncSession, stmt: Any, rows: Sequence[dict[str, Any]]) -> None:
+Step = Callable[[], Awaitable[None]]
+
+
+async def _noop() -> None:
+    return None
+
+
+async def _many(session: AsyncSession, stmt: Any, rows: Sequence[dict[str, Any]], step: Step = _noop) -> None:
     for chunk in _chunks(rows):
         await session.execute(stmt, list(chunk))
+        await step()
 
 
 async def import_roster(
@@ -65,12 +74,19 @@ async def import_roster(
     actor: str = "roster-import",
     now: dt.datetime | None = None,
     progress: Progress | None = None,
+    commit: Step | None = None,
 ) -> ImportReport:
     """Write `rf` into the database inside the caller's transaction. Raises RosterError on conflicts.
 
     Linear in the roster: every lookup is a dict, rows go in and change with executemany in chunks (Core, no
     ORM objects: a county is ~250 000 rows), and only rows that differ are updated. Everything is read before the
-    first write, so on SQLite the write lock is taken late and held for the bulk statements only."""
+    first write, so on SQLite the write lock is taken late and held for the bulk statements only.
+
+    `commit` (the CLI passes session.commit): a new branch is written in chunks, each committed on its own, so a
+    county's first import never holds the database for more than one chunk (~0.1 s) and the bot's messages get
+    in between. Nothing refers to a branch that did not exist, and a failure part-way deletes it again (its
+    rows go with it: ON DELETE CASCADE), so the import stays all or nothing. Changes to an existing branch are
+    written in one transaction: only rows that differ, normally a handful."""
     t_start = time.monotonic()
     now = now or utcnow()
     say = progress or (lambda _line: None)
@@ -105,15 +121,47 @@ async def import_roster(
 
     # --- write -------------------------------------------------------------------------------------------------
     t_write = time.monotonic()
+    chunked = created and commit is not None
+    step: Step = commit if chunked and commit is not None else _noop
     if branch is None:
         branch = Branch(name=rf.branch_name, theme_day=rf.theme_day or 5, roster_version=1)
         session.add(branch)
         await session.flush()
+        await step()  # chunked: the new branch's row first, on its own
     else:
         if rf.theme_day:
             branch.theme_day = rf.theme_day
         branch.roster_version = (branch.roster_version or 0) + 1
         await session.flush()
+    new_id = branch.id
+    try:
+        report = await _write(session, rf, branch, created, grids, (old_m, old_h, open_links, old_g), actor, now,
+                              say, step)  # fmt: skip
+    except BaseException:
+        if chunked and commit is not None:  # what was committed so far goes again, with everything under it
+            await session.rollback()
+            await session.execute(delete(_L).where(_L.c.branch_id == new_id))
+            await session.execute(update(_M).where(_M.c.branch_id == new_id).values(leader_id=None))
+            await session.execute(delete(Branch.__table__).where(Branch.__table__.c.id == new_id))
+            await commit()
+        raise
+    report.write_seconds = time.monotonic() - t_write
+    return report
+
+
+async def _write(
+    session: AsyncSession,
+    rf: RosterFile,
+    branch: Branch,
+    created: bool,
+    grids: dict[str, int],
+    old: tuple[dict[str, Any], dict[str, Any], dict[int, tuple[int, int]], dict[str, Any]],
+    actor: str,
+    now: dt.datetime,
+    say: Progress,
+    step: Step,
+) -> ImportReport:
+    old_m, old_h, open_links, old_g = old
     bid = branch.id
     report = ImportReport(bid, branch.name, created, warnings=list(rf.warnings))
 
@@ -143,10 +191,10 @@ async def import_roster(
     seen_m = {r.code for r in rf.members}
     gone_m = [old for code, old in old_m.items() if code not in seen_m and old.active]
     if gone_m:
-        await _many(session, _by_id(_M, ("active",)), [{"b_id": o.id, "v_active": False} for o in gone_m])
+        await _many(session, _by_id(_M, ("active",)), [{"b_id": o.id, "v_active": False} for o in gone_m], step)
         report.deactivated.extend(f"党员 {o.code} {o.name}" for o in gone_m)
-    await _many(session, _by_id(_M, _M_FIELDS), m_changed)
-    await _many(session, insert(_M), m_new)
+    await _many(session, _by_id(_M, _M_FIELDS), m_changed, step)
+    await _many(session, insert(_M), m_new, step)
     member_id = dict((await session.execute(select(_M.c.code, _M.c.id).where(_M.c.branch_id == bid))).all())
     leaders = []
     for r in rf.members:
@@ -154,7 +202,7 @@ async def import_roster(
         old = old_m.get(r.code)
         if (old.leader_id if old is not None else None) != want:
             leaders.append({"b_id": member_id[r.code], "v_leader_id": want})
-    await _many(session, _by_id(_M, ("leader_id",)), leaders)
+    await _many(session, _by_id(_M, ("leader_id",)), leaders, step)
     report.members = len(rf.members)
     say(f"党员 {len(rf.members)} 名已写入（新增 {len(m_new)}，修改 {len(m_changed)}）")
 
@@ -180,12 +228,13 @@ async def import_roster(
     seen_h = {r.code for r in rf.households}
     gone_h = [old for code, old in old_h.items() if code not in seen_h and old.active]
     if gone_h:
-        await _many(session, _by_id(_H, ("active",)), [{"b_id": o.id, "v_active": False} for o in gone_h])
+        await _many(session, _by_id(_H, ("active",)), [{"b_id": o.id, "v_active": False} for o in gone_h], step)
         report.deactivated.extend(f"联系户 {o.code} {o.head_name}" for o in gone_h)
-    await _many(session, _by_id(_H, _H_FIELDS), h_changed)
+    await _many(session, _by_id(_H, _H_FIELDS), h_changed, step)
     for n, chunk in enumerate(_chunks(h_new), 1):
         await session.execute(insert(_H), [{"branch_id": bid, "code": r.code, **h_values(r)} for r in chunk])
-        if len(h_new) > 4 * CHUNK and n % 10 == 0:
+        await step()
+        if len(h_new) > 40 * CHUNK and n % 10 == 0:
             say(f"联系户 {min(n * CHUNK, len(h_new))}/{len(h_new)} 户已写入")
     report.households = len(rf.households)
     say(f"联系户 {len(rf.households)} 户已写入（新增 {len(h_new)}，修改 {len(h_changed)}）")
@@ -219,19 +268,21 @@ async def import_roster(
         if not created:
             report.links_changed.append(f"{code} {head}：{old} → {new}")
         audits.append((code, old, new))
-    await _many(session, _by_id(_L, ("valid_to",)), close)
+    await _many(session, _by_id(_L, ("valid_to",)), close, step)
     for chunk in _chunks(opened):
         await session.execute(
             insert(_L),
             [{"branch_id": bid, "member_id": mid, "household_id": hid, "valid_from": now, "reason": "名册导入",
               "changed_by": actor} for hid, mid in chunk],
         )  # fmt: skip
+        await step()
     for chunk in _chunks(audits):
         await session.execute(
             insert(_A),
             [{"branch_id": bid, "actor": actor, "action": "link_change", "subject": code,
               "detail": {"from": old, "to": new, "reason": "名册导入"}, "at": now} for code, old, new in chunk],
         )  # fmt: skip
+        await step()
     say(f"联户关系 {len(opened)} 条新建，{len(close)} 条结束")
 
     # groups
@@ -245,8 +296,8 @@ async def import_roster(
             g_new.append({"branch_id": bid, "chat_id": r.chat_id, **vals})
         elif any(getattr(old, f) != v for f, v in vals.items()):
             g_changed.append({"b_id": old.id, **{f"v_{f}": v for f, v in vals.items()}})
-    await _many(session, _by_id(_G, _G_FIELDS), g_changed)
-    await _many(session, insert(_G), g_new)
+    await _many(session, _by_id(_G, _G_FIELDS), g_changed, step)
+    await _many(session, insert(_G), g_new, step)
     report.groups = len(rf.groups)
 
     await session.execute(
@@ -267,7 +318,6 @@ async def import_roster(
             }
         ],
     )
-    report.write_seconds = time.monotonic() - t_write
     return report
 
 

@@ -4,6 +4,7 @@ after reading little, naming the limit; every column's length is checked with sh
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import time
 import tracemalloc
@@ -12,10 +13,11 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, func, insert, select
 
-from storage import xlsx_read
+from storage import roster_sync, xlsx_read
 from storage.db import make_engine, make_sessionmaker
+from storage.models import AuditEvent, Branch, Household, Link
 from storage.roster_file import RosterError, load_roster
 from storage.roster_sync import import_roster
 from tests.conftest import DEMO_ROSTER
@@ -175,3 +177,55 @@ async def test_statements_do_not_grow_with_the_roster(db_factory, tmp_path):
     large = await _statements(await db_factory.new("migrated"), grown(tmp_path / "big.xlsx", 3000))
     # bulk statements in chunks of 5000: 60 households or 3060 take the same number of round trips
     assert large == small, (small, large)
+
+
+async def test_new_branch_goes_in_short_chunks_and_a_failure_leaves_nothing(db_factory, tmp_path, monkeypatch):
+    monkeypatch.setattr(roster_sync, "CHUNK", 500)
+    rf = load_roster(grown(tmp_path / "big.xlsx", 3000))  # 3 060 households
+    url = await db_factory.new("migrated")
+    engine = make_engine(url)
+    sm = make_sessionmaker(engine)
+    commits = 0
+    others = 0
+
+    async def between(s) -> None:
+        nonlocal commits, others
+        await s.commit()
+        commits += 1
+        # the write lock is free between two chunks: another writer (a message) gets in at once
+        async with sm() as other, other.begin():
+            await other.execute(insert(AuditEvent).values(actor="bot", action="message", subject=str(commits)))
+        others += 1
+
+    try:
+        async with sm() as s:
+            report = await import_roster(s, rf, commit=lambda: between(s))
+            await s.commit()
+        assert report.households == 3060
+        assert commits >= 3060 // 500 * 3  # households, links and their audit rows, each chunk on its own
+        assert others == commits
+
+        # the same roster as a second branch, failing part-way: nothing of it stays
+        rf2 = load_roster(grown(tmp_path / "big2.xlsx", 3000), branch_name="第二村")
+        rf2.branch_name = "第二村"
+        rf2.members = [dataclasses.replace(m, userid=f"x{m.userid}" if m.userid else None) for m in rf2.members]
+        rf2.households = [dataclasses.replace(h, external_userid=None) for h in rf2.households]
+        rf2.groups = []
+        calls = 0
+
+        async def failing(s) -> None:
+            nonlocal calls
+            calls += 1
+            if calls == 5:
+                raise OSError("disk full")
+            await s.commit()
+
+        async with sm() as s:
+            with pytest.raises(OSError):
+                await import_roster(s, rf2, commit=lambda: failing(s))
+        async with sm() as s:
+            assert await s.scalar(select(func.count()).select_from(Branch)) == 1
+            assert await s.scalar(select(func.count()).select_from(Household)) == 3060
+            assert await s.scalar(select(func.count()).select_from(Link)) == 3060
+    finally:
+        await engine.dispose()
