@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import sqlite3
 from collections.abc import AsyncIterator
@@ -20,7 +21,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from bot.journal import IntakeJournal
 from bot.wecom.crypto import CallbackCrypto
+from handlers.context import Inbound
 from storage.db import make_engine, make_sessionmaker
 from storage.models import InboundMessage, OutboundMessage
 from tests.hardening._common import aibot_request, bot_settings, visit_payload
@@ -126,3 +129,23 @@ async def test_sigkill_while_the_database_is_held_loses_no_acknowledged_message(
     assert set(rows) == msgids
     assert set(rows.values()) == {1}, "a message stored twice"
     assert replies == N
+
+
+async def test_journal_keeps_what_is_unfinished_through_rewrites_and_a_torn_last_line(tmp_path):
+    path = tmp_path / "intake.journal"
+    journal = IntakeJournal(path, max_bytes=600)  # small: rewritten several times below
+    now = dt.datetime.now(dt.UTC)
+    msgs = [Inbound("aibot", f"m{i}", USER, "", "single", f"今天走访了方奶奶 {i}", now) for i in range(8)]
+    for m in msgs:
+        await journal.append(m)
+    for m in msgs[:6]:
+        journal.done(m)
+    await journal.append(msgs[7])  # a retry of one still open: recorded once
+    await journal.close()
+    assert path.stat().st_size < 600 * 2
+    with path.open("ab") as f:
+        f.write(b'{"in": {"channel": "aibot", "msg_id": "torn"')  # the crash came mid-write: never acknowledged
+    again = IntakeJournal(path)
+    assert [m.msg_id for m in again.unfinished()] == ["m6", "m7"]
+    assert again.unfinished()[0] == msgs[6]  # every field back as it came in
+    await again.close()
