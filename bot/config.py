@@ -155,7 +155,8 @@ class PointsSettings(_Section):
 class IntakeSettings(_Section):
     # Every pushed message (智能机器人 / app callback) is appended and fsynced here before WeCom gets its 200, so a
     # crash or a database held by a long write loses nothing that was acknowledged; replayed at start-up.
-    # Empty: next to the SQLite file ("<db>.intake"), or var/lianhu-intake.journal for PostgreSQL. "off": none.
+    # Empty: next to the SQLite file ("<db>.intake"), or var/lianhu-intake-<url hash>.journal for PostgreSQL.
+    # "off": none.
     journal: str = ""
     journal_max_bytes: int = 8 * 1024 * 1024  # rewritten to the still-unfinished records past this size
 

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 import logging
 import os
@@ -58,7 +59,9 @@ def journal_path(settings: Settings) -> Path | None:
         if not url.database or url.database == ":memory:":
             return None  # nothing of the database survives a restart either
         return Path(url.database + ".intake")
-    return Path("var/lianhu-intake.journal")
+    # one file per database: two bots on two databases (or test runs) never replay each other's messages
+    tag = hashlib.sha1(url.render_as_string(hide_password=True).encode()).hexdigest()[:8]
+    return Path(f"var/lianhu-intake-{tag}.journal")
 
 
 def _record(msg: Inbound) -> bytes:
