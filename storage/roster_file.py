@@ -18,6 +18,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from nlp import roster as nlp_roster
+from storage import xlsx_read
 from storage.sheet_safety import neutralise_workbook, unquote
 from storage.xlsx_read import XlsxLimit, read_xlsx
 
@@ -239,8 +240,33 @@ def _read_xlsx(path: Path) -> dict[str, _Table]:
 
 
 def _read_csv(path: Path) -> list[list[Any]]:
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        return [row for row in csv.reader(f)]
+    """The same limits as an xlsx (storage/xlsx_read.py): file size, rows, characters per cell."""
+    size = path.stat().st_size
+    if size > xlsx_read.MAX_UNPACKED_BYTES:
+        limit = xlsx_read.MAX_UNPACKED_BYTES // (1024 * 1024)
+        raise RosterError(
+            [Problem(path.name, None, None, None, f"文件 {size // (1024 * 1024)} MB，超过上限 {limit} MB")]
+        )
+    rows: list[list[Any]] = []
+    n = 0
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            for n, row in enumerate(csv.reader(f), start=1):
+                if n > xlsx_read.MAX_ROWS:
+                    msg = f"超过 {xlsx_read.MAX_ROWS} 行的上限，拒绝读取"
+                    raise RosterError([Problem(path.name, n, None, None, msg)])
+                for j, cell in enumerate(row):
+                    if len(cell) > xlsx_read.MAX_CELL_CHARS:
+                        limit = xlsx_read.MAX_CELL_CHARS
+                        msg = f"{get_column_letter(j + 1)}列单元格有 {len(cell)} 个字符，超过上限 {limit} 个字符"
+                        raise RosterError([Problem(path.name, n, None, None, msg)])
+                rows.append(row)
+    except csv.Error as exc:  # e.g. a field past csv's own limit (131 072 characters)
+        msg = f"有超过 {xlsx_read.MAX_CELL_CHARS} 个字符的单元格或格式错误，拒绝读取（{exc}）"
+        raise RosterError([Problem(path.name, n + 1, None, None, msg)]) from exc
+    except UnicodeDecodeError as exc:
+        raise RosterError([Problem(path.name, None, None, None, "无法读取 CSV 文件：不是 UTF-8 编码")]) from exc
+    return rows
 
 
 def _csv_sibling(members_csv: Path, kind: str) -> Path:

@@ -229,3 +229,25 @@ async def test_new_branch_goes_in_short_chunks_and_a_failure_leaves_nothing(db_f
             assert await s.scalar(select(func.count()).select_from(Link)) == 3060
     finally:
         await engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("chars", "expected"),
+    [
+        (3000, "v_members.csv 第3行：B列单元格有 3000 个字符，超过上限 2000 个字符"),
+        (2_000_000, "v_members.csv 第3行：有超过 2000 个字符的单元格"),
+    ],
+)
+def test_csv_roster_has_the_same_cell_limit(tmp_path, chars, expected):
+    from storage.roster_file import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS
+
+    members = [
+        ",".join(MEMBER_COLUMNS),
+        "M01,陈建国,,男,1968,,书记,在村,,",
+        f"M02,{'王' * chars},,男,1970,,党员,在村,,",
+    ]
+    (tmp_path / "v_members.csv").write_text("\n".join(members) + "\n", encoding="utf-8")
+    (tmp_path / "v_households.csv").write_text(",".join(HOUSEHOLD_COLUMNS) + "\n", encoding="utf-8")
+    with pytest.raises(RosterError) as err:
+        load_roster(tmp_path / "v_members.csv", branch_name="前洋村")
+    assert str(err.value).startswith(expected), str(err.value)
