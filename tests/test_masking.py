@@ -3,11 +3,13 @@ whatever a person reads; dates, amounts, times and matter numbers are left alone
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
 from domain.privacy import find_pii, mask
-from storage.models import OutboundMessage
+from storage.models import Matter, OutboundMessage
 from tests.matters.helpers import Db, resident_says
 
 FORMS = [
@@ -85,3 +87,14 @@ async def test_replies_relays_and_notices_are_masked(pair):
     for t in shown:
         for raw in RAW:
             assert raw not in t, f"unmasked {raw} in: {t}"
+
+
+async def test_a_number_at_the_cut_is_masked_before_it_is_cut(pair):
+    text = "门口路灯坏了" + "很" * 185 + "电话13812345678"  # the 200-character summary ends inside the number
+    await resident_says(pair, "wmh013x7Qe", text)
+    db = Db(pair.settings.database.url)
+    async with db.sm() as s:
+        summaries = list(await s.scalars(select(Matter.summary)))
+        sent = list(await s.scalars(select(OutboundMessage.content)))
+    await db.close()
+    assert summaries and not any(re.search(r"\d{5,}", t) for t in [*summaries, *sent]), summaries
