@@ -108,7 +108,8 @@ async def import_roster(
         cols_m = [_M.c.id, _M.c.code, _M.c.leader_id, *(_M.c[f] for f in _M_FIELDS)]
         old_m = {r.code: r for r in await session.execute(select(*cols_m).where(_M.c.branch_id == bid))}
         cols_h = [_H.c.id, _H.c.code, *(_H.c[f] for f in _H_FIELDS)]
-        old_h = {r.code: r for r in await session.execute(select(*cols_h).where(_H.c.branch_id == bid))}
+        # plain tuples (id, code, *_H_FIELDS): a county holds a quarter million of them
+        old_h = {r[1]: tuple(r) for r in await session.execute(select(*cols_h).where(_H.c.branch_id == bid))}
         open_links = {
             hid: (lid, mid)
             for lid, hid, mid in await session.execute(
@@ -128,11 +129,6 @@ async def import_roster(
         session.add(branch)
         await session.flush()
         await step()  # chunked: the new branch's row first, on its own
-    else:
-        if rf.theme_day:
-            branch.theme_day = rf.theme_day
-        branch.roster_version = (branch.roster_version or 0) + 1
-        await session.flush()
     new_id = branch.id
     try:
         report = await _write(session, rf, branch, created, grids, (old_m, old_h, open_links, old_g), actor, now,
@@ -146,6 +142,8 @@ async def import_roster(
             await commit()
         raise
     report.write_seconds = time.monotonic() - t_write
+    how = "分块提交" if chunked else "一个事务"
+    say(f"比对和写入用时 {report.write_seconds:.1f} 秒（{how}）")
     return report
 
 
@@ -223,13 +221,15 @@ async def _write(
             h_new.append(r)
             continue
         vals = h_values(r)
-        if any(getattr(old, f) != v for f, v in vals.items()):
-            h_changed.append({"b_id": old.id, **{f"v_{f}": v for f, v in vals.items()}})
+        if any(old[k] != v for k, v in enumerate(vals.values(), 2)):
+            h_changed.append({"b_id": old[0], **{f"v_{f}": v for f, v in vals.items()}})
     seen_h = {r.code for r in rf.households}
-    gone_h = [old for code, old in old_h.items() if code not in seen_h and old.active]
+    gone_h = [old for code, old in old_h.items() if code not in seen_h and old[-1]]  # [-1]: active
     if gone_h:
-        await _many(session, _by_id(_H, ("active",)), [{"b_id": o.id, "v_active": False} for o in gone_h], step)
-        report.deactivated.extend(f"联系户 {o.code} {o.head_name}" for o in gone_h)
+        await _many(session, _by_id(_H, ("active",)), [{"b_id": o[0], "v_active": False} for o in gone_h], step)
+        report.deactivated.extend(f"联系户 {o[1]} {o[2]}" for o in gone_h)
+    gone_heads = {o[1]: o[2] for o in gone_h}
+    old_h.clear()  # compared: a county's worth of old rows need not stay alive through the links
     await _many(session, _by_id(_H, _H_FIELDS), h_changed, step)
     for n, chunk in enumerate(_chunks(h_new), 1):
         await session.execute(insert(_H), [{"branch_id": bid, "code": r.code, **h_values(r)} for r in chunk])
@@ -240,13 +240,9 @@ async def _write(
     say(f"联系户 {len(rf.households)} 户已写入（新增 {len(h_new)}，修改 {len(h_changed)}）")
 
     # links: compare wanted current links with the open rows
-    hh = {
-        hid: (code, head)
-        for hid, code, head in await session.execute(
-            select(_H.c.id, _H.c.code, _H.c.head_name).where(_H.c.branch_id == bid)
-        )
-    }
-    household_id = {code: hid for hid, (code, _) in hh.items()}
+    hh = dict((await session.execute(select(_H.c.id, _H.c.code).where(_H.c.branch_id == bid))).all())
+    household_id = {code: hid for hid, code in hh.items()}
+    heads: dict[str, str] = {}  # filled on the first link change of an existing branch
     name_of = dict((await session.execute(select(_M.c.id, _M.c.name).where(_M.c.branch_id == bid))).all())
     wanted = {household_id[r.code]: (member_id[r.member_code] if r.member_code else None) for r in rf.households}
     for hid in hh:
@@ -258,7 +254,7 @@ async def _write(
         cur = open_links.get(hid)
         if (cur[1] if cur is not None else None) == mid:
             continue
-        code, head = hh[hid]
+        code = hh[hid]
         old = name_of[cur[1]] if cur is not None else "无"
         new = name_of[mid] if mid is not None else "无"
         if cur is not None:
@@ -266,7 +262,9 @@ async def _write(
         if mid is not None:
             opened.append((hid, mid))
         if not created:
-            report.links_changed.append(f"{code} {head}：{old} → {new}")
+            if not heads:
+                heads = gone_heads | {r.code: r.head_name for r in rf.households}
+            report.links_changed.append(f"{code} {heads.get(code, '')}：{old} → {new}")
         audits.append((code, old, new))
     await _many(session, _by_id(_L, ("valid_to",)), close, step)
     for chunk in _chunks(opened):
@@ -299,6 +297,17 @@ async def _write(
     await _many(session, _by_id(_G, _G_FIELDS), g_changed, step)
     await _many(session, insert(_G), g_new, step)
     report.groups = len(rf.groups)
+
+    if not created:  # last: an unchanged re-import writes nothing before this, so the lock is taken only here
+        await session.execute(
+            update(Branch.__table__)
+            .where(Branch.__table__.c.id == bid)
+            .values(
+                theme_day=rf.theme_day or branch.theme_day,
+                roster_version=Branch.__table__.c.roster_version + 1,
+            )
+        )
+        await session.refresh(branch, ["theme_day", "roster_version"])
 
     await session.execute(
         insert(_A),
