@@ -102,6 +102,7 @@ class IntakeJournal:
         self._buf: list[bytes] = []
         self._waiters: list[asyncio.Future[None]] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._torn = False  # a write failed part-way: start the next one on a fresh line
         # fsync gets its own thread: queued behind other blocking work it would stretch every acknowledgement
         self._sync = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake-fsync")
 
@@ -187,10 +188,12 @@ class IntakeJournal:
             lines, waiters = self._buf, self._waiters
             self._buf, self._waiters = [], []
             try:
-                self._f.write(b"".join(lines))
+                self._f.write((b"\n" if self._torn else b"") + b"".join(lines))
                 self._f.flush()
                 await loop.run_in_executor(self._sync, os.fsync, self._f.fileno())
+                self._torn = False
             except OSError as exc:
+                self._torn = True
                 log.error("intake journal %s: write failed: %s", self.path, exc)
                 for w in waiters:
                     if not w.done():
@@ -199,7 +202,8 @@ class IntakeJournal:
             for w in waiters:
                 if not w.done():
                     w.set_result(None)
-            if self._f.tell() > self.max_bytes:
+            # rewrite when it pays: with the database down for long, the unfinished records alone may be large
+            if self._f.tell() > self.max_bytes and sum(map(len, self._open.values())) < self.max_bytes // 2:
                 self._rewrite()
 
     def _rewrite(self) -> None:
