@@ -12,6 +12,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.config import Settings
+from bot.journal import JOURNAL_KEY, journal_ctx, replay_ctx
 from bot.keys import CLIENT_KEY, ENGINE_KEY, RUNTIME_KEY, SESSIONMAKER_KEY, SETTINGS_KEY
 from bot.runtime import Runtime
 from bot.scheduler import scheduler_ctx
@@ -75,7 +76,8 @@ def create_app(
             await sweeper
         await rt.settle()
 
-    app.cleanup_ctx.extend([database, http_client, nlp, runtime, *_transport_ctxs()])
+    # the intake journal opens before the callbacks and closes after the runtime has settled (bot/journal.py)
+    app.cleanup_ctx.extend([database, http_client, nlp, journal_ctx, runtime, replay_ctx, *_transport_ctxs()])
     app.cleanup_ctx.append(scheduler_ctx)  # issue 6: the branch's rhythm, after the runtime and the outbox
     app.router.add_get("/healthz", _healthz)
     for name in ("aibot", "app"):  # GET = URL verification, POST = messages; anything else is a 405
@@ -112,6 +114,7 @@ _CALLBACKS_KEY = web.AppKey("callbacks", dict)
 def _add_callback_routes(app: web.Application, settings: Settings, rt: Runtime) -> None:
     s = settings.server
     common = dict(max_body=s.max_body_bytes, replay_window=s.replay_window_seconds, budget=s.reply_budget_seconds)
+    common["journal"] = app.get(JOURNAL_KEY)
     callbacks: dict[str, object] = {}
     if settings.aibot.token and settings.aibot.encoding_aes_key:
         crypto = CallbackCrypto(settings.aibot.token, settings.aibot.encoding_aes_key, "")

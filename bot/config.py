@@ -204,6 +204,15 @@ class AssessmentSettings(_Section):
     candidate_min_coverage: float = 0.8
 
 
+class IntakeSettings(_Section):
+    # Every pushed message (智能机器人 / app callback) is appended and fsynced here before WeCom gets its 200, so a
+    # crash or a database held by a long write loses nothing that was acknowledged; replayed at start-up.
+    # Empty: next to the SQLite file ("<db>.intake"), or var/lianhu-intake-<url hash>.journal for PostgreSQL.
+    # "off": none.
+    journal: str = ""
+    journal_max_bytes: int = 8 * 1024 * 1024  # rewritten to the still-unfinished records past this size
+
+
 class Settings(_Section):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
@@ -220,6 +229,7 @@ class Settings(_Section):
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     archive: ArchiveSettings = Field(default_factory=ArchiveSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
+    intake: IntakeSettings = Field(default_factory=IntakeSettings)
     kf: KfSettings = Field(default_factory=KfSettings)
     duties: DutiesSettings = Field(default_factory=DutiesSettings)
     opinions: OpinionsSettings = Field(default_factory=OpinionsSettings)

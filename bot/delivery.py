@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.privacy import mask
 from handlers.context import Context
 from storage import outbox, repo
 from storage.models import Member, OutboundMessage
@@ -94,7 +95,8 @@ class Delivery:
         if member is None or not member.userid:
             log.warning("no member to tell about %s in %s", ctx.msg.msg_id, ctx.msg.chat_id)
             return
-        said = ctx.msg.text if len(ctx.msg.text) <= 60 else ctx.msg.text[:60] + "…"
+        raw = mask(ctx.msg.text)  # masked before it is cut: half a number would slip past the rule
+        said = raw if len(raw) <= 60 else raw[:60] + "…"
         note = f"「{group.name}」里{ctx.sender.display}说：{said}\n\n{text}"
         outbox.enqueue(
             session,

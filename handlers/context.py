@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from domain.policy import PolicyOptions
+from domain.privacy import mask
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -99,6 +100,10 @@ class Outgoing:
     kind: str  # reply / private / group
     to: str
     text: str
+
+    def __post_init__(self) -> None:
+        # everything a handler says goes through the one masking rule (domain/privacy.py), whatever it quotes
+        self.text = mask(self.text)
 
 
 class Context:

@@ -86,7 +86,7 @@ async def intake(ctx: Context, kind: str, text: str, household: Household | None
     assert ctx.branch is not None
     p = ctx.parsed
     triggers = set(p.triggers) if p else set()
-    summary = mask_pii(short(text, 200))
+    summary = short(mask_pii(text), 200)  # masked, then cut: never half a number
     category = category_of(text) if kind == "request" else "微心愿"
     sensitive = bool(triggers & SENSITIVE_TRIGGERS) or category == "矛盾调解"
     member = await repo.current_member_of(ctx.session, household.id) if household else ctx.sender.member
@@ -243,7 +243,7 @@ async def handle_feedback(ctx: Context) -> bool:
                     from_state=m.state,
                     to_state=m.state,
                     actor=ctx.msg.sender,
-                    note=mask_pii(short(ctx.msg.text, 200)),
+                    note=short(mask_pii(ctx.msg.text), 200),
                     at=ctx.msg.sent_at,
                 )
             )
@@ -252,7 +252,7 @@ async def handle_feedback(ctx: Context) -> bool:
                 tell_member(
                     ctx.session,
                     member,
-                    f"{household.head_name}家又问起 {mt.ref(m)}（{m.state}）：{short(ctx.msg.text, 60)}",
+                    f"{household.head_name}家又问起 {mt.ref(m)}（{m.state}）：{short(mask_pii(ctx.msg.text), 60)}",
                     branch_id=ctx.branch.id,
                 )
             ctx.reply(f"{mt.ref(m)} 现在“{m.state}”，您的话已转给联系党员。")

@@ -20,8 +20,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.duties import DEFAULT as DUTIES
+from domain.privacy import mask
 from storage import points, policy, repo, rhythm
 from storage.models import AuditEvent, Branch, Grid, Household, Link, Matter, MatterEvent, Member, PointsEntry, Visit
+from storage.sheet_safety import neutralise, neutralise_workbook
 
 KINDS: dict[str, str] = {
     "visits": "走访台账",
@@ -73,7 +75,7 @@ def _sheet(wb: Workbook, title: str, cols: Sequence[Col], rows: Iterable[Sequenc
         cell.alignment = Alignment(horizontal="center", vertical="center")
         ws.column_dimensions[get_column_letter(i)].width = c.width
     for row in rows:
-        ws.append(list(row))
+        ws.append([neutralise(v) for v in row])
         r = ws.max_row
         for i, c in enumerate(cols, 1):
             cell = ws.cell(row=r, column=i)
@@ -635,6 +637,8 @@ def kind_of(name: str) -> str | None:
 async def export(s: AsyncSession, kind: str, branch: Branch, month: str, path: str | Path, **options: Any) -> Path:
     """`options` go to the builder (the policy sheets take the branch's PolicyOptions as `options=`)."""
     wb = await BUILDERS[kind](s, branch, month, **options)
+    # whatever a builder wrote: people's text as inert strings, phone and ID numbers masked
+    neutralise_workbook(wb, mask)
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     wb.save(out)
