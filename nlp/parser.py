@@ -14,10 +14,10 @@ from typing import Any
 
 from nlp.dates import find_days, find_month
 from nlp.households import HouseholdIndex, Mention
-from nlp.roster import Household, Roster
+from nlp.roster import Household, Member, Roster
 from nlp.segment import Segmenter
 from nlp.text import CLAUSE_SPLIT, clause_bounds, cn_to_int, is_contentless, normalize
-from nlp.vocab import Vocab, load_vocab
+from nlp.vocab import Vocab, load_dialect, load_vocab
 
 INTENTS = ("visit", "wish", "request", "query", "feedback", "none")
 QUERIES = ("unvisited", "my_households", "request_status", "key_households", "points", "summary", "help")
@@ -29,8 +29,16 @@ _ASKING = re.compile(
     r"|查|发|报|看|给我|列|说下|出来|有没有|情况|如何"
 )
 _PAST = re.compile(r"了|过|刚")
+_QUESTION = re.compile(r"[?？吗]|怎么|咋|哪里|哪儿|什么|啥|谁")
 # the trigger kinds that on their own make a message a request (someone must act)
 _ACTION_TRIGGERS = {"emergency", "dispute", "violation", "petition", "hardship", "discontent"}
+
+
+# How sure the parser is (ParseResult.confidence, 0..1). The bot acts on a parse at or above ACT; between ASK
+# and ACT it asks a member back ("要记为走访吗？回 1 记下") or, for a resident, puts the message on the member's
+# private daily list; below ASK it stays silent. docs/parse.md explains the figures.
+ACT = 0.75
+ASK = 0.5
 
 
 @dataclass
@@ -43,6 +51,16 @@ class ParseResult:
     triggers: list[str] = field(default_factory=list)
     ambiguous: list[tuple[str, ...]] = field(default_factory=list)
     rating: str | None = None
+    confidence: float = 0.9
+    # the member a query is about ("张伟这个月走访了几户" -> "M04"), else None
+    member: str | None = None
+    # why a text that speaks of a visit is not one: planned / failed / asked / instructed / call_at_home
+    not_visit: str | None = None
+    # a visit report that also carries a need ("棚子塌了一半，想请村里找人帮忙"): register a request too
+    need: bool = False
+    # a correction of the sender's own earlier record: {"action": "undo"|"replace", "kind": "visit"|"request"|
+    # "wish"|None, "ref": "诉求3"|None, "wrong": [户编号], "right": [户编号]}
+    correction: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -54,27 +72,70 @@ class ParseResult:
             "triggers": list(self.triggers),
             "ambiguous": [list(a) for a in self.ambiguous],
             "rating": self.rating,
+            "confidence": round(self.confidence, 2),
+            "member": self.member,
+            "not_visit": self.not_visit,
+            "need": self.need,
+            "correction": self.correction,
         }
 
 
 class Parser:
-    def __init__(self, roster: Roster, vocab_path: str | Path | None = None) -> None:
+    def __init__(
+        self, roster: Roster, vocab_path: str | Path | None = None, dialect_path: str | Path | None = None
+    ) -> None:
         self.vocab: Vocab = load_vocab(vocab_path)
+        self._dialect_all = load_dialect(dialect_path)
         self._seg = Segmenter(self.vocab.words)
+        raw = self.vocab.raw.get("intent", {}).get("request", {})
+        objs = "|".join(sorted(raw.get("fault_object", []), key=len, reverse=True))
+        states = "|".join(f"(?:{x})" for x in raw.get("fault_state", []))
+        # object, then within the same clause its broken state: "桥头那盏灯黑了一个礼拜了"
+        self._fault = re.compile(f"(?:{objs})[^,.!?;:\\s]{{0,8}}?(?:{states})") if objs and states else None
         self.update_roster(roster)
 
     def update_roster(self, roster: Roster) -> None:
         self.roster = roster
         self.index = HouseholdIndex(roster, self.vocab.kinship)
         self._seg.set_words(set(self.vocab.words) | self.index.dictionary_words())
+        # a dialect form that is part of someone's name stays as written
+        names = [h.head_name for h in roster.households] + [a for h in roster.households for a in h.aliases]
+        names += [m.name for m in roster.members]
+        keep = {k: v for k, v in self._dialect_all.items() if not any(k in n for n in names)}
+        self._dialect = keep
+        self._dialect_rx = (
+            re.compile("|".join(re.escape(k) for k in sorted(keep, key=len, reverse=True))) if keep else None
+        )
+        away = self.vocab.get("visit.away_address")
+        self._away = {h.id for h in roster.households if away is not None and away.search(h.address or "")}
+        # how a member is addressed at the start of an instruction: 张伟 / 海峰 / 丽丽 / 小王
+        self._member_names: list[tuple[str, str]] = []
+        for m in roster.members:
+            forms = {m.name}
+            if len(m.name) == 3:
+                forms.add(m.name[1:])
+            if len(m.name) >= 2:
+                forms.add(m.name[-1] * 2)
+                forms.add("小" + m.name[0])
+            for f in forms:
+                self._member_names.append((f, m.id))
+        self._member_names.sort(key=lambda x: len(x[0]), reverse=True)
+        full = "|".join(re.escape(m.name) for m in roster.members if len(m.name) >= 2)
+        self._member_rx = re.compile(full) if full else None
+
+    def rewrite(self, t: str) -> str:
+        """Dialect and voice-to-text forms in Mandarin (nlp/data/dialect.toml)."""
+        if self._dialect_rx is None:
+            return t
+        return self._dialect_rx.sub(lambda m: self._dialect[m.group(0)], t)
 
     # ------------------------------------------------------------------------------------------------
     def parse(
         self, text: str, sender: str | None = None, chat: str = "group2", today: date | None = None
     ) -> ParseResult:
         today = today or date.today()
-        t = normalize(text)
-        res = ParseResult()
+        t = self.rewrite(normalize(text))
+        res = ParseResult(confidence=0.98)
         if not t or is_contentless(t) or t in self.vocab.none_exact or t.rstrip("!。.~ ") in self.vocab.none_exact:
             return res
         if self._rx("forward", t):
@@ -82,31 +143,135 @@ class Parser:
 
         member = self.roster.member_by_userid(sender)
         resident = None if member else self.roster.household_by_external(sender)
+        own = self.roster.households_of(member.id) if member else None
+
+        correction = self._correction(t, own, resident, today)
+        if correction is not None:
+            res.correction, res.confidence = correction, 0.9
+            return res
 
         query = self._query(t)
         if query:
             res.intent, res.query = "query", query
+            res.confidence = 0.9 if (_ASKING.search(t) or query == "help") else 0.75
             if query in _MONTH_QUERIES:
                 res.month = find_month(t, today) or f"{today.year:04d}-{today.month:02d}"
+            if query in ("unvisited", "summary", "key_households", "points", "my_households"):
+                res.member = self._member_named(t)
             return res
 
-        own = self.roster.households_of(member.id) if member else None
         mentions = self.index.find(t, own=own, resident_of=resident, today=today, token_starts=self._seg.token_starts)
         res.triggers = self._triggers(t)
 
-        visit_at = -1 if self._rx("feedback.score", t) else self._visit(t, bool(mentions), today, member is not None)
+        if self._rx("feedback.score", t):
+            visit_at, why = -1, None
+        else:
+            visit_at, why = self._visit(t, bool(mentions), today, member, chat)
+        res.not_visit = why
+        res.confidence = 0.85
         if visit_at >= 0:
             res.intent = "visit"
             res.date = self._visit_date(t, visit_at, today)
+            # the same words read as a report of a problem: the visit also registers a request
+            res.need = self._other_intent(t, [], True) == "request" and self._need(t)
+        elif why == "asked" and not member:
+            res.intent = "request"  # a resident asking to be visited
+            res.confidence = 0.75
+        elif why == "call" and mentions:
+            # a call with households that live away is the visit; with a household at home it is not
+            hh, _amb = self._households(mentions, member is not None, resident)
+            if hh and all(h in self._away for h in hh):
+                res.intent, res.not_visit = "visit", None
+                res.date = self._visit_date(t, 0, today)
+            else:
+                res.intent, res.confidence = self._classify(t, res.triggers, member is not None)
+                res.not_visit = "call_at_home"
         else:
-            res.intent = self._other_intent(t, res.triggers, member is not None)
+            res.intent, res.confidence = self._classify(t, res.triggers, member is not None)
         if res.intent == "feedback":
             res.rating = self._rating(t, res.triggers)
         if res.intent == "none":
-            res.triggers = [x for x in res.triggers if x in ("illness", "wedding_funeral")]
+            if why:
+                # a visit that did not happen still tells what the member found (电话打不通 -> emergency)
+                res.confidence = 0.8
+            else:
+                res.triggers = [x for x in res.triggers if x in ("illness", "wedding_funeral")]
             return res
         res.households, res.ambiguous = self._households(mentions, member is not None, resident)
+        if res.intent == "visit":
+            if why is None and visit_at >= 0:
+                res.confidence = 0.9 if res.households and not res.ambiguous else 0.6
+            else:
+                res.confidence = 0.8
+        elif res.ambiguous and not res.households:
+            res.confidence = min(res.confidence, 0.6)
         return res
+
+    # -- correction, member, modality ---------------------------------------------------------------
+    def _correction(
+        self, t: str, own: tuple[Household, ...] | None, resident: Household | None, today: date
+    ) -> dict[str, Any] | None:
+        """撤销 / "记错了，不是王大伯是王大妈" / "刚才那条不是走访": the sender withdraws or corrects a record."""
+        undo = self._rx("correction.undo", t)
+        swap = self.vocab.get("correction.replace")
+        sm = swap.search(t) if swap is not None else None
+        if not undo and not sm:
+            return None
+        kind = None
+        for word, k in (("走访", "visit"), ("诉求", "request"), ("心愿", "wish")):
+            if word in t:
+                kind = k
+                break
+        ref = re.search(r"(诉求|心愿|调整)\s*([0-9]+)", t)
+        out: dict[str, Any] = {
+            "action": "undo",
+            "kind": kind,
+            "ref": f"{ref.group(1)}{ref.group(2)}" if ref else None,
+            "wrong": [],
+            "right": [],
+        }
+
+        def ids(part: str) -> list[str]:
+            ms = self.index.find(part, own=own, resident_of=resident, today=today, token_starts=None)
+            return sorted({m.candidates[0] for m in ms if len(m.candidates) == 1})
+
+        if sm is not None and sm.group("right"):
+            right = ids(sm.group("right"))
+            if right:
+                out["action"] = "replace"
+                out["wrong"], out["right"] = ids(sm.group("wrong")), right
+        elif undo:
+            rest = t[undo.end() :]
+            out["wrong"] = ids(rest) if rest.strip() else []
+        return out
+
+    def _member_named(self, t: str) -> str | None:
+        if self._member_rx is None:
+            return None
+        m = self._member_rx.search(t)
+        if not m:
+            return None
+        for mem in self.roster.members:
+            if mem.name == m.group(0):
+                return mem.id
+        return None
+
+    def _addressed(self, t: str, sender: Member | None) -> bool:
+        """The message opens by naming another member ("丽丽 蒋立新家你明天去一趟"): words to that member."""
+        for form, mid in self._member_names:
+            if (
+                t.startswith(form)
+                and len(t) > len(form)
+                and t[len(form)] in " ,:，：、"
+                and (sender is None or sender.id != mid)
+            ):
+                return True
+        return False
+
+    def _need(self, t: str) -> bool:
+        """A visit report that carries a need: a problem or a plea said in the report itself."""
+        r = self._rx
+        return bool(self._problem(t) and (r("request.strong", t) or r("request.weak", t) or r("wish.strong", t)))
 
     # -- helpers --------------------------------------------------------------------------------------
     def _rx(self, key: str, t: str) -> re.Match[str] | None:
@@ -121,18 +286,25 @@ class Parser:
                     return name
         return None
 
-    def _visit(self, t: str, has_mention: bool, today: date, is_member: bool = True) -> int:
-        """Position of the visit report in `t`, or -1 when the text reports no visit that happened."""
-        planned = self.vocab.get("visit.planned")
-        not_done = self.vocab.get("visit.not_done")
-        going = self.vocab.get("visit.going")
-        to_me = self.vocab.get("visit.to_me")
-        excl_rx = self.vocab.get("visit.exclude")
+    def _visit(
+        self, t: str, has_mention: bool, today: date, member: Member | None, chat: str = "group2"
+    ) -> tuple[int, str | None]:
+        """Position of the visit report in `t` (-1 when none happened) and, when the text speaks of a visit that
+        did not happen, why: planned / failed / asked / instructed / call."""
+        is_member = member is not None
+        v = self.vocab.get
+        planned, not_done, going, to_me = v("visit.planned"), v("visit.not_done"), v("visit.going"), v("visit.to_me")
+        excl_rx = v("visit.exclude")
         # spans where a "came to my home" is water, a leak, a chicken: not a person visiting
         excl = [(x.start(), x.end()) for x in excl_rx.finditer(t)] if excl_rx is not None else []
+        failed = bool(self._rx("visit.failed", t))
+        asked = self._rx("visit.asked", t)
+        addressed = is_member and self._addressed(t, member)
+        instructed = v("visit.instructed")
         days = None
+        why: str | None = None
         for key in ("visit.resident", "visit.verbs", "visit.weak"):
-            rx = self.vocab.get(key)
+            rx = v(key)
             if rx is None:
                 continue
             for m in rx.finditer(t):
@@ -149,24 +321,45 @@ class Parser:
                     continue
                 cs, ce = clause_bounds(t, m.start())
                 clause = t[cs:ce]
-                if not_done is not None and not_done.search(clause):
+                # aspect: 了/过 on the verb itself (走访了, 去过, 看了看) or 刚 just before it
+                near = t[m.start() : min(len(t), m.end() + 2)]
+                past_near = bool(_PAST.search(near)) or "刚" in t[max(cs, m.start() - 3) : m.start()]
+                if failed:
+                    why = why or "failed"
                     continue
-                past = bool(_PAST.search(clause))
-                if planned is not None and planned.search(clause) and not past:
+                if asked is not None and not past_near:
+                    why = why or "asked"
+                    continue
+                if (addressed or (instructed is not None and instructed.search(clause))) and not past_near:
+                    why = why or "instructed"
+                    continue
+                if not_done is not None and not_done.search(clause):
+                    why = why or "failed"
+                    continue
+                past = past_near or bool(_PAST.search(clause))
+                if planned is not None and planned.search(clause) and not past_near:
+                    why = why or "planned"
                     continue
                 if re.search(r"没(有)?(去|走访|上门|来)|还没", clause):
+                    why = why or "planned"
                     continue
                 if key == "visit.weak":
                     if has_mention and past:
-                        return m.start()
+                        return m.start(), None
                     continue
                 if key == "visit.resident" or past or has_mention:
-                    return m.start()
+                    return m.start(), None
                 if days is None:
                     days = find_days(t, today)
                 if any(d.day <= today for d in days):
-                    return m.start()
-        return -1
+                    return m.start(), None
+        if why is None and not self._rx("visit.planned", t) and not self._rx("visit.call_failed", t):
+            call = self.vocab.get("visit.call")
+            for m in call.finditer(t) if call is not None else ():
+                if _PAST.search(t, m.start(), min(len(t), m.end() + 3)):
+                    why = "call"
+                    break
+        return -1, why
 
     def _visit_date(self, t: str, at: int, today: date) -> date:
         days = [d for d in find_days(t, today) if d.day <= today]
@@ -179,53 +372,82 @@ class Parser:
         before = [d for d in days if d.end <= at]
         if before:
             return before[-1].day
+        # a structured report: 【走访记录】 … 时间：11月18日
+        labelled = [d for d in days if re.search(r"(时间|日期)\s*[:：]?\s*$", t[max(0, d.start - 5) : d.start])]
+        if labelled:
+            return labelled[0].day
         return today
 
     def _other_intent(self, t: str, triggers: list[str], is_member: bool) -> str:
+        return self._classify(t, triggers, is_member)[0]
+
+    def _classify(self, t: str, triggers: list[str], is_member: bool) -> tuple[str, float]:
+        """Intent other than visit/query, with how sure the rule that decided it is."""
         r = self._rx
-        if (
-            r("feedback.score", t)
-            or r("feedback.not_fixed", t)
-            or r("feedback.unsatisfied", t)
-            or r("feedback.basic", t)
-        ):
-            return "feedback"
+        if r("feedback.score", t):
+            return "feedback", 0.95
+        if r("feedback.not_fixed", t) or r("feedback.unsatisfied", t) or r("feedback.basic", t):
+            return "feedback", 0.85
         if r("feedback.satisfied", t) or r("feedback.fixed", t):
             # "修好了" about a handled matter; a new problem in the same message keeps it a request
             if not (self._problem(t) and r("request.weak", t)):
-                return "feedback"
-        if r("notice", t) and not self._problem(t):
-            # a reminder to the whole group ("家长们记得给孩子买保险") asks nothing of anyone here
-            return "none"
+                return "feedback", 0.8
+        if r("notice", t) and not self._problem(t, own=True):
+            # a reminder or warning to the whole group ("台风要来了 花盆收进来") asks nothing of anyone here
+            return "none", 0.85
         if "心愿" in t:
-            return "wish"
+            return "wish", 0.9
         if r("request.admin", t):
-            return "request"
+            return "request", 0.85
         if r("wish.strong", t):
-            return "wish"
+            return "wish", 0.85
         if r("request.strong", t) or self._problem(t):
-            return "request"
+            return "request", 0.85
+        if self._fault_told(t):
+            return "request", 0.7
         if r("wish.weak", t):
-            return "wish"
+            return "wish", 0.65
         if r("request.weak", t):
-            return "request"
+            return "request", 0.65
         acting = _ACTION_TRIGGERS if is_member else _ACTION_TRIGGERS | {"illness"}
         if any(x in acting for x in triggers) and not r("wellwish", t):
-            return "request"
-        return "none"
+            return "request", 0.6
+        # nothing matched: chat, most likely; a question or a trigger word makes it less sure
+        return "none", (0.55 if (triggers or _QUESTION.search(t)) else 0.75)
 
-    def _problem(self, t: str) -> bool:
-        """A problem word (坏了、停水) in a clause that is not about the future ("明天停水" is a notice)."""
+    def _fault_told(self, t: str) -> bool:
+        """A fault described without a problem word: an object and its broken state, or a danger it causes."""
+        future = self.vocab.get("request.future")
+        for rx in (self._fault, self.vocab.get("request.hazard")):
+            if rx is None:
+                continue
+            for m in rx.finditer(t):
+                cs, ce = clause_bounds(t, m.start())
+                if future is not None and future.search(t[cs:ce]):
+                    continue
+                neg = self.vocab.negator
+                if neg is not None and neg.search(t, max(0, m.start() - 3), m.start()):
+                    continue
+                return True
+        return False
+
+    def _problem(self, t: str, own: bool = False) -> bool:
+        """A problem word (坏了、停水) in a clause that is not about the future ("明天停水" is a notice) and not
+        a caution ("别砸到人"). With `own`, only a problem the sender has (我家/我们/俺), for notices."""
         rx = self.vocab.get("request.problem")
         if rx is None:
             return False
         future = self.vocab.get("request.future")
+        neg = self.vocab.negator
         for m in rx.finditer(t):
-            if future is None:
-                return True
             cs, ce = clause_bounds(t, m.start())
-            if not future.search(t[cs:ce]):
-                return True
+            if future is not None and future.search(t[cs:ce]):
+                continue
+            if neg is not None and neg.search(t, max(0, m.start() - 3), m.start()):
+                continue
+            if own and not re.search(r"我|俺|咱", t):
+                continue
+            return True
         return False
 
     def _rating(self, t: str, triggers: list[str]) -> str | None:
