@@ -188,6 +188,9 @@ class Parser:
                 res.not_visit = "call_at_home"
         else:
             res.intent, res.confidence = self._classify(t, res.triggers, member is not None)
+            if why and member is not None and res.intent == "request" and res.confidence <= 0.6:
+                # a member telling of a visit not made (没人在家, 电话没打通): the trigger alone asks for no errand
+                res.intent = "none"
         if res.intent == "feedback":
             res.rating = self._rating(t, res.triggers)
         if res.intent == "none":
