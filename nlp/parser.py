@@ -379,6 +379,11 @@ class Parser:
         labelled = [d for d in days if re.search(r"(时间|日期)\s*[:：]?\s*$", t[max(0, d.start - 5) : d.start])]
         if labelled:
             return labelled[0].day
+        # a date said as a clause of its own ("入户走访 潘小芬 10月5日 家中正常") is the report's date
+        for d in days:
+            ds, de = clause_bounds(t, d.start)
+            if t[ds:de] == t[d.start : d.end]:
+                return d.day
         return today
 
     def _other_intent(self, t: str, triggers: list[str], is_member: bool) -> str:
