@@ -29,6 +29,7 @@ _ASKING = re.compile(
     r"|查|发|报|看|给我|列|说下|出来|有没有|情况|如何"
 )
 _PAST = re.compile(r"了|过|刚")
+_GO = re.compile(r"去|跑|上门|走访|看看|望望|坐坐|看一下")
 _QUESTION = re.compile(r"[?？吗]|怎么|咋|哪里|哪儿|什么|啥|谁")
 # the trigger kinds that on their own make a message a request (someone must act)
 _ACTION_TRIGGERS = {"emergency", "dispute", "violation", "petition", "hardship", "discontent"}
@@ -98,14 +99,14 @@ class Parser:
         self.roster = roster
         self.index = HouseholdIndex(roster, self.vocab.kinship)
         self._seg.set_words(set(self.vocab.words) | self.index.dictionary_words())
-        # a dialect form that is part of someone's name stays as written
-        names = [h.head_name for h in roster.households] + [a for h in roster.households for a in h.aliases]
-        names += [m.name for m in roster.members]
-        keep = {k: v for k, v in self._dialect_all.items() if not any(k in n for n in names)}
-        self._dialect = keep
-        self._dialect_rx = (
-            re.compile("|".join(re.escape(k) for k in sorted(keep, key=len, reverse=True))) if keep else None
-        )
+        # a dialect form inside someone's name stays as written (陈今朝): such names are matched first, kept whole
+        names = {h.head_name for h in roster.households} | {a for h in roster.households for a in h.aliases}
+        names |= {m.name for m in roster.members}
+        guard = {n for n in names if any(k in n for k in self._dialect_all)}
+        self._dialect = self._dialect_all
+        alts = sorted(set(self._dialect_all) | guard, key=len, reverse=True)
+        self._dialect_rx = re.compile("|".join(re.escape(k) for k in alts)) if alts else None
+        self._dialect_guard = guard
         away = self.vocab.get("visit.away_address")
         self._away = {h.id for h in roster.households if away is not None and away.search(h.address or "")}
         # how a member is addressed at the start of an instruction: 张伟 / 海峰 / 丽丽 / 小王
@@ -127,7 +128,8 @@ class Parser:
         """Dialect and voice-to-text forms in Mandarin (nlp/data/dialect.toml)."""
         if self._dialect_rx is None:
             return t
-        return self._dialect_rx.sub(lambda m: self._dialect[m.group(0)], t)
+        guard, table = self._dialect_guard, self._dialect
+        return self._dialect_rx.sub(lambda m: m.group(0) if m.group(0) in guard else table[m.group(0)], t)
 
     # ------------------------------------------------------------------------------------------------
     def parse(
@@ -356,6 +358,12 @@ class Parser:
                     days = find_days(t, today)
                 if any(d.day <= today for d in days):
                     return m.start(), None
+        if why is None and has_mention and _GO.search(t):
+            # no report-shaped verb at all ("你明天去一趟"): tell the handler what the words are, if it can
+            if addressed or (instructed is not None and instructed.search(t)):
+                why = "instructed"
+            elif self._rx("visit.planned", t):
+                why = "planned"
         if why is None and not self._rx("visit.planned", t) and not self._rx("visit.call_failed", t):
             call = self.vocab.get("visit.call")
             for m in call.finditer(t) if call is not None else ():
