@@ -29,6 +29,7 @@ _ASKING = re.compile(
     r"|查|发|报|看|给我|列|说下|出来|有没有|情况|如何"
 )
 _PAST = re.compile(r"了|过|刚")
+_AGAIN = re.compile(r"又[^,.!?]{0,3}(坏|漏|不亮|堵|断|停|不行|爆|裂|塌|掉|冒|渗|跳闸|黑|没水|没电)")
 _GO = re.compile(r"去|跑|上门|走访|看看|望望|坐坐|看一下")
 _QUESTION = re.compile(r"[?？吗]|怎么|咋|哪里|哪儿|什么|啥|谁")
 # the trigger kinds that on their own make a message a request (someone must act)
@@ -123,6 +124,13 @@ class Parser:
         self._member_names.sort(key=lambda x: len(x[0]), reverse=True)
         full = "|".join(re.escape(m.name) for m in roster.members if len(m.name) >= 2)
         self._member_rx = re.compile(full) if full else None
+        # a member named by a resident as the one who came or went ("吴敏姑娘前天又来了", "李秀兰今天去看了冯阿林")
+        forms = sorted({f for f, _ in self._member_names if not f.startswith("小")}, key=len, reverse=True)
+        alt = "|".join(re.escape(f) for f in forms)
+        self._member_form_rx = re.compile(f"(?:{alt})(?:书记|主任|委员|姑娘|小伙子?|同志|阿姨|老师)?") if alt else None
+        self._came_rx = (
+            re.compile(f"(?:{alt})[^,.!?;:\\s]{{0,8}}?(?<!没)(?<!不)来(?:了|过|我|阿拉|俺|咱)") if alt else None
+        )
 
     def rewrite(self, t: str) -> str:
         """Dialect and voice-to-text forms in Mandarin (nlp/data/dialect.toml)."""
@@ -150,7 +158,11 @@ class Parser:
         correction = self._correction(t, own, resident, today)
         if correction is not None:
             res.correction, res.confidence = correction, 0.9
-            return res
+            # "刚才那条记错了，是前天去的蒋立新家": the corrected visit itself, to be recorded instead
+            has = bool(self.index.find(t, own=own, resident_of=resident, today=today, token_starts=None))
+            # only a correction that names the household and the day is a report of its own
+            if not (has and find_days(t, today)) or self._visit(t, has, today, member, chat)[0] < 0:
+                return res
 
         query = self._query(t)
         if query:
@@ -190,7 +202,7 @@ class Parser:
                 res.not_visit = "call_at_home"
         else:
             res.intent, res.confidence = self._classify(t, res.triggers, member is not None)
-            if why and member is not None and res.intent == "request" and res.confidence <= 0.6:
+            if why and member is not None and res.intent == "request" and (res.confidence <= 0.6 or why == "failed"):
                 # a member telling of a visit not made (没人在家, 电话没打通): the trigger alone asks for no errand
                 res.intent = "none"
         if res.intent == "feedback":
@@ -308,6 +320,17 @@ class Parser:
         instructed = v("visit.instructed")
         days = None
         why: str | None = None
+        found: list[int] = []
+        # a resident naming the member who came or went: the member's visit, told by the resident
+        member_ends = (
+            [x.end() for x in self._member_form_rx.finditer(t)] if (not is_member and self._member_form_rx) else []
+        )
+        if not is_member and self._came_rx is not None:
+            for m in self._came_rx.finditer(t):
+                cs, ce = clause_bounds(t, m.start())
+                if not (planned is not None and planned.search(t[cs:ce])) and not (asked and asked.search(t[cs:ce])):
+                    found.append(m.start())
+                    break
         for key in ("visit.resident", "visit.verbs", "visit.weak"):
             rx = v(key)
             if rx is None:
@@ -315,20 +338,23 @@ class Parser:
             for m in rx.finditer(t):
                 if any(a <= m.start() < b for a, b in excl):
                     continue
-                # a resident going somewhere (去女儿家吃饭) is not a member's visit; "到我家来了" still is
+                cs, ce = clause_bounds(t, m.start())
+                # a resident going somewhere (去女儿家吃饭) is not a member's visit; "到我家来了" still is, and so
+                # is a member the resident names as the one who went
                 if (
                     not is_member
                     and key != "visit.resident"
                     and going is not None
                     and going.match(m.group(0))
                     and (to_me is None or not to_me.search(m.group(0)))
+                    and not any(cs <= e <= m.start() for e in member_ends)
                 ):
                     continue
-                cs, ce = clause_bounds(t, m.start())
                 clause = t[cs:ce]
-                # aspect: 了/过 on the verb itself (走访了, 去过, 看了看) or 刚 just before it
+                # aspect: 了/过 on the verb itself (走访了, 去过, 看了看), 刚 or 又 just before it
                 near = t[m.start() : min(len(t), m.end() + 2)]
-                past_near = bool(_PAST.search(near)) or "刚" in t[max(cs, m.start() - 3) : m.start()]
+                before = t[max(cs, m.start() - 3) : m.start()]
+                past_near = bool(_PAST.search(near)) or "刚" in before or "又" in before
                 if failed:
                     why = why or "failed"
                     continue
@@ -341,23 +367,34 @@ class Parser:
                 if not_done is not None and not_done.search(clause):
                     why = why or "failed"
                     continue
-                past = past_near or bool(_PAST.search(clause))
+                if days is None:
+                    days = find_days(t, today)
+                # a past day in the clause ("昨天去看方奶奶") marks the visit as done too
+                past = (
+                    past_near or bool(_PAST.search(clause)) or any(cs <= d.start < ce and d.day < today for d in days)
+                )
                 if planned is not None and planned.search(clause) and not past_near:
                     why = why or "planned"
                     continue
-                if re.search(r"没(有)?(去|走访|上门|来)|还没", clause):
+                if re.search(r"没(有|人)?(去|走访|上门|来)|还没", clause):
                     why = why or "planned"
                     continue
                 if key == "visit.weak":
                     if has_mention and past:
-                        return m.start(), None
+                        found.append(m.start())
+                        break
                     continue
                 if key == "visit.resident" or past or has_mention:
-                    return m.start(), None
+                    found.append(m.start())
+                    break
                 if days is None:
                     days = find_days(t, today)
                 if any(d.day <= today for d in days):
-                    return m.start(), None
+                    found.append(m.start())
+                    break
+        if found:
+            # the report starts at its first visit word ("昨日去看方奶奶，伊讲孙子国庆回来过了")
+            return min(found), None
         if why is None and has_mention and _GO.search(t):
             # no report-shaped verb at all ("你明天去一趟"): tell the handler what the words are, if it can
             if addressed or (instructed is not None and instructed.search(t)):
@@ -367,7 +404,10 @@ class Parser:
         if why is None and not self._rx("visit.planned", t) and not self._rx("visit.call_failed", t):
             call = self.vocab.get("visit.call")
             for m in call.finditer(t) if call is not None else ():
-                if _PAST.search(t, m.start(), min(len(t), m.end() + 3)):
+                cs, ce = clause_bounds(t, m.start())
+                if _PAST.search(t, m.start(), min(len(t), m.end() + 3)) or any(
+                    cs <= d.start < ce and d.day < today for d in find_days(t, today)
+                ):
                     why = "call"
                     break
         return -1, why
@@ -402,6 +442,10 @@ class Parser:
         r = self._rx
         if r("feedback.score", t):
             return "feedback", 0.95
+        if _AGAIN.search(t) and self._problem(t) and not self._complaint(t, triggers):
+            # "水管又漏了，上回修好没几天": the fault is back: a new request (the handler may reopen the old one);
+            # with a complaint about the repair ("又不亮了，糊弄人") it is feedback on the handled one
+            return "request", 0.75
         if r("feedback.not_fixed", t) or r("feedback.unsatisfied", t) or r("feedback.basic", t):
             return "feedback", 0.85
         if r("feedback.satisfied", t) or r("feedback.fixed", t):
@@ -426,10 +470,17 @@ class Parser:
         if r("request.weak", t):
             return "request", 0.65
         acting = _ACTION_TRIGGERS if is_member else _ACTION_TRIGGERS | {"illness"}
-        if any(x in acting for x in triggers) and not r("wellwish", t):
+        if any(x in acting for x in triggers) and not r("wellwish", t) and not r("recovering", t):
             return "request", 0.6
         # nothing matched: chat, most likely; a question or a trigger word makes it less sure
         return "none", (0.55 if (triggers or _QUESTION.search(t)) else 0.75)
+
+    def _complaint(self, t: str, triggers: list[str]) -> bool:
+        return bool(
+            "discontent" in triggers
+            or self._rx("feedback.unsatisfied", t)
+            or re.search(r"还没(修|弄|办|处理)好|没(修|弄)好|怎么修|白修|(修|弄)的什么", t)
+        )
 
     def _fault_told(self, t: str) -> bool:
         """A fault described without a problem word: an object and its broken state, or a danger it causes."""

@@ -129,6 +129,7 @@ def load_vocab(vocab_path: str | Path | None = None) -> Vocab:
     rx: dict[str, re.Pattern[str] | None] = {}
     rx["forward"] = compile_any(intent.get("forward"), "intent.forward")
     rx["wellwish"] = compile_any(intent.get("wellwish"), "intent.wellwish")
+    rx["recovering"] = compile_any(intent.get("recovering"), "intent.recovering")
     rx["notice"] = compile_any(intent.get("notice"), "intent.notice")
     q = intent.get("query", {})
     order = list(q.get("order", []))
