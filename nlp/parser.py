@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,15 @@ _ASKING = re.compile(
 )
 _PAST = re.compile(r"了|过|刚")
 _AGAIN = re.compile(r"又[^,.!?]{0,3}(坏|漏|不亮|堵|断|停|不行|爆|裂|塌|掉|冒|渗|跳闸|黑|没水|没电)")
+_NOT_YET = re.compile(r"没(有|人)?(去|走访|上门|来)|还没")
+
+
+@lru_cache(maxsize=32)
+def _days(t: str, today: date) -> tuple:
+    """find_days once per message: the visit, its date and the call rule all ask."""
+    return tuple(find_days(t, today))
+
+
 _GO = re.compile(r"去|跑|上门|走访|看看|望望|坐坐|看一下")
 _QUESTION = re.compile(r"[?？吗]|怎么|咋|哪里|哪儿|什么|啥|谁")
 # the trigger kinds that on their own make a message a request (someone must act)
@@ -122,6 +132,9 @@ class Parser:
             for f in forms:
                 self._member_names.append((f, m.id))
         self._member_names.sort(key=lambda x: len(x[0]), reverse=True)
+        self._address_ids = {f: mid for f, mid in reversed(self._member_names)}
+        alt_all = "|".join(re.escape(f) for f, _ in self._member_names)
+        self._address_rx = re.compile(f"^({alt_all})[ ,:，：、]") if alt_all else None
         full = "|".join(re.escape(m.name) for m in roster.members if len(m.name) >= 2)
         self._member_rx = re.compile(full) if full else None
         # a member named by a resident as the one who came or went ("吴敏姑娘前天又来了", "李秀兰今天去看了冯阿林")
@@ -161,7 +174,7 @@ class Parser:
             # "刚才那条记错了，是前天去的蒋立新家": the corrected visit itself, to be recorded instead
             has = bool(self.index.find(t, own=own, resident_of=resident, today=today, token_starts=None))
             # only a correction that names the household and the day is a report of its own
-            if not (has and find_days(t, today)) or self._visit(t, has, today, member, chat)[0] < 0:
+            if not (has and _days(t, today)) or self._visit(t, has, today, member, chat)[0] < 0:
                 return res
 
         query = self._query(t)
@@ -187,7 +200,7 @@ class Parser:
             res.intent = "visit"
             res.date = self._visit_date(t, visit_at, today)
             # the same words read as a report of a problem: the visit also registers a request
-            res.need = self._other_intent(t, [], True) == "request" and self._need(t)
+            res.need = self._need(t) and self._other_intent(t, [], True) == "request"
         elif why == "asked" and not member:
             res.intent = "request"  # a resident asking to be visited
             res.confidence = 0.75
@@ -275,15 +288,8 @@ class Parser:
 
     def _addressed(self, t: str, sender: Member | None) -> bool:
         """The message opens by naming another member ("丽丽 蒋立新家你明天去一趟"): words to that member."""
-        for form, mid in self._member_names:
-            if (
-                t.startswith(form)
-                and len(t) > len(form)
-                and t[len(form)] in " ,:，：、"
-                and (sender is None or sender.id != mid)
-            ):
-                return True
-        return False
+        m = self._address_rx.match(t) if self._address_rx is not None else None
+        return bool(m) and (sender is None or self._address_ids.get(m.group(1)) != sender.id)
 
     def _need(self, t: str) -> bool:
         """A visit report that carries a need: a problem or a plea said in the report itself."""
@@ -322,10 +328,8 @@ class Parser:
         why: str | None = None
         found: list[int] = []
         # a resident naming the member who came or went: the member's visit, told by the resident
-        member_ends = (
-            [x.end() for x in self._member_form_rx.finditer(t)] if (not is_member and self._member_form_rx) else []
-        )
-        if not is_member and self._came_rx is not None:
+        member_ends: list[int] | None = None  # computed when a resident's going verb needs it
+        if not is_member and self._came_rx is not None and "来" in t:
             for m in self._came_rx.finditer(t):
                 cs, ce = clause_bounds(t, m.start())
                 if not (planned is not None and planned.search(t[cs:ce])) and not (asked and asked.search(t[cs:ce])):
@@ -347,9 +351,12 @@ class Parser:
                     and going is not None
                     and going.match(m.group(0))
                     and (to_me is None or not to_me.search(m.group(0)))
-                    and not any(cs <= e <= m.start() for e in member_ends)
                 ):
-                    continue
+                    if member_ends is None:
+                        fr = self._member_form_rx
+                        member_ends = [x.end() for x in fr.finditer(t)] if fr is not None else []
+                    if not any(cs <= e <= m.start() for e in member_ends):
+                        continue
                 clause = t[cs:ce]
                 # aspect: 了/过 on the verb itself (走访了, 去过, 看了看), 刚 or 又 just before it
                 near = t[m.start() : min(len(t), m.end() + 2)]
@@ -368,7 +375,7 @@ class Parser:
                     why = why or "failed"
                     continue
                 if days is None:
-                    days = find_days(t, today)
+                    days = _days(t, today)
                 # a past day in the clause ("昨天去看方奶奶") marks the visit as done too
                 past = (
                     past_near or bool(_PAST.search(clause)) or any(cs <= d.start < ce and d.day < today for d in days)
@@ -376,7 +383,7 @@ class Parser:
                 if planned is not None and planned.search(clause) and not past_near:
                     why = why or "planned"
                     continue
-                if re.search(r"没(有|人)?(去|走访|上门|来)|还没", clause):
+                if _NOT_YET.search(clause):
                     why = why or "planned"
                     continue
                 if key == "visit.weak":
@@ -388,7 +395,7 @@ class Parser:
                     found.append(m.start())
                     break
                 if days is None:
-                    days = find_days(t, today)
+                    days = _days(t, today)
                 if any(d.day <= today for d in days):
                     found.append(m.start())
                     break
@@ -406,14 +413,14 @@ class Parser:
             for m in call.finditer(t) if call is not None else ():
                 cs, ce = clause_bounds(t, m.start())
                 if _PAST.search(t, m.start(), min(len(t), m.end() + 3)) or any(
-                    cs <= d.start < ce and d.day < today for d in find_days(t, today)
+                    cs <= d.start < ce and d.day < today for d in _days(t, today)
                 ):
                     why = "call"
                     break
         return -1, why
 
     def _visit_date(self, t: str, at: int, today: date) -> date:
-        days = [d for d in find_days(t, today) if d.day <= today]
+        days = [d for d in _days(t, today) if d.day <= today]
         if not days:
             return today
         cs, ce = clause_bounds(t, at)
@@ -544,6 +551,8 @@ class Parser:
         found = []
         neg = self.vocab.negator
         for trig in self.vocab.triggers:
+            if trig.rx.search(t) is None:  # most messages reveal no situation: skip the exclusions then
+                continue
             excl = [(m.start(), m.end()) for m in trig.exclude.finditer(t)] if trig.exclude is not None else []
             for m in trig.rx.finditer(t):
                 s, e = m.start(), m.end()
