@@ -31,6 +31,7 @@ _ASKING = re.compile(
 )
 _PAST = re.compile(r"了|过|刚")
 _AGAIN = re.compile(r"又[^,.!?]{0,3}(坏|漏|不亮|堵|断|停|不行|爆|裂|塌|掉|冒|渗|跳闸|黑|没水|没电)")
+_REPORTED = re.compile(r"问(我|他|她|了问|过)")
 _NOT_YET = re.compile(r"没(有|人)?(去|走访|上门|来)|还没")
 
 
@@ -215,8 +216,14 @@ class Parser:
                 res.not_visit = "call_at_home"
         else:
             res.intent, res.confidence = self._classify(t, res.triggers, member is not None)
-            if why and member is not None and res.intent == "request" and (res.confidence <= 0.6 or why == "failed"):
-                # a member telling of a visit not made (没人在家, 电话没打通): the trigger alone asks for no errand
+            # a member telling of a visit not made or to be made is no feedback, and no errand unless a problem is
+            # told outright (an instruction about a household in trouble stays a request)
+            if (
+                why
+                and member is not None
+                and res.intent != "none"
+                and not (res.intent == "request" and res.confidence > 0.6 and why != "failed")
+            ):
                 res.intent = "none"
         if res.intent == "feedback":
             res.rating = self._rating(t, res.triggers)
@@ -304,7 +311,12 @@ class Parser:
     def _query(self, t: str) -> str | None:
         asking = bool(_ASKING.search(t)) or len(t) <= 12
         for name in self.vocab.query_order:
-            if self._rx(f"query.{name}", t):
+            m = self._rx(f"query.{name}", t)
+            if m:
+                # reported speech is not a question to the bot: "王丽刚刚来过 问我低保的事办好了没有"
+                cs = clause_bounds(t, m.start())[0]
+                if _REPORTED.search(t, cs, m.start() + 1):
+                    continue
                 if name == "help" or asking:
                     return name
         return None
