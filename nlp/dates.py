@@ -51,6 +51,7 @@ _REL_DAY = {
     "前晚": -2,
     "前儿": -2,
     "大前天": -3,
+    "前两天": -2,
     "大前日": -3,
 }
 # Festival names -> how to find the day in a given (Gregorian or lunar) year.
@@ -127,7 +128,7 @@ def festival_day(name: str, today: date) -> date | None:
 
 
 _DAY_RX = re.compile(
-    r"(?P<rel>大前天|大前日|今儿个|昨儿个|今天|今日|今朝|今儿|今早|今晚|今夜|今个|昨天|昨日|昨晚|昨夜|昨儿|昨早|昨个|"
+    r"(?P<rel>大前天|大前日|前两天|今儿个|昨儿个|今天|今日|今朝|今儿|今早|今晚|今夜|今个|昨天|昨日|昨晚|昨夜|昨儿|昨早|昨个|"
     r"前天|前日|前晚|前儿)"
     r"|(?P<wprefix>上上|上个?|本|这个?|今)?(?P<wunit>周|星期|礼拜)(?P<wday>[一二三四五六日天末1-7])"
     r"|(?P<ago>" + NUM + r")天(?:以)?前"

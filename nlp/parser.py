@@ -15,6 +15,7 @@ from typing import Any
 
 from nlp.dates import find_days, find_month
 from nlp.households import HouseholdIndex, Mention
+from nlp.model import IntentModel
 from nlp.roster import Household, Member, Roster
 from nlp.segment import Segmenter
 from nlp.text import CLAUSE_SPLIT, clause_bounds, cn_to_int, is_contentless, normalize
@@ -31,6 +32,8 @@ _ASKING = re.compile(
 )
 _PAST = re.compile(r"了|过|刚")
 _AGAIN = re.compile(r"又[^,.!?]{0,3}(坏|漏|不亮|堵|断|停|不行|爆|裂|塌|掉|冒|渗|跳闸|黑|没水|没电)")
+_ASKS_SOMEONE = re.compile(r"谁|帮")
+_JOKING = re.compile(r"哈哈|呵呵|😂|🤣|😄|😁|笑死")
 _REPORTED = re.compile(r"问(我|他|她|了问|过)")
 _NOT_YET = re.compile(r"没(有|人)?(去|走访|上门|来)|还没")
 
@@ -52,6 +55,8 @@ _ACTION_TRIGGERS = {"emergency", "dispute", "violation", "petition", "hardship",
 # private daily list; below ASK it stays silent. docs/parse.md explains the figures.
 ACT = 0.75
 ASK = 0.5
+# the n-gram model's posterior needed to overrule a default `none` (naive Bayes posteriors crowd near 1)
+MODEL_BAR = 0.98
 
 
 @dataclass
@@ -100,6 +105,7 @@ class Parser:
         self.vocab: Vocab = load_vocab(vocab_path)
         self._dialect_all = load_dialect(dialect_path)
         self._seg = Segmenter(self.vocab.words)
+        self._model: IntentModel | None = None  # trained on first need (nlp/model.py)
         raw = self.vocab.raw.get("intent", {}).get("request", {})
         objs = "|".join(sorted(raw.get("fault_object", []), key=len, reverse=True))
         states = "|".join(f"(?:{x})" for x in raw.get("fault_state", []))
@@ -216,13 +222,19 @@ class Parser:
                 res.not_visit = "call_at_home"
         else:
             res.intent, res.confidence = self._classify(t, res.triggers, member is not None)
+            if res.intent == "none" and res.confidence <= 0.75 and why is None and member is None:
+                res.intent, res.confidence = self._model_says(t, res.intent, res.confidence)
             # a member telling of a visit not made or to be made is no feedback, and no errand unless a problem is
             # told outright (an instruction about a household in trouble stays a request)
             if (
                 why
                 and member is not None
                 and res.intent != "none"
-                and not (res.intent == "request" and res.confidence > 0.6 and why != "failed")
+                and not (
+                    res.intent == "request"
+                    and res.confidence > 0.6
+                    and (why == "instructed" or (why == "planned" and _ASKS_SOMEONE.search(t)))
+                )
             ):
                 res.intent = "none"
         if res.intent == "feedback":
@@ -231,7 +243,7 @@ class Parser:
             if why:
                 # a visit that did not happen still tells what the member found (电话打不通 -> emergency)
                 res.confidence = 0.8
-            else:
+            elif not self._rx("visit.call_failed", t):  # "电话打了三次都没接" keeps its emergency
                 res.triggers = [x for x in res.triggers if x in ("illness", "wedding_funeral")]
             return res
         res.households, res.ambiguous = self._households(mentions, member is not None, resident)
@@ -243,6 +255,20 @@ class Parser:
         elif res.ambiguous and not res.households:
             res.confidence = min(res.confidence, 0.6)
         return res
+
+    def _model_says(self, t: str, intent: str, confidence: float) -> tuple[str, float]:
+        """No rule fired on a resident's message: ask the n-gram model (nlp/model.py); only a very sure request,
+        feedback or wish is taken, and with a confidence that makes the bot ask rather than answer."""
+        if _JOKING.search(t):
+            return intent, confidence
+        if self._model is None:
+            from nlp.model import load_default
+
+            self._model = load_default(lambda s: self.rewrite(normalize(s)))
+        label, p = self._model.predict(t, "resident")
+        if label in ("request", "feedback", "wish") and p >= MODEL_BAR:
+            return label, ASK + 0.1
+        return intent, confidence
 
     # -- correction, member, modality ---------------------------------------------------------------
     def _correction(
@@ -420,6 +446,8 @@ class Parser:
                 why = "instructed"
             elif self._rx("visit.planned", t):
                 why = "planned"
+        if why is None and self._rx("visit.call_failed", t) and self._rx("visit.call", t):
+            why = "failed"  # the call did not get through: a contact that failed
         if why is None and not self._rx("visit.planned", t) and not self._rx("visit.call_failed", t):
             call = self.vocab.get("visit.call")
             for m in call.finditer(t) if call is not None else ():
