@@ -45,7 +45,7 @@ def _days(t: str, today: date) -> tuple:
 
 
 _GO = re.compile(r"去|跑|上门|走访|看看|望望|坐坐|看一下")
-_QUESTION = re.compile(r"[?？吗]|怎么|咋|哪里|哪儿|什么|啥|谁")
+_QUESTION = re.compile(r"[?？吗]|怎么|咋|哪里|哪儿|什么|啥|谁|几点|几时|多少|有没有|能不能")
 # the trigger kinds that on their own make a message a request (someone must act)
 _ACTION_TRIGGERS = {"emergency", "dispute", "violation", "petition", "hardship", "discontent"}
 
@@ -79,6 +79,9 @@ class ParseResult:
     # a correction of the sender's own earlier record: {"action": "undo"|"replace", "kind": "visit"|"request"|
     # "wish"|None, "ref": "诉求3"|None, "wrong": [户编号], "right": [户编号]}
     correction: dict[str, Any] | None = None
+    # a resident's message that makes no record but may need someone (a question, a complaint, distress, or a
+    # reading the parser is unsure of): it goes on the member's private daily list ("登记 3" registers it)
+    attention: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -95,6 +98,7 @@ class ParseResult:
             "not_visit": self.not_visit,
             "need": self.need,
             "correction": self.correction,
+            "attention": self.attention,
         }
 
 
@@ -224,6 +228,8 @@ class Parser:
             res.intent, res.confidence = self._classify(t, res.triggers, member is not None)
             if res.intent == "none" and res.confidence <= 0.75 and why is None and member is None:
                 res.intent, res.confidence = self._model_says(t, res.intent, res.confidence)
+                # still chat to the rules and the model, but it asks something or reveals a situation
+                res.attention = res.intent == "none" and bool(res.triggers or _QUESTION.search(t))
             # a member telling of a visit not made or to be made is no feedback, and no errand unless a problem is
             # told outright (an instruction about a household in trouble stays a request)
             if (

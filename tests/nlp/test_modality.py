@@ -128,3 +128,10 @@ def test_dialect_forms_that_are_part_of_a_name_are_left_alone(roster):
     p = Parser(Roster(roster.members, tuple(hh)))
     assert p.rewrite("陈今朝家") == "陈今朝家"
     assert p.rewrite("今朝去了") == "今天去了"
+
+
+def test_a_residents_unrecorded_question_or_distress_asks_for_attention(parse):
+    assert parse("有没有人晓得镇上理发店几点开门", sender="wmh044x7Qe").attention is True
+    assert parse("今天天气不错", sender="wmh044x7Qe").attention is False
+    # a member's chat never goes on the residents' list
+    assert parse("有没有人晓得镇上理发店几点开门", sender="zhengguoping").attention is False
