@@ -33,6 +33,7 @@ _ASKING = re.compile(
 _PAST = re.compile(r"了|过|刚")
 _AGAIN = re.compile(r"又[^,.!?]{0,3}(坏|漏|不亮|堵|断|停|不行|爆|裂|塌|掉|冒|渗|跳闸|黑|没水|没电)")
 _ASKS_SOMEONE = re.compile(r"谁|帮")
+_FA = re.compile(r"(?<=[了过的人好弄修办去来吃有要])伐(?=[\s,.!?]|$)")
 _JOKING = re.compile(r"哈哈|呵呵|😂|🤣|😄|😁|笑死")
 _REPORTED = re.compile(r"问(我|他|她|了问|过)")
 _NOT_YET = re.compile(r"没(有|人)?(去|走访|上门|来)|还没")
@@ -161,7 +162,9 @@ class Parser:
         if self._dialect_rx is None:
             return t
         guard, table = self._dialect_guard, self._dialect
-        return self._dialect_rx.sub(lambda m: m.group(0) if m.group(0) in guard else table[m.group(0)], t)
+        t = self._dialect_rx.sub(lambda m: m.group(0) if m.group(0) in guard else table[m.group(0)], t)
+        # 宁波话's question particle 伐 at the end of a sentence ("有人弄伐") is 吗; 伐木/滥伐 stay
+        return _FA.sub("吗", t) if "伐" in t else t
 
     # ------------------------------------------------------------------------------------------------
     def parse(
