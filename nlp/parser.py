@@ -154,7 +154,9 @@ class Parser:
         alt = "|".join(re.escape(f) for f in forms)
         self._member_form_rx = re.compile(f"(?:{alt})(?:书记|主任|委员|姑娘|小伙子?|同志|阿姨|老师)?") if alt else None
         self._came_rx = (
-            re.compile(f"(?:{alt})[^,.!?;:\\s]{{0,8}}?(?<!没)(?<!不)来(?:了|过|我|阿拉|俺|咱)") if alt else None
+            re.compile(f"(?:{alt})[^,.!?;:\\s]{{0,8}}?(?<!没)(?<!不)来(?:了|过|我|阿拉|俺|咱)(?![吗没伐?])")
+            if alt
+            else None
         )
 
     def rewrite(self, t: str) -> str:
