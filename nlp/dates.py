@@ -61,6 +61,10 @@ _REL_DAY = {
 _FESTIVALS: dict[str, tuple[object, ...]] = {
     "元旦": ("solar", 1, 1),
     "国庆": ("solar", 10, 1),
+    "五一": ("solar", 5, 1),
+    "劳动节": ("solar", 5, 1),
+    "清明": ("qingming",),
+    "清明节": ("qingming",),
     "国庆节": ("solar", 10, 1),
     "除夕": ("eve",),
     "大年夜": ("eve",),
@@ -103,6 +107,14 @@ def _winter_solstice(year: int) -> date | None:
     return date(year, 12, int(y * 0.2422 + 21.94) - y // 4)
 
 
+def _qingming(year: int) -> date | None:
+    # 清明, a solar term: day = int(Y*0.2422 + 4.81) - int(Y/4) in 2000-2099 (the same closed form as 冬至)
+    if not 2000 <= year <= 2099:
+        return None
+    y = year % 100
+    return date(year, 4, int(y * 0.2422 + 4.81) - y // 4)
+
+
 def festival_day(name: str, today: date) -> date | None:
     """The latest day of festival `name` not after `today` (None for an unknown name)."""
     rule = _FESTIVALS.get(name)
@@ -118,6 +130,8 @@ def festival_day(name: str, today: date) -> date | None:
                 d = LunarDate(year, int(rule[1]), int(rule[2])).to_solar_date()  # type: ignore[call-overload]
             elif rule[0] == "eve":
                 d = LunarDate(year + 1, 1, 1).to_solar_date() - timedelta(days=1)
+            elif rule[0] == "qingming":
+                d = _qingming(year)
             else:
                 d = _winter_solstice(year)
         except ValueError:  # outside the library's table (1900-2099)
@@ -136,7 +150,7 @@ _DAY_RX = re.compile(
     # 7.13 / 7/13 / 07-13: month and day; not a decimal (3.5万), a version or part of a longer number
     r"|(?<![0-9./-])(?P<dm>1[0-2]|0?[1-9])[./](?P<dd>3[01]|[12][0-9]|0?[1-9])(?![0-9]|\.[0-9]|\s*(?:万|元|块|斤|米|公|度|吨|亩|倍|%|kg|号))"
     # a festival's day, not the holiday around it: 国庆加班 / 春节期间 / 中秋前 name no one day
-    r"|(?P<fest>" + "|".join(sorted(_FESTIVAL_NAMES, key=len, reverse=True)) + r")"
+    r"|(?<![0-9零一二两三四五六七八九十])(?P<fest>" + "|".join(sorted(_FESTIVAL_NAMES, key=len, reverse=True)) + r")"
     r"(?!假|期间|长假|黄金周|加班|前|后|以后|之后|以前|之前|前后|左右|快到|那几天|几天)"
 )
 # "八组3号", "3号楼", "2号床" are places, not days
