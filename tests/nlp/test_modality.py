@@ -47,6 +47,8 @@ def test_a_call_is_a_visit_only_with_a_household_living_away(parse):
         ("12/30去了金爷爷家", date(2027, 1, 2), date(2026, 12, 30)),
         ("除夕下午去金爷爷屋里送了对联", date(2026, 2, 20), date(2026, 2, 16)),
         ("冬至那天去金爷爷家送了汤圆", date(2027, 1, 3), date(2026, 12, 22)),
+        ("清明节那天去金爷爷家看了看", date(2026, 5, 6), date(2026, 4, 5)),
+        ("五一那天去金爷爷家坐了坐", date(2026, 5, 6), date(2026, 5, 1)),
         # the holiday around a festival is no one day: the report's day stays today
         ("国庆加班走访了金爷爷", date(2026, 10, 10), date(2026, 10, 10)),
     ],
