@@ -513,6 +513,10 @@ class Parser:
         if r("notice", t) and not self._problem(t, own=True):
             # a reminder or warning to the whole group ("台风要来了 花盆收进来") asks nothing of anyone here
             return "none", 0.85
+        if r("request.resolved", t) and not (r("request.strong", t) or r("request.weak", t)):
+            # the trouble is over by the end of the message ("刚才停电了一下 现在好了"); sure enough that the
+            # n-gram model is not asked
+            return "none", 0.8
         if "心愿" in t:
             return "wish", 0.9
         if r("request.admin", t):
@@ -543,12 +547,15 @@ class Parser:
     def _fault_told(self, t: str) -> bool:
         """A fault described without a problem word: an object and its broken state, or a danger it causes."""
         future = self.vocab.get("request.future")
+        not_now = self.vocab.get("request.not_now")
         for rx in (self._fault, self.vocab.get("request.hazard")):
             if rx is None:
                 continue
             for m in rx.finditer(t):
                 cs, ce = clause_bounds(t, m.start())
                 if future is not None and future.search(t[cs:ce]):
+                    continue
+                if not_now is not None and not_now.search(t[cs:ce]):
                     continue
                 neg = self.vocab.negator
                 if neg is not None and neg.search(t, max(0, m.start() - 3), m.start()):
@@ -563,10 +570,13 @@ class Parser:
         if rx is None:
             return False
         future = self.vocab.get("request.future")
+        not_now = self.vocab.get("request.not_now")
         neg = self.vocab.negator
         for m in rx.finditer(t):
             cs, ce = clause_bounds(t, m.start())
             if future is not None and future.search(t[cs:ce]):
+                continue
+            if not_now is not None and not_now.search(t[cs:ce]):
                 continue
             if neg is not None and neg.search(t, max(0, m.start() - 3), m.start()):
                 continue
