@@ -367,18 +367,18 @@ class Parser:
         v = self.vocab.get
         planned, not_done, going, to_me = v("visit.planned"), v("visit.not_done"), v("visit.going"), v("visit.to_me")
         excl_rx = v("visit.exclude")
-        # spans where a "came to my home" is water, a leak, a chicken: not a person visiting
-        excl = [(x.start(), x.end()) for x in excl_rx.finditer(t)] if excl_rx is not None else []
-        failed = bool(self._rx("visit.failed", t))
-        asked = self._rx("visit.asked", t)
-        addressed = is_member and self._addressed(t, member)
         instructed = v("visit.instructed")
+        # read only once a visit word is found (most messages have none): spans where a "came to my home" is
+        # water, a leak, a chicken; nobody home; asked to come; words to another member
+        excl: list[tuple[int, int]] | None = None
+        failed = asked = addressed = None
         days = None
         why: str | None = None
         found: list[int] = []
         # a resident naming the member who came or went: the member's visit, told by the resident
         member_ends: list[int] | None = None  # computed when a resident's going verb needs it
         if not is_member and self._came_rx is not None and "来" in t:
+            asked = self._rx("visit.asked", t)
             for m in self._came_rx.finditer(t):
                 cs, ce = clause_bounds(t, m.start())
                 if not (planned is not None and planned.search(t[cs:ce])) and not (asked and asked.search(t[cs:ce])):
@@ -389,6 +389,12 @@ class Parser:
             if rx is None:
                 continue
             for m in rx.finditer(t):
+                if excl is None:
+                    excl = [(x.start(), x.end()) for x in excl_rx.finditer(t)] if excl_rx is not None else []
+                    failed = bool(self._rx("visit.failed", t))
+                    if asked is None:
+                        asked = self._rx("visit.asked", t)
+                    addressed = is_member and self._addressed(t, member)
                 if any(a <= m.start() < b for a, b in excl):
                     continue
                 cs, ce = clause_bounds(t, m.start())
@@ -452,6 +458,8 @@ class Parser:
             # the report starts at its first visit word ("昨日去看方奶奶，伊讲孙子国庆回来过了")
             return min(found), None
         if why is None and has_mention and _GO.search(t):
+            if addressed is None:
+                addressed = is_member and self._addressed(t, member)
             # no report-shaped verb at all ("你明天去一趟"): tell the handler what the words are, if it can
             if addressed or (instructed is not None and instructed.search(t)):
                 why = "instructed"
