@@ -185,6 +185,8 @@ def find_days(text: str, today: date) -> list[DayMention]:
         if m.group("rel"):
             d = today + timedelta(days=_REL_DAY[m.group("rel")])
         elif m.group("wunit"):
+            if not m.group("wprefix") and text[max(0, m.start() - 2) : m.start()].endswith(("下", "下个")):
+                continue  # 下周一 / 下个星期三: a day to come, never a visit's
             wd = _WEEKDAY[m.group("wday")]
             monday = today - timedelta(days=today.weekday())
             prefix = m.group("wprefix") or ""

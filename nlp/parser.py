@@ -432,10 +432,9 @@ class Parser:
                 if days is None:
                     days = _days(t, today)
                 # a past day in the clause ("昨天去看方奶奶") marks the visit as done too
-                past = (
-                    past_near or bool(_PAST.search(clause)) or any(cs <= d.start < ce and d.day < today for d in days)
-                )
-                if planned is not None and planned.search(clause) and not past_near:
+                past_day = any(cs <= d.start < ce and d.day < today for d in days)
+                past = past_near or past_day or bool(_PAST.search(clause))
+                if planned is not None and planned.search(clause) and not (past_near or past_day):
                     why = why or "planned"
                     continue
                 if _NOT_YET.search(clause):
