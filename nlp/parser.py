@@ -429,12 +429,17 @@ class Parser:
                 if not_done is not None and not_done.search(clause):
                     why = why or "failed"
                     continue
-                if days is None:
-                    days = _days(t, today)
-                # a past day in the clause ("昨天去看方奶奶") marks the visit as done too
-                past_day = any(cs <= d.start < ce and d.day < today for d in days)
-                past = past_near or past_day or bool(_PAST.search(clause))
-                if planned is not None and planned.search(clause) and not (past_near or past_day):
+                clause_past = past_near or bool(_PAST.search(clause))
+                planned_hit = planned is not None and planned.search(clause) is not None
+                # a past day in the clause ("昨天去看方奶奶") marks the visit as done too; days are looked up only
+                # when the answer could change
+                past_day = False
+                if planned_hit or not clause_past:
+                    if days is None:
+                        days = _days(t, today)
+                    past_day = any(cs <= d.start < ce and d.day < today for d in days)
+                past = clause_past or past_day
+                if planned_hit and not (past_near or past_day):
                     why = why or "planned"
                     continue
                 if _NOT_YET.search(clause):
