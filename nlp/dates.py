@@ -96,6 +96,43 @@ _FESTIVALS: dict[str, tuple[object, ...]] = {
     "冬至": ("winter_solstice",),
 }
 _FESTIVAL_NAMES = tuple(_FESTIVALS)
+_LUNAR_MONTH = {"正": 1, "冬": 11, "腊": 12}
+_LUNAR_DAY = re.compile(
+    r"初([一二三四五六七八九十])|廿([一二三四五六七八九])?|二十([一二三四五六七八九])?|三十|十([一二三四五六七八九])?"
+)
+
+
+def date_words_in(name: str) -> bool:
+    """Whether a name holds a festival word (邬国庆): such names must not be read as dates."""
+    return any(f in name for f in _FESTIVAL_NAMES)
+
+
+def _lunar_day(s: str) -> int | None:
+    m = _LUNAR_DAY.fullmatch(s)
+    if not m:
+        return None
+    if s.startswith("初"):
+        return cn_to_int(m.group(1))
+    if s.startswith("廿"):
+        return 20 + (cn_to_int(m.group(2)) if m.group(2) else 0)
+    if s.startswith("二十"):
+        return 20 + (cn_to_int(m.group(3)) if m.group(3) else 0)
+    if s == "三十":
+        return 30
+    return 10 + (cn_to_int(m.group(4)) if m.group(4) else 0)
+
+
+def lunar_day(month: int, day: int, today: date) -> date | None:
+    """The latest solar date of lunar month/day not after `today` (正月初三 -> this year's, if past)."""
+    best: date | None = None
+    for year in (today.year - 2, today.year - 1, today.year):
+        try:
+            d = LunarDate(year, month, day).to_solar_date()
+        except ValueError:
+            continue
+        if d <= today and (best is None or d > best):
+            best = d
+    return best
 
 
 def _winter_solstice(year: int) -> date | None:
@@ -149,6 +186,8 @@ _DAY_RX = re.compile(
     r"|(?P<mprefix>上个?月|本月|这个?月)?(?:(?P<month>" + NUM + r")月(?!份))?(?P<day>" + NUM + r")(?P<dunit>号|日)"
     # 7.13 / 7/13 / 07-13: month and day; not a decimal (3.5万), a version or part of a longer number
     r"|(?<![0-9./-])(?P<dm>1[0-2]|0?[1-9])[./](?P<dd>3[01]|[12][0-9]|0?[1-9])(?![0-9]|\.[0-9]|\s*(?:万|元|块|斤|米|公|度|吨|亩|倍|%|kg|号))"
+    # a lunar date: 正月初三, 腊月廿八, 冬月十五
+    r"|(?P<lmon>[正冬腊])月(?P<lday>初[一二三四五六七八九十]|廿[一二三四五六七八九]?|二十[一二三四五六七八九]?|三十|十[一二三四五六七八九]?)"
     # a festival's day, not the holiday around it: 国庆加班 / 春节期间 / 中秋前 name no one day
     r"|(?<![0-9零一二两三四五六七八九十])(?P<fest>" + "|".join(sorted(_FESTIVAL_NAMES, key=len, reverse=True)) + r")"
     r"(?!假|期间|长假|黄金周|加班|前|后|以后|之后|以前|之前|前后|左右|快到|那几天|几天)"
@@ -203,6 +242,9 @@ def find_days(text: str, today: date) -> list[DayMention]:
             n = cn_to_int(m.group("ago"))
             if n is not None and n < 60:
                 d = today - timedelta(days=n)
+        elif m.group("lmon"):
+            ld = _lunar_day(m.group("lday"))
+            d = lunar_day(_LUNAR_MONTH[m.group("lmon")], ld, today) if ld else None
         elif m.group("fest"):
             d = festival_day(m.group("fest"), today)
         elif m.group("dm"):

@@ -130,6 +130,11 @@ class Parser:
         alts = sorted(set(self._dialect_all) | guard, key=len, reverse=True)
         self._dialect_rx = re.compile("|".join(re.escape(k) for k in alts)) if alts else None
         self._dialect_guard = guard
+        # names that hold a date word (邬国庆, 陈元旦) are masked before days are looked for: 国庆 there is a person
+        from nlp.dates import date_words_in
+
+        dated = sorted({n for n in names if date_words_in(n)}, key=len, reverse=True)
+        self._dated_names = re.compile("|".join(re.escape(n) for n in dated)) if dated else None
         away = self.vocab.get("visit.away_address")
         self._away = {h.id for h in roster.households if away is not None and away.search(h.address or "")}
         # how a member is addressed at the start of an instruction: 张伟 / 海峰 / 丽丽 / 小王
@@ -158,6 +163,12 @@ class Parser:
             if alt
             else None
         )
+
+    def _date_text(self, t: str) -> str:
+        """`t` with the roster names that contain a date word blanked out (same length, so positions hold)."""
+        if self._dated_names is None:
+            return t
+        return self._dated_names.sub(lambda m: "\u3000" * len(m.group(0)), t)
 
     def rewrite(self, t: str) -> str:
         """Dialect and voice-to-text forms in Mandarin (nlp/data/dialect.toml)."""
@@ -190,7 +201,7 @@ class Parser:
             # "刚才那条记错了，是前天去的蒋立新家": the corrected visit itself, to be recorded instead
             has = bool(self.index.find(t, own=own, resident_of=resident, today=today, token_starts=None))
             # only a correction that names the household and the day is a report of its own
-            if not (has and _days(t, today)) or self._visit(t, has, today, member, chat)[0] < 0:
+            if not (has and _days(self._date_text(t), today)) or self._visit(t, has, today, member, chat)[0] < 0:
                 return res
 
         query = self._query(t)
@@ -436,7 +447,7 @@ class Parser:
                 past_day = False
                 if planned_hit or not clause_past:
                     if days is None:
-                        days = _days(t, today)
+                        days = _days(self._date_text(t), today)
                     past_day = any(cs <= d.start < ce and d.day < today for d in days)
                 past = clause_past or past_day
                 if planned_hit and not (past_near or past_day):
@@ -454,7 +465,7 @@ class Parser:
                     found.append(m.start())
                     break
                 if days is None:
-                    days = _days(t, today)
+                    days = _days(self._date_text(t), today)
                 if any(d.day <= today for d in days):
                     found.append(m.start())
                     break
@@ -476,14 +487,14 @@ class Parser:
             for m in call.finditer(t) if call is not None else ():
                 cs, ce = clause_bounds(t, m.start())
                 if _PAST.search(t, m.start(), min(len(t), m.end() + 3)) or any(
-                    cs <= d.start < ce and d.day < today for d in _days(t, today)
+                    cs <= d.start < ce and d.day < today for d in _days(self._date_text(t), today)
                 ):
                     why = "call"
                     break
         return -1, why
 
     def _visit_date(self, t: str, at: int, today: date) -> date:
-        days = [d for d in _days(t, today) if d.day <= today]
+        days = [d for d in _days(self._date_text(t), today) if d.day <= today]
         if not days:
             return today
         cs, ce = clause_bounds(t, at)

@@ -49,6 +49,7 @@ def test_a_call_is_a_visit_only_with_a_household_living_away(parse):
         ("冬至那天去金爷爷家送了汤圆", date(2027, 1, 3), date(2026, 12, 22)),
         ("清明节那天去金爷爷家看了看", date(2026, 5, 6), date(2026, 4, 5)),
         ("五一那天去金爷爷家坐了坐", date(2026, 5, 6), date(2026, 5, 1)),
+        ("正月初三去金爷爷家拜年", date(2026, 2, 25), date(2026, 2, 19)),
         # the holiday around a festival is no one day: the report's day stays today
         ("国庆加班走访了金爷爷", date(2026, 10, 10), date(2026, 10, 10)),
     ],
@@ -137,3 +138,9 @@ def test_a_residents_unrecorded_question_or_distress_asks_for_attention(parse):
     assert parse("今天天气不错", sender="wmh044x7Qe").attention is False
     # a member's chat never goes on the residents' list
     assert parse("有没有人晓得镇上理发店几点开门", sender="zhengguoping").attention is False
+
+
+def test_a_festival_word_inside_a_name_is_no_date(parse):
+    # 邬国庆 holds 国庆: the visit is today's, not October 1st's
+    r = parse("年前去邬国庆家送了慰问金", sender="chenjianguo", today=date(2026, 2, 25))
+    assert (r.intent, r.households, r.date) == ("visit", ["H005"], date(2026, 2, 25))
