@@ -152,6 +152,16 @@ class PointsSettings(_Section):
     public_ranking: bool = False
 
 
+class ConsoleSettings(_Section):
+    """The secretary's console in a browser (bot/console/): WeCom login, session cookies."""
+
+    oauth_base: str = "https://open.weixin.qq.com"  # 网页授权 inside the WeCom client
+    sso_base: str = "https://login.work.weixin.qq.com"  # 扫码登录 on a PC browser
+    session_ttl_seconds: int = 8 * 3600
+    cookie_secure: Literal["auto", "always", "never"] = "auto"  # auto: Secure when reached over https
+    session_secret: str = ""  # signs session cookies; empty: derived from [wecom] secret (shared by instances)
+
+
 class Settings(_Section):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
@@ -168,6 +178,7 @@ class Settings(_Section):
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     archive: ArchiveSettings = Field(default_factory=ArchiveSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
 
 
 class ConfigError(Exception):

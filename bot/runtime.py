@@ -451,8 +451,9 @@ class Runtime:
         passive: list[dict[str, Any]] = []
         for n, out in enumerate(ctx.outgoing):
             key = f"in:{inbound_id}:{n}"
-            if out.kind == "reply" and ctx.msg.channel in ("aibot", "ws"):
-                # answered in the HTTP response / aibot_respond_msg itself (passive reply); logged for the record
+            if out.kind == "reply" and ctx.msg.channel in ("aibot", "ws", "console"):
+                # answered in the HTTP response / aibot_respond_msg / the console page itself (passive reply);
+                # logged for the record
                 passive.append(
                     {
                         "branch_id": branch_id,

@@ -26,6 +26,7 @@ from bot.wecom.crypto import CallbackCrypto
 from bot.wecom.errors import CallbackRejected
 from emulator.channels import ChannelsMixin
 from emulator.faults import Faults, normalize_path
+from emulator.oauth import OAuthMixin
 from emulator.world import Chat, EmulatorSettings, User, World
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -158,7 +159,7 @@ def render_template_card(card: dict[str, Any]) -> str:
     return "\n".join(lines) or "[模板卡片]"
 
 
-class Emulator(ChannelsMixin):
+class Emulator(ChannelsMixin, OAuthMixin):
     def __init__(
         self,
         settings: EmulatorSettings,
@@ -192,6 +193,7 @@ class Emulator(ChannelsMixin):
             "aibot/response": self._api_aibot_response,
         }
         self._init_channels()
+        self._init_oauth()  # 网页授权 / 扫码登录 for the console (emulator/oauth.py)
 
     # --- timeline ------------------------------------------------------------------------------------------
     def record(
@@ -222,6 +224,7 @@ class Emulator(ChannelsMixin):
         app.router.add_get("/emu/timeline", self._ctl_timeline)
         app.router.add_post("/emu/verify", self._ctl_verify)
         self._channel_routes(app)
+        self._oauth_routes(app)
         app.on_cleanup.append(lambda _app: self.close())
         return app
 
