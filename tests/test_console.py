@@ -319,7 +319,7 @@ async def test_roster_upload_with_errors_lists_them_and_imports_nothing(pair, db
         form.add_field("file", buf.getvalue(), filename="roster.xlsx")
         r = await http.post(pair.bot_url + "/console/roster/upload", data=form)
         html = await r.text()
-    assert r.status == 400 and "什么都没有导入" in html, html[html.find("<main>"):][:1500]
+    assert r.status == 400 and "什么都没有导入" in html, html[html.find("<main>") :][:1500]
     problems = html.split('id="import-problems"')[1]
     assert ws.title in problems and "<td>3</td>" in problems and "姓名" in problems
     assert await db.scalar(select(Branch.roster_version)) == version
@@ -351,7 +351,7 @@ async def test_pending_link_change_approved_through_the_chat_path(pair, db):
     assert any("调整1 已同意" in t for t in await db.outbox_to("wangli"))
 
 
-# --- 台账, 发送, 定时任务, 积分 ----------------------------------------------------------------------------------------
+# --- 台账, 发送, 定时任务, 积分 ---------------------------------------------------------------------------------
 async def test_every_ledger_downloads_for_a_month(pair):
     from storage.export import KINDS
 
@@ -405,3 +405,29 @@ async def test_points_member_own_secretary_branch_without_ranking(pair):
         assert "支部党员积分" in branch and "不排名次" in branch
         codes = re.findall(r"<td>(M\d\d)</td>", branch)
         assert codes == sorted(codes) and len(codes) >= 10
+
+
+async def test_cookies_are_secure_behind_https(pair):
+    async with browser() as http:
+        r = await http.get(pair.bot_url + "/console/", allow_redirects=False, headers={"X-Forwarded-Proto": "https"})
+        assert "Secure" in r.headers["Set-Cookie"]
+
+
+# --- township staff ---------------------------------------------------------------------------------------------
+async def test_township_staff_see_the_branch_and_act_on_escalated_matters(pair, db):
+    from emulator.world import User
+
+    pair.emulator.world.users["zhenjie01"] = User("zhenjie01", "镇街干部")
+    pair.settings.roles.township_userids.append("zhenjie01")
+    await say(pair, "zhangwei", "王根发家门口的路灯坏了")
+    await say(pair, "chenjianguo", "上报 诉求1 镇综合信息指挥室")
+    async with await logged_in(pair, "zhenjie01") as http:
+        listing = await (await http.get(pair.bot_url + "/console/matters?state=已上报")).text()
+        assert "诉求1" in listing and "镇街" in listing
+        html = await act(http, pair, "request", 1, "办结", note="镇里已协调供电所修好")
+        assert "诉求1 已办结" in html
+        assert (await http.get(pair.bot_url + "/console/sending")).status == 200  # the branch's books
+        page = await (await http.get(pair.bot_url + "/console/roster")).text()
+        assert "上传名册" not in page  # the roster is the branch's own to maintain
+    events = await db.events((await db.matter("request", 1)).id)
+    assert events[-1] == ("办结", "已办结", "zhenjie01")
