@@ -23,6 +23,7 @@ def setup_console(app: web.Application, settings: Settings) -> None:
         autoescape=True,  # every value is escaped: names and notes come from chat
     )
     env.filters["dt"] = lambda t: t.strftime("%Y-%m-%d %H:%M") if t else ""
+    env.filters["mdt"] = lambda t: t.strftime("%m-%d %H:%M") if t else ""
     env.filters["md"] = lambda d: f"{d.month}月{d.day}日" if d else ""
     app[views.SIGNER_KEY] = auth.Signer(settings)
     r = app.router
