@@ -87,3 +87,14 @@ def test_authorize_url_is_wecoms_exact_form():
     qr = auth.qr_login_url(s, "https://lianhu.example/console/oauth/callback", "st8")
     assert qr.startswith("https://login.work.weixin.qq.com/wwlogin/sso/login?login_type=CorpApp&appid=ww123")
     assert "&agentid=1000002&" in qr
+
+
+def test_console_messages_have_their_own_conversation_key():
+    import datetime as dt
+
+    from handlers.context import Inbound
+
+    now = dt.datetime.now(dt.UTC)
+    console = Inbound("console", "m1", "zhangwei", "", "single", "受理 诉求1", now)
+    chat = Inbound("aibot", "m2", "zhangwei", "", "single", "1", now)
+    assert console.chat_key == "console:zhangwei" != chat.chat_key
