@@ -157,8 +157,36 @@ async def test_a_code_is_good_once(pair):
     async with http:
         first = await http.get(callback, allow_redirects=False)
         assert first.status == 302
-        again = await http.get(callback, allow_redirects=False)  # replayed: the state cookie is gone
-        assert again.status == 400
+        again = await http.get(callback, allow_redirects=False)  # replayed: WeCom takes a code once
+        assert again.status == 400 and "登录已过期" in await again.text()
+        assert "lianhu_console=" not in " ".join(again.headers.getall("Set-Cookie", []))
+
+
+async def test_a_state_sent_off_by_another_browser_is_refused(pair):
+    async with browser() as attacker, browser() as victim:
+        r = await attacker.get(pair.bot_url + "/console/", allow_redirects=False)
+        page = await (await attacker.get(r.headers["Location"].split("#")[0])).text()
+        href = unescape(re.search(r'href="([^"]+)" data-userid="wangli"', page).group(1))
+        callback = (await attacker.get(pair.emulator_url + href, allow_redirects=False)).headers["Location"]
+        await victim.get(pair.bot_url + "/console/", allow_redirects=False)  # the victim has a login under way
+        r = await victim.get(callback, allow_redirects=False)
+        assert r.status == 400
+
+
+async def test_contract_flow_with_a_client_that_keeps_no_cookies(pair):
+    """The contract as an outside checker may run it: three plain requests, no cookie jar in between."""
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
+        r = await http.get(pair.bot_url + "/console/", allow_redirects=False)
+        state = parse_qs(urlsplit(r.headers["Location"].split("#")[0]).query)["state"][0]
+        code = pair.emulator.issue_code("chenjianguo")
+        r = await http.get(f"{pair.bot_url}/console/oauth/callback?code={code}&state={state}", allow_redirects=False)
+        assert r.status == 302 and r.headers["Location"] == "/console/"
+        token = r.cookies["lianhu_console"].value
+        month = dt.date.today().strftime("%Y-%m")
+        r = await http.get(
+            f"{pair.bot_url}/console/visits?month={month}", headers={"Cookie": f"lianhu_console={token}"}
+        )
+        assert r.status == 200 and "陈阿土" in await r.text()
 
 
 async def test_member_pages_scope_and_cadre_pages_refused(pair):

@@ -50,14 +50,18 @@ def test_csrf_is_per_session():
     assert not s.csrf_ok(a, s.csrf(b)) and not s.csrf_ok(a, "") and not s.csrf_ok(a, None)
 
 
-def test_state_bound_to_its_cookie():
+def test_state_is_signed_short_and_bound_to_its_cookie():
     s = signer()
     state, cookie = s.new_state("/console/matters/request/3")
+    assert state.isalnum() and len(state) <= 128  # WeCom: "a-zA-Z0-9, at most 128 bytes"
     assert s.check_state(cookie, state) == "/console/matters/request/3"
     other_state, _ = s.new_state("/console/")
-    assert s.check_state(cookie, other_state) is None
-    assert s.check_state(None, state) is None
-    assert signer(now=1_000_000.0 + auth.STATE_TTL).check_state(cookie, state) is None
+    assert s.check_state(cookie, other_state) is None  # another browser's state
+    assert s.check_state(None, state) == "/console/"  # no cookie kept: signed and fresh is enough
+    assert s.check_state(None, state[:-1] + ("0" if state[-1] != "0" else "1")) is None  # forged
+    assert s.check_state(None, "forged") is None
+    assert signer(session_secret="other").check_state(None, state) is None
+    assert signer(now=1_000_000.0 + auth.STATE_TTL).check_state(cookie, state) is None  # stale
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,8 @@ a token copied out of a browser stays good until it expires (`session_ttl_second
 of not keeping session rows, stated here so nobody assumes otherwise.
 
 The CSRF token of a session is an HMAC of the session's nonce: every form carries it, every POST checks it.
-The OAuth `state` is bound to the browser by a short-lived cookie (RFC 6749 §10.12): a callback whose state does
-not match that cookie is refused, so nobody can log a victim into the attacker's account.
+The OAuth `state` is signed with an expiry and bound to the browser by a short-lived cookie (RFC 6749 §10.12):
+a forged or stale state is refused, and so is one that does not match the cookie (see `check_state`).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -101,16 +102,33 @@ class Signer:
     def csrf_ok(self, session: Session, token: str | None) -> bool:
         return bool(token) and hmac.compare_digest(self.csrf(session), str(token))
 
-    # --- login state ----------------------------------------------------------------------------------------
+    # --- login state ---------------------------------------------------------------------------------------
+    # WeCom takes `state` as "a-zA-Z0-9, at most 128 bytes": 16 hex nonce + 10-digit expiry + 32 hex MAC.
     def new_state(self, next_path: str) -> tuple[str, str]:
-        """(state for the URL, cookie value binding it to this browser)."""
-        state = secrets.token_urlsafe(16)
-        return state, self.sign("state", {"s": state, "next": next_path, "exp": int(self.clock()) + STATE_TTL})
+        """(state for the URL, cookie binding it to this browser and remembering where to return)."""
+        nonce, exp = secrets.token_hex(8), int(self.clock()) + STATE_TTL
+        state = f"{nonce}{exp:010d}{self._state_mac(nonce, exp)}"
+        return state, self.sign("state", {"s": state, "next": next_path, "exp": exp})
+
+    def _state_mac(self, nonce: str, exp: int) -> str:
+        return hmac.new(self._key, f"state|{nonce}|{exp}".encode(), hashlib.sha256).hexdigest()[:32]
 
     def check_state(self, cookie: str | None, state: str | None) -> str | None:
-        """The page to return to when `state` is the one this browser was sent off with, else None."""
+        """The page to return to when `state` is one we issued and has not expired, else None.
+
+        With the binding cookie present, the state must be the one this browser was sent off with (RFC 6749
+        §10.12). Without it (a client that keeps no cookies for an IP host, a WeCom webview that dropped it) a
+        signed, unexpired state is accepted and the person lands on /console/: the remaining risk is someone in
+        the roster logging another person into *their own* console, whose header then shows the wrong name."""
+        if not state or not re.fullmatch(r"[0-9a-f]{16}[0-9]{10}[0-9a-f]{32}", state):
+            return None
+        nonce, exp, mac = state[:16], int(state[16:26]), state[26:]
+        if exp <= self.clock() or not hmac.compare_digest(mac, self._state_mac(nonce, exp)):
+            return None
+        if cookie is None:
+            return "/console/"
         data = self.open("state", cookie)
-        if data is None or not state or not hmac.compare_digest(str(data.get("s", "")), state):
+        if data is None or not hmac.compare_digest(str(data.get("s", "")), state):
             return None
         return safe_next(data.get("next"))
 

@@ -217,7 +217,11 @@ async def oauth_callback(request: web.Request) -> web.StreamResponse:
         return refuse(request, 403, "没有登录", "企业微信没有同意这次登录。")
     try:
         userid = await userid_for_code(request, code)
-    except (WeComApiError, OSError, ValueError) as exc:
+    except WeComApiError as exc:
+        if exc.errcode == 40029:  # the code was used already or is older than 5 minutes
+            return refuse(request, 400, "登录已过期", "这次登录已过期，请重新打开工作台。")
+        return refuse(request, 502, "登录失败", f"向企业微信确认身份时出错，请稍后重试。（{exc}）")
+    except (OSError, ValueError) as exc:
         return refuse(request, 502, "登录失败", f"向企业微信确认身份时出错，请稍后重试。（{exc}）")
     if not userid:
         return refuse(request, 403, "无法使用工作台", "只有本单位通讯录里的党员和镇街干部可以登录工作台。")
@@ -250,7 +254,8 @@ async def userid_for_code(request: web.Request, code: str) -> str | None:
             data = await resp.json(content_type=None)
         errcode = int(data.get("errcode", 0))
         if errcode == 0:
-            return str(data["userid"]) if data.get("userid") else None
+            userid = data.get("userid") or data.get("UserId")  # the older user/getuserinfo spelled it UserId
+            return str(userid) if userid else None
         err = WeComApiError(errcode, str(data.get("errmsg", "")), "auth/getuserinfo")
         if not (err.token_expired and attempt == 0):
             raise err
