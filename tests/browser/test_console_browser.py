@@ -46,8 +46,10 @@ async def _seed(pair) -> None:
     await pair.emulator.say("chenjianguo", BRANCH, AT + "派 诉求2 王丽")
 
 
-async def _login(page, pair, userid: str) -> None:
+async def _login(page, pair, userid: str, shot: Path | None = None) -> None:
     await page.goto(pair.bot_url + "/console/")
+    if shot is not None:
+        await page.screenshot(path=str(shot), full_page=True)
     await page.click(f'a[data-userid="{userid}"]')  # the emulator's one-click 网页授权
     await page.wait_for_url(pair.bot_url + "/console/")
 
@@ -90,10 +92,20 @@ async def test_console_pages_on_phone_and_pc_and_one_action(pair, tmp_path):
             await page.goto(pair.bot_url + "/console/visits")
             await ctx.close()
 
+            # someone outside the roster: the plain refusal page
+            ctx = await browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+            page = await ctx.new_page()
+            await page.goto(pair.bot_url + "/console/")
+            await page.click('a[data-userid=""]')
+            await page.wait_for_load_state()
+            assert "无法使用工作台" in await page.inner_text("main")
+            await page.screenshot(path=str(shots / "refused-phone.png"), full_page=True)
+            await ctx.close()
+
             # a member's own view on the phone
             ctx = await browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
             page = await ctx.new_page()
-            await _login(page, pair, "zhangwei")
+            await _login(page, pair, "zhangwei", shots / "login-phone.png")
             await page.goto(pair.bot_url + "/console/visits")
             unvisited = await page.inner_text("#unvisited")
             assert "王根发" in unvisited and "陈阿土" not in unvisited
