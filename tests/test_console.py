@@ -459,3 +459,65 @@ async def test_township_staff_see_the_branch_and_act_on_escalated_matters(pair, 
         assert "上传名册" not in page  # the roster is the branch's own to maintain
     events = await db.events((await db.matter("request", 1)).id)
     assert events[-1] == ("办结", "已办结", "zhenjie01")
+
+
+async def test_matter_filters_kind_member_overdue_and_must_visit(pair, db):
+    from storage.models import Matter, MustVisitTask
+
+    await say(pair, "zhangwei", "王根发家门口的路灯坏了")  # 诉求1
+    await say(pair, "lixiulan", "冯阿林家想要一台收音机")  # 心愿1
+    await say(pair, "chenjianguo", "派 诉求1 王丽")
+    async with db.sm() as s, s.begin():
+        m = await s.scalar(select(Matter).where(Matter.kind == "request", Matter.number == 1))
+        m.due_date = dt.date(2020, 1, 1)
+        wish = await s.scalar(select(Matter).where(Matter.kind == "wish", Matter.number == 1))
+        s.add(MustVisitTask(branch_id=wish.branch_id, household_id=wish.household_id, trigger="illness"))
+    async with await logged_in(pair, "chenjianguo") as http:
+
+        async def refs(query: str) -> set[str]:
+            html = await (await http.get(f"{pair.bot_url}/console/matters?{query}")).text()
+            return set(re.findall(r'class="ref">([^<]+)<', html))
+
+        assert await refs("state=open") == {"诉求1", "心愿1"}
+        assert await refs("kind=wish") == {"心愿1"}
+        assert await refs("overdue=1") == {"诉求1"}
+        assert await refs("mustvisit=1") == {"心愿1"}
+        wangli = await db.scalar(select(Matter.assignee_id).where(Matter.kind == "request"))
+        assert await refs(f"member={wangli}") == {"诉求1"}
+        assert await refs("state=承办中") == {"诉求1"}
+        assert await refs("state=closed") == set()
+
+
+async def test_central_household_leader_sees_the_members_they_lead(pair):
+    month = dt.date.today().strftime("%Y-%m")
+    async with await logged_in(pair, "zhengguoping") as http:  # 中心户 (not a cadre) of 孙小军, 胡建华, 陈雅婷
+        html = await (await http.get(f"{pair.bot_url}/console/visits?month={month}")).text()
+        assert (await http.get(pair.bot_url + "/console/roster")).status == 403
+    unvisited = html.split('id="unvisited"')[1].split("</ul>")[0]
+    assert all(n in unvisited for n in ("郑阿宝", "汪建平", "范国栋", "陶建设"))  # his own and his members'
+    assert "陈阿土" not in unvisited and "王根发" not in unvisited  # the secretary's, 张伟's
+
+
+async def test_csv_roster_upload(pair):
+    import csv
+
+    from storage.roster_file import SHEET_HOUSEHOLDS, SHEET_MEMBERS
+
+    async with await logged_in(pair, "chenjianguo") as http:
+        wb = load_workbook(io.BytesIO(await (await http.get(pair.bot_url + "/console/roster.xlsx")).read()))
+
+        def as_csv(sheet: str) -> bytes:
+            buf = io.StringIO()
+            csv.writer(buf).writerows(
+                [["" if v is None else v for v in row] for row in wb[sheet].iter_rows(values_only=True)]
+            )
+            return buf.getvalue().encode("utf-8-sig")
+
+        page = await (await http.get(pair.bot_url + "/console/roster")).text()
+        form = aiohttp.FormData()
+        form.add_field("csrf", csrf_of(page))
+        form.add_field("file", as_csv(SHEET_MEMBERS), filename="qianyang_members.csv")
+        form.add_field("file", as_csv(SHEET_HOUSEHOLDS), filename="qianyang_households.csv")
+        r = await http.post(pair.bot_url + "/console/roster/upload", data=form)
+        html = await r.text()
+    assert r.status == 200 and "已导入" in html and "联系户 60 户" in html
