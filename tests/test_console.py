@@ -521,3 +521,15 @@ async def test_csv_roster_upload(pair):
         r = await http.post(pair.bot_url + "/console/roster/upload", data=form)
         html = await r.text()
     assert r.status == 200 and "已导入" in html and "联系户 60 户" in html
+
+
+async def test_without_wecom_credentials_the_console_says_what_to_configure(migrated_url):
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.app import create_app
+    from tests.conftest import make_settings
+
+    app = create_app(make_settings(migrated_url))
+    async with TestClient(TestServer(app)) as client:
+        r = await client.get("/console/", allow_redirects=False)
+        assert r.status == 503 and "corp_id" in await r.text()

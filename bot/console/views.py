@@ -107,6 +107,9 @@ def _redirect(location: str) -> web.Response:
 
 def _login_redirect(request: web.Request, next_path: str, *, qr: bool = False) -> web.Response:
     settings, signer = _settings(request), _signer(request)
+    if not (settings.wecom.corp_id and settings.wecom.secret):
+        text = "工作台用企业微信登录：请先在配置的 [wecom] 里填写 corp_id、secret 和 agent_id。"
+        return refuse(request, 503, "还不能登录", text)
     state, cookie = signer.new_state(auth.safe_next(next_path))
     redirect_uri = f"{auth.public_base(request, settings)}/console/oauth/callback"
     url = (auth.qr_login_url if qr else auth.authorize_url)(settings, redirect_uri, state)
