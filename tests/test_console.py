@@ -127,7 +127,7 @@ async def test_a_visit_reported_in_chat_leaves_the_unvisited_list(pair):
 async def test_bad_month_is_a_clear_400(pair):
     async with await logged_in(pair, "chenjianguo") as http:
         r = await http.get(pair.bot_url + "/console/visits?month=2026-13")
-        assert r.status == 400 and "月份格式" in await r.text()
+        assert r.status == 400 and "月份格式" in await r.text() and "<html" in await r.text()
 
 
 # --- who may log in, who sees what ------------------------------------------------------------------------------
@@ -450,7 +450,7 @@ async def test_township_staff_see_the_branch_and_act_on_escalated_matters(pair, 
     await say(pair, "zhangwei", "王根发家门口的路灯坏了")
     await say(pair, "chenjianguo", "上报 诉求1 镇综合信息指挥室")
     async with await logged_in(pair, "zhenjie01") as http:
-        listing = await (await http.get(pair.bot_url + "/console/matters?state=已上报")).text()
+        listing = await (await http.get(pair.bot_url + "/console/matters")).text()  # opens on 已上报
         assert "诉求1" in listing and "镇街" in listing
         html = await act(http, pair, "request", 1, "办结", note="镇里已协调供电所修好")
         assert "诉求1 已办结" in html
@@ -533,3 +533,18 @@ async def test_without_wecom_credentials_the_console_says_what_to_configure(migr
     async with TestClient(TestServer(app)) as client:
         r = await client.get("/console/", allow_redirects=False)
         assert r.status == 503 and "corp_id" in await r.text()
+
+
+async def test_link_change_rejected_needs_a_reason_and_tells_the_requester(pair, db):
+    await say(pair, "zhangwei", "调整联户 王根发 王丽 离得近")
+    async with await logged_in(pair, "chenjianguo") as http:
+        page = await (await http.get(pair.bot_url + "/console/roster")).text()
+        url = pair.bot_url + "/console/roster/changes/1"
+        r = await http.post(url, data={"csrf": csrf_of(page), "nonce": "n" * 12, "verb": "驳回"})
+        assert "驳回请写明原因" in await r.text()
+        r = await http.post(
+            url, data={"csrf": csrf_of(page), "nonce": "m" * 12, "verb": "驳回", "note": "就近原则不适用"}
+        )
+        assert "调整1 已驳回，原因：就近原则不适用" in await r.text()
+    assert await db.scalar(select(LinkChange.state).where(LinkChange.number == 1)) == "已驳回"
+    assert any("调整1 被驳回" in t for t in await db.outbox_to("zhangwei"))

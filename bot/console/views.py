@@ -162,7 +162,11 @@ def page(*, cadre: bool = False, manage: bool = False):
                     return refuse(request, 403, "没有权限", "这一页只给支部书记、委员看。")
                 if manage and viewer.township:
                     return refuse(request, 403, "没有权限", "名册由本支部书记、委员维护。")
-                return await view(request, s, viewer)
+                try:
+                    return await view(request, s, viewer)
+                except web.HTTPClientError as exc:  # 400/404 from a view: the same plain page as every refusal
+                    title = "没有找到" if exc.status == 404 else "请求有误"
+                    return refuse(request, exc.status, title, exc.text or title)
 
         return handler
 
@@ -393,7 +397,8 @@ STATE_FILTERS = {"open": "办理中", "fixed": "已办结", "closed": "已关闭
 async def matters(request: web.Request, s: AsyncSession, v: Viewer) -> web.StreamResponse:
     q = request.query
     today = _today(request)
-    state = q.get("state", "open")
+    # township staff act on what villages could not solve: their list opens on the escalated ones
+    state = q.get("state", "已上报" if v.township else "open")
     query = _matters_query(v)
     if state in ("open", "fixed", "closed"):
         query = query.where(Matter.state_type == state)
