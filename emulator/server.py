@@ -710,6 +710,10 @@ class Emulator(ChannelsMixin, OAuthMixin):
         s = self.settings
         return {
             "corp_id": s.corp_id,
+            # the bot's console (issue 16) lives beside its app callback
+            "console_url": s.app_callback_url.rsplit("/wecom/", 1)[0] + "/console/"
+            if "/wecom/" in s.app_callback_url
+            else "",
             "bot": {"name": s.aibot_name, "aibotid": s.aibot_id},
             "senders": {SENDER_AIBOT: s.aibot_name, SENDER_APP: "联户助手应用", SENDER_WEBHOOK: "群机器人"},
             "users": [
