@@ -15,7 +15,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from storage.models import InboundMessage, LinkChange, OutboundMessage
+from storage.models import AuditEvent, InboundMessage, LinkChange, OutboundMessage
 from tests.matters.helpers import AT, BRANCH, Db, bot_replies
 
 
@@ -409,6 +409,8 @@ async def test_dead_letter_shown_with_reason_and_retried(pair, db):
         assert f"#{row_id} 已放回发件箱" in await r.text()
     status = await db.scalar(select(OutboundMessage.status).where(OutboundMessage.id == row_id))
     assert status in ("pending", "sending", "sent")
+    audit = await db.scalar(select(AuditEvent.actor).where(AuditEvent.action == "outbox_retry"))
+    assert audit == "chenjianguo"
 
 
 async def test_jobs_listed_and_run_now(pair, db):
@@ -423,6 +425,8 @@ async def test_jobs_listed_and_run_now(pair, db):
         r = await http.post(pair.bot_url + "/console/jobs/points/run", data={"csrf": csrf_of(page)})
         assert "本周期已运行过" in await r.text()
     assert await db.scalar(select(func.count()).select_from(JobRun).where(JobRun.status == "done")) == 1
+    runs = await db.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "job_run"))
+    assert runs == 2  # who pressed 立即运行, both times
 
 
 async def test_points_member_own_secretary_branch_without_ranking(pair):

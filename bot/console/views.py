@@ -29,6 +29,7 @@ from storage import export as ledgers
 from storage import matters as mt
 from storage import outbox, points, repo, rhythm
 from storage.models import (
+    AuditEvent,
     Grid,
     Household,
     Link,
@@ -797,6 +798,8 @@ async def retry(request: web.Request, s: AsyncSession, v: Viewer) -> web.StreamR
         raise web.HTTPNotFound(text="没有这条消息")
     async with request.app[SESSIONMAKER_KEY]() as ws, ws.begin():
         ok = await outbox.requeue(ws, row_id)
+        if ok:  # who sent it again, and when: with the requeue or not at all
+            ws.add(AuditEvent(branch_id=v.branch.id, actor=v.userid, action="outbox_retry", subject=f"#{row_id}"))
     rt = request.app[RUNTIME_KEY]
     if ok and rt.outbox is not None:
         rt.outbox.wake()
@@ -825,7 +828,11 @@ async def run_job(request: web.Request, s: AsyncSession, v: Viewer) -> web.Strea
     await s.close()
     sched = request.app[SCHEDULER_KEY]
     period = period_now(name, sched.clock().astimezone(sched.tz))
-    o = await sched.run_job(name, v.branch, period, force=bool(request[FORM].get("force")))
+    force = bool(request[FORM].get("force"))
+    o = await sched.run_job(name, v.branch, period, force=force)
+    async with request.app[SESSIONMAKER_KEY]() as ws, ws.begin():
+        detail = {"period": period, "status": o.status, "force": force}
+        ws.add(AuditEvent(branch_id=v.branch.id, actor=v.userid, action="job_run", subject=name, detail=detail))
     rt = request.app[RUNTIME_KEY]
     if rt.outbox is not None:
         rt.outbox.wake()
