@@ -777,7 +777,7 @@ async def sending(request: web.Request, s: AsyncSession, v: Viewer) -> web.Strea
             )
         )
     )
-    jobs = [r for r in await request.app[SCHEDULER_KEY].status() if r["branch"] == v.branch.name]
+    jobs = await request.app[SCHEDULER_KEY].status(branch_id=v.branch.id)
     flash = _take_flash(request)
     request[FLASH] = flash
     resp = render(
