@@ -265,8 +265,8 @@ async def test_every_action_goes_through_the_chat_path(pair, db):
     async with await logged_in(pair, "chenjianguo") as http:
         html = await act(http, pair, "request", 1, "受理", note="户组梳理")
         assert "诉求1 已受理。备注：户组梳理" in html
-        html = await act(http, pair, "request", 1, "商议", note="村里统一更换")
-        assert "诉求1 已商议：村里统一更换" in html
+        html = await act(http, pair, "request", 1, "商议", note="村里统一更换，联系13912345678")
+        assert "诉求1 已商议：村里统一更换" in html and "13912345678" not in html
         html = await act(http, pair, "request", 1, "派", assignee="王丽", due="2030-12-03")
         assert "诉求1 已派给王丽承办，12月3日前办结" in html
         html = await act(http, pair, "request", 1, "延期", due="2030-12-10", note="等灯具")

@@ -184,7 +184,7 @@ def _flash_redirect(request: web.Request, location: str, text: str | None) -> we
 
 def _take_flash(request: web.Request) -> str | None:
     data = _signer(request).open("flash", request.cookies.get(FLASH_COOKIE))
-    return str(data["t"]) if data else None
+    return mask_pii(str(data["t"])) if data else None  # the chat's answer may echo a number the person typed
 
 
 def _with_flash(resp: web.Response, request: web.Request) -> web.Response:
@@ -593,7 +593,7 @@ async def _roster_page(request: web.Request, s: AsyncSession, v: Viewer, *, prob
             "household": h.head_name,
             "member": members[link.member_id].name if link.member_id in members else "",
             "until": rhythm.aware(link.valid_to).astimezone(rhythm.TZ) if link.valid_to else None,
-            "reason": link.reason,
+            "reason": mask_pii(link.reason),
             "by": names.get(link.changed_by, link.changed_by or "名册导入"),
         }
         for link, h in links
@@ -611,7 +611,7 @@ async def _roster_page(request: web.Request, s: AsyncSession, v: Viewer, *, prob
                 "household": h.head_name,
                 "from": members[lc.from_member_id].name if lc.from_member_id in members else "无",
                 "to": members[lc.to_member_id].name if lc.to_member_id in members else "",
-                "reason": lc.reason,
+                "reason": mask_pii(lc.reason),
                 "by": names.get(lc.requested_by, lc.requested_by),
             }
         )
