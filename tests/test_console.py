@@ -461,6 +461,13 @@ async def test_township_staff_see_the_branch_and_act_on_escalated_matters(pair, 
         assert (await http.get(pair.bot_url + "/console/sending")).status == 200  # the branch's books
         page = await (await http.get(pair.bot_url + "/console/roster")).text()
         assert "上传名册" not in page  # the roster is the branch's own to maintain
+        r = await http.post(
+            pair.bot_url + "/console/branch",
+            data={"csrf": csrf_of(page), "branch": "1", "next": "/console/matters"},
+            allow_redirects=False,
+        )
+        assert r.status == 302 and r.headers["Location"] == "/console/matters"
+        assert "lianhu_console_branch=1" in r.headers["Set-Cookie"]
     events = await db.events((await db.matter("request", 1)).id)
     assert events[-1] == ("办结", "已办结", "zhenjie01")
 

@@ -94,6 +94,9 @@ def render(request: web.Request, template: str, ctx: dict, status: int = 200) ->
     resp = web.Response(text=resp, content_type="text/html", status=status)
     resp.headers["Cache-Control"] = "no-store"  # personal data: never kept by a shared PC's browser or a proxy
     resp.headers["X-Frame-Options"] = "DENY"
+    resp.headers["Content-Security-Policy"] = (
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+    )
     return resp
 
 
