@@ -353,6 +353,16 @@ async def test_roster_upload_with_errors_lists_them_and_imports_nothing(pair, db
     assert await db.scalar(select(Branch.roster_version)) == version
 
 
+async def test_roster_upload_too_large_is_refused_plainly(pair):
+    async with await logged_in(pair, "chenjianguo") as http:
+        page = await (await http.get(pair.bot_url + "/console/roster")).text()
+        form = aiohttp.FormData()
+        form.add_field("csrf", csrf_of(page))
+        form.add_field("file", b"0" * (6 * 1024 * 1024), filename="roster.xlsx")
+        r = await http.post(pair.bot_url + "/console/roster/upload", data=form)
+        assert r.status == 413 and "文件太大" in await r.text()
+
+
 async def test_roster_upload_refused_to_a_member(pair):
     async with await logged_in(pair, "zhangwei") as http:
         page = await (await http.get(pair.bot_url + "/console/")).text()

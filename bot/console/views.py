@@ -62,7 +62,6 @@ CHANNEL_LABEL = {
     "response_url": "机器人回复",
 }
 
-STALE_FORM = "这个表单已失效（可能来自别的网页），什么都没有改动。请刷新页面再试。"
 View = Callable[[web.Request, AsyncSession, Viewer], Awaitable[web.StreamResponse]]
 
 
@@ -138,7 +137,10 @@ def page(*, cadre: bool = False, manage: bool = False):
             if request.method == "POST":
                 if request.path.endswith("/roster/upload"):
                     request = request.clone(client_max_size=UPLOAD_MAX)
-                form = await request.post()
+                try:
+                    form = await request.post()
+                except web.HTTPRequestEntityTooLarge:
+                    return refuse(request, 413, "文件太大", "上传的文件太大（名册不超过 5 MB），什么都没有导入。")
                 if not signer.csrf_ok(session, form.get("csrf")):  # type: ignore[arg-type]
                     return refuse(
                         request, 403, "操作无效", "这个表单已失效（可能来自别的网页），什么都没有改动。请刷新页面再试。"
@@ -179,8 +181,8 @@ def page(*, cadre: bool = False, manage: bool = False):
 
 def _flash_redirect(request: web.Request, location: str, text: str | None) -> web.Response:
     resp = _redirect(location)
-    if text:
-        value = _signer(request).sign("flash", {"t": text[:1500], "exp": int(_signer(request).clock()) + 120})
+    if text:  # a cookie holds ~4 KB: 600 characters of Chinese fit, base64 and signature included
+        value = _signer(request).sign("flash", {"t": text[:600], "exp": int(_signer(request).clock()) + 120})
         auth.set_cookie(resp, request, _settings(request), FLASH_COOKIE, value, 120)
     return resp
 
