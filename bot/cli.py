@@ -171,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     __import__("bot.cli_outbox", fromlist=["register"]).register(sub)
     __import__("bot.cli_jobs", fromlist=["register"]).register(sub)
     __import__("bot.cli_export", fromlist=["register"]).register(sub)
+    __import__("bot.cli_archive", fromlist=["register"]).register(sub)
     # Developer tools (demo, seed) plug in through an entry point so the product never imports them.
     for ep in sorted(entry_points(group="lianhu.cli"), key=lambda e: e.name):
         ep.load()(sub)

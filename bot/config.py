@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 ENV_PREFIX = "LIANHU_"
 
@@ -104,6 +104,26 @@ class ArchiveSettings(_Section):
     feed_token: str = ""
     poll_seconds: float = 15.0
     batch_limit: int = 100
+    # The bridge on Tencent's SDK (`lianhu archive bridge`, bot/archive_bridge/); empty sdk = not used.
+    sdk: Literal["", "pywecomarchive", "emulator"] = ""
+    corp_id: str = ""
+    secret: SecretStr = SecretStr("")  # the 会话内容存档 Secret, not the app's
+    private_keys: dict[str, str] = Field(default_factory=dict)  # publickey_ver -> PEM file of the private key
+    proxy: str = ""
+    proxy_password: SecretStr = SecretStr("")
+    sdk_timeout_seconds: int = 10
+    emulator_url: str = ""  # sdk = "emulator": the emulator's base URL
+    backoff_min_seconds: float = 1.0
+    backoff_max_seconds: float = 300.0
+    media_dir: str = ""  # empty: media stay a placeholder ("[图片]"), nothing is downloaded
+    media_max_bytes: int = 20 * 1024 * 1024
+
+
+class KfSettings(_Section):
+    """微信客服: the branch's account for residents' 1:1 chats (`lianhu kf link`)."""
+
+    open_kfid: str = ""
+    scene: str = "lianhu"  # kf/add_contact_way scene: letters/digits/_- up to 32
 
 
 class OutboxSettings(_Section):
@@ -178,7 +198,11 @@ class Settings(_Section):
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     archive: ArchiveSettings = Field(default_factory=ArchiveSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
+<<<<<<< HEAD
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+=======
+    kf: KfSettings = Field(default_factory=KfSettings)
+>>>>>>> main
 
 
 class ConfigError(Exception):

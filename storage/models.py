@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -375,4 +376,21 @@ class PointsEntry(Base):
     points: Mapped[int] = mapped_column(Integer)
     cause: Mapped[str] = mapped_column(String(200))
     cause_key: Mapped[str] = mapped_column(String(120))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --- the chat-archive bridge (issue 14) ------------------------------------------------------------------------
+
+
+class ArchiveQuarantine(Base):
+    """An archive record the bridge could not decrypt (it killed the SDK twice, or the SDK refused it): kept with
+    its seq so an operator can look at it (`lianhu archive quarantine`); the cursor moved past it in the same
+    transaction, so reading goes on."""
+
+    __tablename__ = "archive_quarantine"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    msgid: Mapped[str] = mapped_column(String(128), default="")
+    publickey_ver: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str] = mapped_column(String(200))
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
