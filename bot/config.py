@@ -198,11 +198,8 @@ class Settings(_Section):
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     archive: ArchiveSettings = Field(default_factory=ArchiveSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
-<<<<<<< HEAD
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
-=======
     kf: KfSettings = Field(default_factory=KfSettings)
->>>>>>> main
 
 
 class ConfigError(Exception):

@@ -160,11 +160,7 @@ def render_template_card(card: dict[str, Any]) -> str:
     return "\n".join(lines) or "[模板卡片]"
 
 
-<<<<<<< HEAD
-class Emulator(ChannelsMixin, OAuthMixin):
-=======
-class Emulator(ChannelsMixin, ArchiveSdkMixin):
->>>>>>> main
+class Emulator(ChannelsMixin, ArchiveSdkMixin, OAuthMixin):
     def __init__(
         self,
         settings: EmulatorSettings,
@@ -198,11 +194,8 @@ class Emulator(ChannelsMixin, ArchiveSdkMixin):
             "aibot/response": self._api_aibot_response,
         }
         self._init_channels()
-<<<<<<< HEAD
         self._init_oauth()  # 网页授权 / 扫码登录 for the console (emulator/oauth.py)
-=======
         self._init_archive_sdk()
->>>>>>> main
 
     # --- timeline ------------------------------------------------------------------------------------------
     def record(
@@ -233,11 +226,8 @@ class Emulator(ChannelsMixin, ArchiveSdkMixin):
         app.router.add_get("/emu/timeline", self._ctl_timeline)
         app.router.add_post("/emu/verify", self._ctl_verify)
         self._channel_routes(app)
-<<<<<<< HEAD
         self._oauth_routes(app)
-=======
         self._archive_sdk_routes(app)
->>>>>>> main
         app.on_cleanup.append(lambda _app: self.close())
         return app
 
