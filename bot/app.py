@@ -12,6 +12,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.config import Settings
+from bot.console import setup_console
 from bot.journal import JOURNAL_KEY, journal_ctx, replay_ctx
 from bot.keys import CLIENT_KEY, ENGINE_KEY, RUNTIME_KEY, SESSIONMAKER_KEY, SETTINGS_KEY
 from bot.runtime import Runtime
@@ -80,6 +81,7 @@ def create_app(
     app.cleanup_ctx.extend([database, http_client, nlp, journal_ctx, runtime, replay_ctx, *_transport_ctxs()])
     app.cleanup_ctx.append(scheduler_ctx)  # issue 6: the branch's rhythm, after the runtime and the outbox
     app.router.add_get("/healthz", _healthz)
+    setup_console(app, settings)  # issue 16: the secretary's console under /console/
     for name in ("aibot", "app"):  # GET = URL verification, POST = messages; anything else is a 405
         app.router.add_get(f"/wecom/{name}", _late(name))
         app.router.add_post(f"/wecom/{name}", _late(name))

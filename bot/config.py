@@ -213,6 +213,16 @@ class IntakeSettings(_Section):
     journal_max_bytes: int = 8 * 1024 * 1024  # rewritten to the still-unfinished records past this size
 
 
+class ConsoleSettings(_Section):
+    """The secretary's console in a browser (bot/console/): WeCom login, session cookies."""
+
+    oauth_base: str = "https://open.weixin.qq.com"  # 网页授权 inside the WeCom client
+    sso_base: str = "https://login.work.weixin.qq.com"  # 扫码登录 on a PC browser
+    session_ttl_seconds: int = 8 * 3600
+    cookie_secure: Literal["auto", "always", "never"] = "auto"  # auto: Secure when reached over https
+    session_secret: str = ""  # signs session cookies; empty: derived from [wecom] secret (shared by instances)
+
+
 class Settings(_Section):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
@@ -230,6 +240,8 @@ class Settings(_Section):
     archive: ArchiveSettings = Field(default_factory=ArchiveSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
+
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     kf: KfSettings = Field(default_factory=KfSettings)
     duties: DutiesSettings = Field(default_factory=DutiesSettings)
     opinions: OpinionsSettings = Field(default_factory=OpinionsSettings)

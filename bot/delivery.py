@@ -34,7 +34,7 @@ class Delivery:
         passive: list[dict[str, Any]] = []
         for n, out in enumerate(ctx.outgoing):
             key = f"in:{inbound_id}:{n}"
-            if out.kind == "reply" and ctx.msg.channel in ("aibot", "ws"):
+            if out.kind == "reply" and ctx.msg.channel in ("aibot", "ws", "console"):  # console: shown on the page
                 # answered in the HTTP response / aibot_respond_msg itself (passive reply); logged for the record
                 passive.append(
                     {

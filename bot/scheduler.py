@@ -257,11 +257,15 @@ class Scheduler:
         return Outcome(key, period, "ran", detail)
 
     # --- for `lianhu jobs list` ---------------------------------------------------------------------------
-    async def status(self) -> list[dict[str, Any]]:
+    async def status(self, branch_id: int | None = None) -> list[dict[str, Any]]:
+        """Each job's last and next run, for every branch or one (the console shows one: a county has hundreds)."""
         local = self.clock().astimezone(self.tz)
         out = []
+        q = select(Branch).order_by(Branch.id)
+        if branch_id is not None:
+            q = q.where(Branch.id == branch_id)
         async with self.sessionmaker() as s:
-            for b in await s.scalars(select(Branch).order_by(Branch.id)):
+            for b in await s.scalars(q):
                 for spec in JOBS.values():
                     last = (
                         await s.execute(

@@ -41,6 +41,8 @@ class Inbound:
         """Where a reply to this message shows up; also the conversation-state key."""
         if self.chat_type == "group":
             return self.chat_id
+        if self.channel == "console":  # its own key: a question open in a chat never swallows a console button
+            return f"console:{self.sender}"
         return f"{'app' if self.channel == 'app' else 'single'}:{self.sender}"
 
     @property
