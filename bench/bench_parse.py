@@ -17,7 +17,15 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO_ROSTER = REPO / "devtools" / "demo_data" / "roster.xlsx"
-DEV = (REPO / ".." / "shared" / "corpus" / "dev.jsonl").resolve()
+# the shared corpus sits beside the repository (or beside the worktrees' folder)
+DEV = (
+    next(
+        (p for p in (REPO / ".." / "shared", REPO / ".." / ".." / "shared") if (p / "corpus" / "dev.jsonl").exists()),
+        REPO / ".." / "shared",
+    ).resolve()
+    / "corpus"
+    / "dev.jsonl"
+)
 
 FALLBACK = [
     {"text": "12月30日走访阿土伯，送了一桶油两袋米，老人蛮开心的", "sender": "chenjianguo", "today": "2026-01-02"},

@@ -5,7 +5,10 @@ in the month, 8 requests and 3 wishes with events, 4 八必访 tasks, a 一级 g
 bulk inserts. Timed: the figures (month_report) + the group text + every member's part, with and without the
 chart, and the whole job as the scheduler runs it (outbox rows written, JobRun done).
 
-Run: .venv/bin/python bench/bench_summary.py [--branches 360] [--charts 20]
+With --history-months N each branch also gets N earlier months of closed, rated matters, 八必访 and visits (the
+branch that has run a while: month_report must cost what the month holds, not what the years hold).
+
+Run: .venv/bin/python bench/bench_summary.py [--branches 360] [--charts 20] [--history-months 36]
 Prints figures; it is a benchmark, not a test.
 """
 
@@ -23,15 +26,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from sqlalchemy import insert, select  # noqa: E402
+from sqlalchemy import event, func, insert, select  # noqa: E402
 
-from bot import charts  # noqa: E402
-from bot import rhythm as jobs  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.scheduler import Scheduler  # noqa: E402
+from jobs import charts  # noqa: E402
+from jobs import summary as jobs  # noqa: E402
 from storage import migrate, rhythm  # noqa: E402
 from storage.db import make_engine, make_sessionmaker  # noqa: E402
 from storage.models import (  # noqa: E402
+    Base,
     Branch,
     ChatGroup,
     Household,
@@ -216,6 +220,107 @@ async def build(url: str, n_branches: int, seed: int = 7) -> None:
     await engine.dispose()
 
 
+async def add_history(url: str, months: int, seed: int = 3) -> int:
+    """`months` months before MONTH, per branch: 11 matters (closed, rated, 2 events each), 4 八必访, 45 visits."""
+    rng = random.Random(seed)
+    engine = make_engine(url)
+    sm = make_sessionmaker(engine)
+    async with sm() as s:
+        households: dict[int, list[int]] = {}
+        for b, h in (await s.execute(select(Household.branch_id, Household.id))).all():
+            households.setdefault(b, []).append(h)
+        members: dict[int, list[int]] = {}
+        for b, m in (await s.execute(select(Member.branch_id, Member.id))).all():
+            members.setdefault(b, []).append(m)
+        matid = int(await s.scalar(select(func.max(Matter.id))) or 0)
+    matters, events, tasks, visits = [], [], [], []
+    first = dt.date(2026, 11, 1)
+    for b, hs in households.items():
+        number = 1000
+        for k in range(1, months + 1):
+            y, m = divmod(first.year * 12 + first.month - 1 - k, 12)
+            base = dt.datetime(y, m + 1, 1, 2, tzinfo=UTC)
+            for _ in range(11):
+                matid += 1
+                number += 1
+                created = base + dt.timedelta(hours=rng.randint(0, 27 * 24))
+                closed = created + dt.timedelta(days=rng.randint(1, 20))
+                matters.append(
+                    {
+                        "id": matid,
+                        "branch_id": b,
+                        "kind": rng.choice(("request", "request", "wish")),
+                        "number": number,
+                        "household_id": rng.choice(hs),
+                        "member_id": rng.choice(members[b]),
+                        "reporter": "bench",
+                        "summary": "旧事",
+                        "state": "已评价",
+                        "state_type": "fixed",
+                        "assignee_id": rng.choice(members[b]),
+                        "due_date": (created + dt.timedelta(days=15)).date(),
+                        "created_at": created,
+                        "updated_at": closed,
+                        "closed_at": closed,
+                        "rating": "满意",
+                        "sensitive": False,
+                        "category": "",
+                        "escalated_to": "",
+                        "source_chat": "",
+                    }
+                )
+                events.append(
+                    {
+                        "matter_id": matid,
+                        "action": "登记",
+                        "to_state": "已登记",
+                        "actor": "bench",
+                        "note": "",
+                        "at": created,
+                    }
+                )
+                events.append(
+                    {
+                        "matter_id": matid,
+                        "action": "评价",
+                        "to_state": "已评价",
+                        "actor": "bench",
+                        "note": "满意",
+                        "at": closed,
+                    }
+                )
+            for _ in range(4):
+                raised = base + dt.timedelta(hours=rng.randint(0, 27 * 24))
+                tasks.append(
+                    {
+                        "branch_id": b,
+                        "household_id": rng.choice(hs),
+                        "member_id": None,
+                        "trigger": "illness",
+                        "created_at": raised,
+                        "closed_at": raised + dt.timedelta(days=2),
+                    }
+                )
+            for _ in range(45):
+                day = (base + dt.timedelta(days=rng.randint(0, 27))).date()
+                visits.append(
+                    {
+                        "branch_id": b,
+                        "member_id": rng.choice(members[b]),
+                        "household_id": rng.choice(hs),
+                        "visit_date": day,
+                        "recorded_by": "bench",
+                        "created_at": dt.datetime.combine(day, dt.time(12), UTC),
+                    }
+                )
+    async with sm() as s, s.begin():
+        for model, rows in ((Matter, matters), (MatterEvent, events), (MustVisitTask, tasks), (Visit, visits)):
+            for i in range(0, len(rows), 5000):
+                await s.execute(insert(model), rows[i : i + 5000])
+    await engine.dispose()
+    return len(matters) + len(events) + len(tasks) + len(visits)
+
+
 async def bench(url: str, n_charts: int) -> None:
     engine = make_engine(url)
     sm = make_sessionmaker(engine)
@@ -223,9 +328,19 @@ async def bench(url: str, n_charts: int) -> None:
     async with sm() as s:
         branches = list(await s.scalars(select(Branch).order_by(Branch.id)))
 
+    loaded: list[int] = []
+    objects = [0]
+
+    def count_load(target, context) -> None:
+        objects[0] += 1
+
+    event.listen(Base, "load", count_load, propagate=True)  # ORM rows materialised: a figure load cannot blur
+
     async def texts(b: Branch) -> rhythm.MonthReport:
         async with sm() as s:
+            before = objects[0]
             r = await rhythm.month_report(s, b, MONTH, today=today)
+            loaded.append(objects[0] - before)
         jobs.group_summary_text(r)
         for mm in r.members:
             jobs.member_part_text(r, mm, today)
@@ -239,6 +354,7 @@ async def bench(url: str, n_charts: int) -> None:
     t = time.perf_counter()
     png = charts.summary_chart(r1)
     chart_one = time.perf_counter() - t
+    print(f"1 branch: month_report materialises {loaded[-1]} ORM objects")
     print(f"1 branch: figures + texts {one * 1000:.1f} ms; chart {chart_one * 1000:.0f} ms ({len(png) // 1024} KiB)")
 
     t = time.perf_counter()
@@ -277,6 +393,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--branches", type=int, default=360)
     ap.add_argument("--charts", type=int, default=20, help="charts rendered for the per-chart figure")
+    ap.add_argument("--history-months", type=int, default=0, help="earlier months of records per branch")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{tmp}/bench.db"
@@ -287,6 +404,10 @@ def main() -> None:
             f"built {args.branches} synthetic branches in {time.perf_counter() - t:.1f} s "
             f"({args.branches * 60} households)"
         )
+        if args.history_months:
+            t = time.perf_counter()
+            rows = asyncio.run(add_history(url, args.history_months))
+            print(f"added {args.history_months} months of history: {rows} rows in {time.perf_counter() - t:.1f} s")
         asyncio.run(bench(url, args.charts))
 
 

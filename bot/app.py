@@ -12,9 +12,12 @@ import aiohttp
 from aiohttp import web
 
 from bot.config import Settings
+from bot.console import setup_console
+from bot.journal import JOURNAL_KEY, journal_ctx, replay_ctx
 from bot.keys import CLIENT_KEY, ENGINE_KEY, RUNTIME_KEY, SESSIONMAKER_KEY, SETTINGS_KEY
 from bot.runtime import Runtime
 from bot.scheduler import scheduler_ctx
+from bot.sweeper import sweep_forever
 from bot.wecom.callback import AiBotCallback, AppCallback
 from bot.wecom.client import WeComClient
 from bot.wecom.crypto import CallbackCrypto
@@ -67,16 +70,18 @@ def create_app(
         rt = Runtime(settings, app[SESSIONMAKER_KEY], build_dispatcher(), app[CLIENT_KEY], clock=clock)
         app[RUNTIME_KEY] = rt
         _add_callback_routes(app, settings, rt)
-        sweeper = asyncio.create_task(_sweep_forever(rt, sweep_seconds))
+        sweeper = asyncio.create_task(sweep_forever(rt.sweep_conversations, sweep_seconds))
         yield
         sweeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sweeper
         await rt.settle()
 
-    app.cleanup_ctx.extend([database, http_client, nlp, runtime, *_transport_ctxs()])
+    # the intake journal opens before the callbacks and closes after the runtime has settled (bot/journal.py)
+    app.cleanup_ctx.extend([database, http_client, nlp, journal_ctx, runtime, replay_ctx, *_transport_ctxs()])
     app.cleanup_ctx.append(scheduler_ctx)  # issue 6: the branch's rhythm, after the runtime and the outbox
     app.router.add_get("/healthz", _healthz)
+    setup_console(app, settings)  # issue 16: the secretary's console under /console/
     for name in ("aibot", "app"):  # GET = URL verification, POST = messages; anything else is a 405
         app.router.add_get(f"/wecom/{name}", _late(name))
         app.router.add_post(f"/wecom/{name}", _late(name))
@@ -111,6 +116,7 @@ _CALLBACKS_KEY = web.AppKey("callbacks", dict)
 def _add_callback_routes(app: web.Application, settings: Settings, rt: Runtime) -> None:
     s = settings.server
     common = dict(max_body=s.max_body_bytes, replay_window=s.replay_window_seconds, budget=s.reply_budget_seconds)
+    common["journal"] = app.get(JOURNAL_KEY)
     callbacks: dict[str, object] = {}
     if settings.aibot.token and settings.aibot.encoding_aes_key:
         crypto = CallbackCrypto(settings.aibot.token, settings.aibot.encoding_aes_key, "")
@@ -119,15 +125,6 @@ def _add_callback_routes(app: web.Application, settings: Settings, rt: Runtime) 
         crypto = CallbackCrypto(settings.wecom.token, settings.wecom.encoding_aes_key, settings.wecom.corp_id)
         callbacks["app"] = AppCallback(crypto, rt, corp_id=settings.wecom.corp_id, **common)
     app[_CALLBACKS_KEY] = callbacks
-
-
-async def _sweep_forever(rt: Runtime, every: float) -> None:
-    while True:
-        await asyncio.sleep(every)
-        try:
-            await rt.sweep_conversations()
-        except Exception:  # keep sweeping; one bad round must not stop expiry notes for good
-            log.exception("conversation sweep failed")
 
 
 async def _healthz(request: web.Request) -> web.Response:

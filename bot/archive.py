@@ -19,15 +19,15 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import ArchiveSettings
 from bot.keys import RUNTIME_KEY, SETTINGS_KEY
 from bot.runtime import Runtime
 from handlers.context import Inbound
-from storage import matters, outbox, repo
-from storage.models import FeedCursor, InboundMessage, Matter, Member, utcnow
+from jobs.recall import apply_recall
+from storage import repo
+from storage.models import FeedCursor, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -200,38 +200,14 @@ class ArchivePoller:
                 await move_cursor(session)
 
     async def _recall(self, msg: dict[str, Any], member_id: int | None, move_cursor: Any) -> None:
-        """A resident recalled a message: withdraw the matter it created if nothing happened yet, tell the member."""
+        """A resident recalled a message: the rule (jobs/recall.py) runs with the cursor move, in one transaction."""
         pre = str((msg.get("revoke") or {}).get("pre_msgid") or "")
         resident = str(msg.get("from") or "")
         async with self.runtime.sessionmaker() as session, session.begin():
             await move_cursor(session)
-            source = (
-                await session.execute(
-                    select(InboundMessage).where(InboundMessage.channel == "archive", InboundMessage.msg_id == pre)
-                )
-            ).scalar_one_or_none()
-            if source is None:
-                return
-            found = list(await session.scalars(select(Matter).where(Matter.source_inbound_id == source.id)))
-            member = await session.get(Member, member_id) if member_id else None
-            household = await repo.household_by_external(session, resident)
-            who = f"{household.head_name}家" if household is not None else "居民"
-            for m in found:
-                label = matters.ref(m)
-                if m.state == "已登记":
-                    await matters.transition(session, m, "撤回", resident, "居民撤回了消息")
-                    note = f"{who}撤回了消息，{label}已撤回，不用再办。"
-                else:
-                    note = f"{who}撤回了提出{label}的那条消息；{label}现在是“{m.state}”，请和居民确认是否还要办。"
-                if member is not None and member.userid:
-                    outbox.enqueue(
-                        session,
-                        channel="app",
-                        target=member.userid,
-                        content=note,
-                        branch_id=m.branch_id,
-                        key=f"recall:{msg.get('msgid')}:{m.id}",
-                    )
+            await apply_recall(
+                session, recalled_msgid=pre, recall_msgid=str(msg.get("msgid")), resident=resident, member_id=member_id
+            )
         self.runtime._kick_outbox()
 
 

@@ -38,6 +38,7 @@ def cmd_roster_import(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     try:
+        print(f"  读取名册 {args.file} …", file=sys.stderr, flush=True)
         rf = load_roster(args.file, branch_name=args.branch)
     except RosterError as exc:
         print(f"名册有误，什么都没有导入：\n{exc}", file=sys.stderr)
@@ -48,8 +49,17 @@ def cmd_roster_import(args: argparse.Namespace) -> int:
             await asyncio.get_running_loop().run_in_executor(None, migrate.upgrade, settings.database.url)
         engine = make_engine(settings.database.url)
         try:
-            async with make_sessionmaker(engine)() as session, session.begin():
-                report = await import_roster(session, rf, actor=args.actor)
+            async with make_sessionmaker(engine)() as session:
+                # a new branch goes in in short committed chunks (the bot keeps writing meanwhile); changes to an
+                # existing one in one transaction (storage/roster_sync.py)
+                report = await import_roster(
+                    session,
+                    rf,
+                    actor=args.actor,
+                    progress=lambda line: print(f"  {line}", file=sys.stderr, flush=True),
+                    commit=session.commit,
+                )
+                await session.commit()
         except RosterError as exc:
             print(f"名册有误，什么都没有导入：\n{exc}", file=sys.stderr)
             return 1
@@ -171,6 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
     __import__("bot.cli_outbox", fromlist=["register"]).register(sub)
     __import__("bot.cli_jobs", fromlist=["register"]).register(sub)
     __import__("bot.cli_export", fromlist=["register"]).register(sub)
+    __import__("bot.cli_archive", fromlist=["register"]).register(sub)
+    __import__("bot.cli_policy", fromlist=["register"]).register(sub)
     # Developer tools (demo, seed) plug in through an entry point so the product never imports them.
     for ep in sorted(entry_points(group="lianhu.cli"), key=lambda e: e.name):
         ep.load()(sub)

@@ -8,7 +8,7 @@ import datetime as dt
 import re
 import sys
 
-from bot.config import load_settings
+from bot.config import load_settings, policy_options
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -43,11 +43,11 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"月份格式应为 2026-11，收到“{month}”", file=sys.stderr)
         return 2
     settings = load_settings(args.config)
-    return asyncio.run(_main(settings.database.url, kind, month, args))
+    return asyncio.run(_main(settings.database.url, kind, month, args, policy_options(settings)))
 
 
-async def _main(url: str, kind: str, month: str, args: argparse.Namespace) -> int:
-    from storage import rhythm
+async def _main(url: str, kind: str, month: str, args: argparse.Namespace, options=None) -> int:
+    from storage import export_policy, rhythm
     from storage.db import make_engine, make_sessionmaker
     from storage.export import KINDS, export
 
@@ -60,7 +60,8 @@ async def _main(url: str, kind: str, month: str, args: argparse.Namespace) -> in
                 print(f"请用 --branch 指定一个支部（现有：{names}）", file=sys.stderr)
                 return 1
             out = args.output or f"{KINDS[kind]}-{month}.xlsx"
-            path = await export(session, kind, branches[0], month, out)
+            extra = {"options": options} if kind in export_policy.KINDS else {}  # the branch's [duties] etc.
+            path = await export(session, kind, branches[0], month, out, **extra)
     finally:
         await engine.dispose()
     print(f"已导出“{branches[0].name}”{month} {KINDS[kind]}到 {path}")

@@ -14,7 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     jobs = sub.add_parser("jobs", help=desc, description=desc)
     jsub = jobs.add_subparsers(dest="jobs_command", required=True, metavar="ACTION")
 
-    from bot.scheduler import JOBS
+    from jobs import JOBS
 
     names = ", ".join(f"{n}（{j.title}，周期如 {j.example_period}）" for n, j in JOBS.items())
     sp = jsub.add_parser("run", help="立即运行一个任务 / run a job now", description=f"任务 / jobs: {names}")

@@ -11,9 +11,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from domain.points import DEFAULTS as POINTS_DEFAULTS
+from domain.policy import APPROVAL_KEYWORDS, RATING_SCORES, WEIGHTS, PolicyOptions
 
 ENV_PREFIX = "LIANHU_"
 
@@ -106,6 +107,26 @@ class ArchiveSettings(_Section):
     feed_token: str = ""
     poll_seconds: float = 15.0
     batch_limit: int = 100
+    # The bridge on Tencent's SDK (`lianhu archive bridge`, bot/archive_bridge/); empty sdk = not used.
+    sdk: Literal["", "pywecomarchive", "emulator"] = ""
+    corp_id: str = ""
+    secret: SecretStr = SecretStr("")  # the 会话内容存档 Secret, not the app's
+    private_keys: dict[str, str] = Field(default_factory=dict)  # publickey_ver -> PEM file of the private key
+    proxy: str = ""
+    proxy_password: SecretStr = SecretStr("")
+    sdk_timeout_seconds: int = 10
+    emulator_url: str = ""  # sdk = "emulator": the emulator's base URL
+    backoff_min_seconds: float = 1.0
+    backoff_max_seconds: float = 300.0
+    media_dir: str = ""  # empty: media stay a placeholder ("[图片]"), nothing is downloaded
+    media_max_bytes: int = 20 * 1024 * 1024
+
+
+class KfSettings(_Section):
+    """微信客服: the branch's account for residents' 1:1 chats (`lianhu kf link`)."""
+
+    open_kfid: str = ""
+    scene: str = "lianhu"  # kf/add_contact_way scene: letters/digits/_- up to 32
 
 
 class OutboxSettings(_Section):
@@ -155,6 +176,55 @@ class PointsSettings(_Section):
     public_ranking: bool = False
 
 
+class DutyItem(_Section):
+    """One duty of the branch's 个性清单 (policy article 3)."""
+
+    name: str
+    words: list[str]  # cue words that name it in a visit report, matched literally
+    description: str = ""
+
+
+class DutiesSettings(_Section):
+    """五联到户: the five common duties are built in (domain/duties.py); `extra` is the branch's 个性清单."""
+
+    extra: list[DutyItem] = Field(default_factory=list)
+
+
+class OpinionsSettings(_Section):
+    """把关 (article 8): matters the branch approves, on which the linked member's view is asked first."""
+
+    approval_keywords: list[str] = Field(default_factory=lambda: list(APPROVAL_KEYWORDS))
+    wait_days: int = 3  # the branch may decide without the view once it has been asked this long
+
+
+class AssessmentSettings(_Section):
+    """考评 (article 9): the year score = weighted 村党组织评分 (branch) and households' ratings (households)."""
+
+    weights: dict[str, float] = Field(default_factory=lambda: dict(WEIGHTS))
+    rating_scores: dict[str, float] = Field(default_factory=lambda: dict(RATING_SCORES))
+    candidates: int = 3
+    candidate_min_coverage: float = 0.8
+
+
+class IntakeSettings(_Section):
+    # Every pushed message (智能机器人 / app callback) is appended and fsynced here before WeCom gets its 200, so a
+    # crash or a database held by a long write loses nothing that was acknowledged; replayed at start-up.
+    # Empty: next to the SQLite file ("<db>.intake"), or var/lianhu-intake-<url hash>.journal for PostgreSQL.
+    # "off": none.
+    journal: str = ""
+    journal_max_bytes: int = 8 * 1024 * 1024  # rewritten to the still-unfinished records past this size
+
+
+class ConsoleSettings(_Section):
+    """The secretary's console in a browser (bot/console/): WeCom login, session cookies."""
+
+    oauth_base: str = "https://open.weixin.qq.com"  # 网页授权 inside the WeCom client
+    sso_base: str = "https://login.work.weixin.qq.com"  # 扫码登录 on a PC browser
+    session_ttl_seconds: int = 8 * 3600
+    cookie_secure: Literal["auto", "always", "never"] = "auto"  # auto: Secure when reached over https
+    session_secret: str = ""  # signs session cookies; empty: derived from [wecom] secret (shared by instances)
+
+
 class Settings(_Section):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
@@ -171,6 +241,13 @@ class Settings(_Section):
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     archive: ArchiveSettings = Field(default_factory=ArchiveSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
+    intake: IntakeSettings = Field(default_factory=IntakeSettings)
+
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+    kf: KfSettings = Field(default_factory=KfSettings)
+    duties: DutiesSettings = Field(default_factory=DutiesSettings)
+    opinions: OpinionsSettings = Field(default_factory=OpinionsSettings)
+    assessment: AssessmentSettings = Field(default_factory=AssessmentSettings)
 
 
 class ConfigError(Exception):
@@ -210,6 +287,18 @@ def load_settings(path: str | Path | None = None, environ: Mapping[str, str] | N
     for section, values in _env_overrides(os.environ if environ is None else environ).items():
         data.setdefault(section, {}).update(values)
     try:
-        return Settings.model_validate(data)
+        settings = Settings.model_validate(data)
+        policy_options(settings)  # the policy sections are checked at load, not at the first message
+        return settings
     except ValidationError as exc:
+        raise ConfigError(f"配置有误：{exc}") from exc
+
+
+def policy_options(settings: Settings) -> PolicyOptions:
+    """[duties], [opinions], [assessment] as the rules' options (domain/policy.py). Raises ConfigError."""
+    from domain import policy
+
+    try:
+        return policy.options_from(settings)
+    except ValueError as exc:
         raise ConfigError(f"配置有误：{exc}") from exc

@@ -19,11 +19,11 @@ from aiohttp import web
 
 from bot.archive import read_cursor_text, write_cursor_text
 from bot.keys import CLIENT_KEY, RUNTIME_KEY
-from bot.outbox import kf_note_inbound
 from bot.runtime import Runtime
 from bot.wecom.client import WeComClient
 from bot.wecom.errors import WeComApiError
 from handlers.context import Inbound
+from jobs.kf_window import note_inbound
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ class KfSync:
         if item.get("msgtype") != "text":
             log.info("kf %s from %s: %s logged, not parsed", msgid, user, item.get("msgtype"))
             async with self.runtime.sessionmaker() as session, session.begin():
-                await kf_note_inbound(session, user, sent_at)  # any message opens the reply window
+                await note_inbound(session, user, sent_at)  # any message opens the reply window
             return False
         text = str((item.get("text") or {}).get("content") or "").replace("\x00", "")[:8000]
         inbound = Inbound(

@@ -19,12 +19,10 @@ import calendar
 import contextlib
 import datetime as dt
 import hashlib
-import json
 import logging
 import time
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -35,14 +33,13 @@ from bot.config import OutboxSettings
 from bot.keys import CLIENT_KEY, RUNTIME_KEY, SESSIONMAKER_KEY, SETTINGS_KEY
 from bot.wecom.client import WeComClient
 from bot.wecom.errors import WeComApiError
+from jobs import kf_window
 from storage import outbox as store
-from storage.models import FeedCursor, OutboundMessage, utcnow
+from storage.models import OutboundMessage, utcnow
 
 log = logging.getLogger(__name__)
 
 TZ = ZoneInfo("Asia/Shanghai")
-KF_WINDOW = dt.timedelta(hours=48)  # "仅当微信客户在主动发送消息给客服后的48小时内" (wecom-platform.md §4.4)
-KF_MAX_REPLIES = 5  # "最多可发送5条消息"
 
 
 class Transient(Exception):
@@ -58,10 +55,6 @@ class AlreadySent(Exception):
 
 
 Sender = Callable[[OutboundMessage], Awaitable[None]]
-
-
-def kf_window_name(external_userid: str) -> str:
-    return f"kf:window:{external_userid}"
 
 
 def _aware(t: dt.datetime | None) -> dt.datetime | None:
@@ -242,7 +235,7 @@ class OutboxWorker:
                 sent_at=self.clock() if status == "sent" else None,
             )
             if ok and status == "sent" and row.channel == "kf":
-                await _kf_count_reply(session, row.target)
+                await kf_window.count_reply(session, row.target)
         if not ok:
             log.warning("outbox row %s was reclaimed while this worker sent it (lease too short?)", row.id)
         if status == "dead":
@@ -261,7 +254,7 @@ class OutboxWorker:
             raise Permanent(f"成员账号无效：{data['invaliduser']}")
 
     async def _send_webhook(self, row: OutboundMessage) -> None:
-        if row.msgtype == "image":  # payload = {"base64", "md5"} (bot/charts.image_payload); content is a caption
+        if row.msgtype == "image":  # payload = {"base64", "md5"} (jobs/charts.image_payload); content is a caption
             img = row.payload or {}
             await self._client().webhook_send(
                 row.target, {"msgtype": "image", "image": {"base64": img.get("base64", ""), "md5": img.get("md5", "")}}
@@ -303,12 +296,9 @@ class OutboxWorker:
     async def _send_kf(self, row: OutboundMessage) -> None:
         """kf/send_msg: only within 48 h after the resident's last message, at most 5 replies in that window."""
         async with self.sessionmaker() as session:
-            window = await _kf_window(session, row.target)
-        last_in = window.get("last_in")
-        if last_in is None or self.clock() - dt.datetime.fromisoformat(last_in) > KF_WINDOW:
-            raise Permanent("居民 48 小时内没有发过消息，微信客服不能再回复")
-        if int(window.get("sent", 0)) >= KF_MAX_REPLIES:
-            raise Permanent(f"居民上次发消息后已回复 {KF_MAX_REPLIES} 条，微信客服不能再回复")
+            window = await kf_window.read_window(session, row.target)
+        if (why := kf_window.refusal(window, self.clock())) is not None:
+            raise Permanent(why)
         open_kfid = (row.payload or {}).get("open_kfid", "")
         # WeCom drops a repeated msgid: a send retried after a crash does not reach the resident twice
         msgid = hashlib.sha1(f"{row.id}:{row.idempotency_key or ''}".encode()).hexdigest()[:32]
@@ -322,38 +312,6 @@ class OutboxWorker:
                 "text": {"content": row.content},
             },
         )
-
-
-async def _kf_window(session: AsyncSession, external_userid: str) -> dict[str, Any]:
-    cur = await session.get(FeedCursor, kf_window_name(external_userid))
-    if cur is None or not cur.value:
-        return {}
-    try:
-        return dict(json.loads(cur.value))
-    except ValueError:
-        return {}
-
-
-async def kf_note_inbound(session: AsyncSession, external_userid: str, at: dt.datetime) -> None:
-    """A resident wrote: a new 48-hour window with 5 replies opens (called in the message's transaction)."""
-    cur = await session.get(FeedCursor, kf_window_name(external_userid))
-    value = json.dumps({"last_in": at.astimezone(dt.UTC).isoformat(), "sent": 0})
-    if cur is None:
-        session.add(FeedCursor(name=kf_window_name(external_userid), value=value, updated_at=utcnow()))
-    else:
-        old = await _kf_window(session, external_userid)
-        if old.get("last_in") and dt.datetime.fromisoformat(old["last_in"]) > at:
-            return  # an older message handled late does not reopen the window
-        cur.value, cur.updated_at = value, utcnow()
-
-
-async def _kf_count_reply(session: AsyncSession, external_userid: str) -> None:
-    cur = await session.get(FeedCursor, kf_window_name(external_userid))
-    if cur is None:
-        return
-    window = await _kf_window(session, external_userid)
-    window["sent"] = int(window.get("sent", 0)) + 1
-    cur.value, cur.updated_at = json.dumps(window), utcnow()
 
 
 OUTBOX_KEY: web.AppKey[OutboxWorker] = web.AppKey("outbox_worker")

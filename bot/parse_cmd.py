@@ -22,6 +22,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help='each input line is {"text","sender","chat","today"}; missing keys fall back to the flags',
     )
     p.add_argument("--vocab", default=None, help="a vocabulary TOML overriding the bundled one")
+    p.add_argument("--dialect", default=None, help="a dialect rewrite TOML replacing the bundled nlp/data/dialect.toml")
 
 
 def _load_roster(path: str):
@@ -67,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"lianhu parse: cannot read roster {args.roster}: {exc}", file=sys.stderr)
         return 2
     try:
-        parser = Parser(roster, vocab_path=getattr(args, "vocab", None))
+        parser = Parser(roster, vocab_path=getattr(args, "vocab", None), dialect_path=getattr(args, "dialect", None))
     except VocabError as exc:
         print(f"lianhu parse: {exc}", file=sys.stderr)
         return 2

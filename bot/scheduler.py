@@ -1,4 +1,5 @@
-"""The scheduler: runs the branch's rhythm (bot/rhythm.py) on cron schedules, inside the app, exactly once.
+"""The scheduler mechanism: runs the jobs of the one table in jobs/__init__.py (JOBS) on cron schedules, inside
+the app, exactly once. What a job says lives in jobs/; when and how often it runs lives here.
 
 Exactly once, three layers deep:
   1. a Lease row: among several instances on one database only the holder ticks (it renews every tick; when an
@@ -33,75 +34,17 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import matter_timers, rhythm
-from bot.config import PointsSettings, ScheduleSettings, Settings
+from bot.config import Settings
 from bot.keys import RUNTIME_KEY, SESSIONMAKER_KEY, SETTINGS_KEY
+from domain.time import aware
+from jobs import JOBS, JobSpec
+from jobs.context import JobContext
 from storage.models import Branch, JobRun, Lease, utcnow
 
 log = logging.getLogger(__name__)
 
 LEASE_NAME = "scheduler"
 MAX_ATTEMPTS = 3  # a job that fails this often for one period waits for `lianhu jobs run`
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    name: str
-    title: str
-    cron: Callable[[ScheduleSettings, Branch], str]
-    period_of: Callable[[dt.datetime], str]
-    run: Callable[[rhythm.JobContext], Awaitable[dict[str, Any]]]
-    example_period: str
-
-
-def _summary_cron(cfg: ScheduleSettings, branch: Branch) -> str:
-    hh, mm = (int(x) for x in cfg.summary_time.split(":"))
-    day = min(max(int(branch.theme_day or 5), 1), 28)  # a 31st would skip short months: 28 is every month
-    return f"{mm} {hh} {day} * *"
-
-
-JOBS: dict[str, JobSpec] = {
-    j.name: j
-    for j in (
-        JobSpec("summary", "主题党日汇总", _summary_cron, rhythm.summary_period, rhythm.run_summary, "2026-10"),
-        JobSpec(
-            "digest",
-            "周二联合办公摘要",
-            lambda c, b: c.digest_cron,
-            rhythm.digest_period,
-            rhythm.run_digest,
-            "2026-W48",
-        ),
-        JobSpec(
-            "reminders",
-            "走访和超期提醒",
-            lambda c, b: c.reminders_cron,
-            rhythm.day_period,
-            rhythm.run_reminders,
-            "2026-11-26",
-        ),
-        JobSpec(
-            "matter_timers",
-            "诉求时限与回访",
-            lambda c, b: c.matter_timers_cron,
-            matter_timers.hour_period,
-            matter_timers.run_matter_timers,
-            "2026-11-26T10",
-        ),
-        JobSpec(
-            "retention",
-            "清除过期原始消息",
-            lambda c, b: c.retention_cron,
-            rhythm.day_period,
-            matter_timers.run_retention,
-            "2026-11-26",
-        ),
-        JobSpec("points", "积分结算", lambda c, b: c.points_cron, rhythm.day_period, rhythm.run_points, "2026-11-26"),
-        JobSpec(
-            "year_end", "年终积分名单", lambda c, b: c.year_end_cron, rhythm.year_period, rhythm.run_year_end, "2026"
-        ),
-    )
-}
 
 
 def job_key(name: str, branch_id: int) -> str:
@@ -120,10 +63,6 @@ def last_fire(expr: str, now_local: dt.datetime) -> dt.datetime:
 
 def next_fire(expr: str, now_local: dt.datetime) -> dt.datetime:
     return croniter(expr, now_local).get_next(dt.datetime)
-
-
-def _aware(t: dt.datetime) -> dt.datetime:
-    return t if t.tzinfo is not None else t.replace(tzinfo=dt.UTC)
 
 
 @dataclass
@@ -260,7 +199,7 @@ class Scheduler:
                     await s.flush()
                     return jr.id, "", 0
                 attempts = int((jr.detail or {}).get("attempts", 0))
-                stale = jr.status == "running" and now - _aware(jr.started_at) > self.stale_after
+                stale = jr.status == "running" and now - aware(jr.started_at) > self.stale_after
                 retry = jr.status == "failed" and (attempts < MAX_ATTEMPTS or force)
                 if not (stale or retry or (force and jr.status == "done")):
                     return (
@@ -291,7 +230,7 @@ class Scheduler:
             async with self.sessionmaker() as s, s.begin():
                 b = await s.get(Branch, branch.id)
                 assert b is not None
-                jc = rhythm.JobContext(s, self.settings, b, period, now)
+                jc = JobContext(s, self.settings, b, period, now)
                 detail = await spec.run(jc)
                 detail["attempts"] = attempts + 1
                 # the done mark commits with the job's messages: both or neither
@@ -318,11 +257,15 @@ class Scheduler:
         return Outcome(key, period, "ran", detail)
 
     # --- for `lianhu jobs list` ---------------------------------------------------------------------------
-    async def status(self) -> list[dict[str, Any]]:
+    async def status(self, branch_id: int | None = None) -> list[dict[str, Any]]:
+        """Each job's last and next run, for every branch or one (the console shows one: a county has hundreds)."""
         local = self.clock().astimezone(self.tz)
         out = []
+        q = select(Branch).order_by(Branch.id)
+        if branch_id is not None:
+            q = q.where(Branch.id == branch_id)
         async with self.sessionmaker() as s:
-            for b in await s.scalars(select(Branch).order_by(Branch.id)):
+            for b in await s.scalars(q):
                 for spec in JOBS.values():
                     last = (
                         await s.execute(
@@ -341,9 +284,7 @@ class Scheduler:
                             "cron": expr,
                             "last_period": last.period if last else None,
                             "last_status": last.status if last else None,
-                            "last_at": _aware(last.finished_at or last.started_at).astimezone(self.tz)
-                            if last
-                            else None,
+                            "last_at": aware(last.finished_at or last.started_at).astimezone(self.tz) if last else None,
                             "next_at": next_fire(expr, local),
                         }
                     )
@@ -354,21 +295,10 @@ class Scheduler:
 SCHEDULER_KEY: web.AppKey[Scheduler] = web.AppKey("scheduler")
 
 
-def points_policy_hook(p: PointsSettings):
-    """Handlers never see bot.config: the few points settings they need travel in ctx.state."""
-    policy = {"public_ranking": p.public_ranking, "year_end_threshold": p.year_end_threshold}
-
-    async def hook(ctx) -> None:
-        ctx.state["points_policy"] = policy
-
-    return hook
-
-
 async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx (after the runtime and the outbox worker): tick every `tick_seconds` on the runtime's clock."""
     settings = app[SETTINGS_KEY]
     rt = app[RUNTIME_KEY]
-    rt.dispatcher.pre.append(points_policy_hook(settings.points))
     task = None
     sched = Scheduler(settings, app[SESSIONMAKER_KEY], clock=lambda: rt.clock(), deliver=rt.flush_outbox)
     app[SCHEDULER_KEY] = sched

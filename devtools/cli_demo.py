@@ -24,6 +24,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         pair = await start_pair(settings, roster, emulator_port=args.port, bot_port=args.bot_port, archive=True)
         print(
             f"联户助手演示已启动 / demo running\n  打开 / open: {pair.emulator_url}/\n"
+            f"  书记工作台 / console: {pair.bot_url}/console/\n"
             f"  机器人 / bot: {pair.bot_url}  数据库 / database: {settings.database.url}\n"
             "  按 Ctrl+C 退出 / Ctrl+C to stop",
             flush=True,

@@ -10,7 +10,8 @@ import sys
 
 def cmd_seed(args: argparse.Namespace) -> int:
     from bot.config import load_settings
-    from storage import migrate, seed
+    from devtools import seed
+    from storage import migrate
     from storage.db import make_engine
 
     settings = load_settings(args.config)
@@ -26,8 +27,11 @@ def cmd_seed(args: argparse.Namespace) -> int:
             await asyncio.get_running_loop().run_in_executor(None, migrate.upgrade, settings.database.url)
         engine = make_engine(settings.database.url)
         try:
-            async with engine.begin() as conn:
-                report = await seed.seed(conn, branches=branches, seed=args.seed, today=today, progress=progress)
+            async with engine.connect() as conn:  # one short transaction per branch
+                report = await seed.seed(
+                    conn, branches=branches, seed=args.seed, today=today, progress=progress, commit=conn.commit
+                )
+                await conn.commit()
             async with engine.begin() as conn:
                 await seed.analyze(conn)
         finally:

@@ -78,6 +78,8 @@ def paired_settings(base: Settings, emulator_url: str) -> Settings:
     s.wecom.encoding_aes_key = s.wecom.encoding_aes_key or random_aes_key()
     s.wecom.api_base = emulator_url
     s.webhook.base_url = emulator_url
+    s.console.oauth_base = emulator_url  # the console logs in through the emulator's 网页授权 / 扫码登录
+    s.console.sso_base = emulator_url
     s.aibot.bot_id = s.aibot.bot_id or "aibot-demo"
     s.aibot.token = s.aibot.token or secrets.token_urlsafe(12)
     s.aibot.encoding_aes_key = s.aibot.encoding_aes_key or random_aes_key()
@@ -142,6 +144,7 @@ async def start_pair(
     settings = placeholder.model_copy(deep=True)
     settings.wecom.api_base = emulator_url
     settings.webhook.base_url = emulator_url
+    settings.console.oauth_base = settings.console.sso_base = emulator_url
     settings.aibot.ws_url = emulator_url.replace("http://", "ws://", 1) + "/ws"
     if archive:
         settings.archive.feed_url = f"{emulator_url}/archive"

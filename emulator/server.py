@@ -24,8 +24,10 @@ from yarl import URL
 
 from bot.wecom.crypto import CallbackCrypto
 from bot.wecom.errors import CallbackRejected
+from emulator.archive_sdk import ArchiveSdkMixin
 from emulator.channels import ChannelsMixin
 from emulator.faults import Faults, normalize_path
+from emulator.oauth import OAuthMixin
 from emulator.world import Chat, EmulatorSettings, User, World
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -158,7 +160,7 @@ def render_template_card(card: dict[str, Any]) -> str:
     return "\n".join(lines) or "[模板卡片]"
 
 
-class Emulator(ChannelsMixin):
+class Emulator(ChannelsMixin, ArchiveSdkMixin, OAuthMixin):
     def __init__(
         self,
         settings: EmulatorSettings,
@@ -192,6 +194,8 @@ class Emulator(ChannelsMixin):
             "aibot/response": self._api_aibot_response,
         }
         self._init_channels()
+        self._init_oauth()  # 网页授权 / 扫码登录 for the console (emulator/oauth.py)
+        self._init_archive_sdk()
 
     # --- timeline ------------------------------------------------------------------------------------------
     def record(
@@ -222,6 +226,8 @@ class Emulator(ChannelsMixin):
         app.router.add_get("/emu/timeline", self._ctl_timeline)
         app.router.add_post("/emu/verify", self._ctl_verify)
         self._channel_routes(app)
+        self._oauth_routes(app)
+        self._archive_sdk_routes(app)
         app.on_cleanup.append(lambda _app: self.close())
         return app
 
@@ -707,6 +713,10 @@ class Emulator(ChannelsMixin):
         s = self.settings
         return {
             "corp_id": s.corp_id,
+            # the bot's console (issue 16) lives beside its app callback
+            "console_url": s.app_callback_url.rsplit("/wecom/", 1)[0] + "/console/"
+            if "/wecom/" in s.app_callback_url
+            else "",
             "bot": {"name": s.aibot_name, "aibotid": s.aibot_id},
             "senders": {SENDER_AIBOT: s.aibot_name, SENDER_APP: "联户助手应用", SENDER_WEBHOOK: "群机器人"},
             "users": [

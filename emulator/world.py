@@ -50,6 +50,7 @@ class EmulatorSettings:
     kf_open_kfid: str = "wkLianhuKf0001"  # the one 微信客服 account
     aibot_secret: str = ""  # long-connection secret; empty = the gateway refuses every subscribe
     aibot_mode: str = "callback"  # "websocket": people's messages go over the long connection
+    archive_secret: str = "archive-sdk-secret"  # the 会话内容存档 Secret the archive-SDK mode accepts
 
 
 class World:

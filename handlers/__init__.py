@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from handlers import fallback, links, matters, mustvisit, points, queries, visits
+from handlers import assessment, fallback, links, matters, mustvisit, opinions, pledges, points, queries, visits
 from handlers.routing import Dispatcher, Hook, Route
 
 # Order of the modules is the tie-break inside one priority.
-MODULES = (visits, matters, links, queries, points)
+MODULES = (visits, matters, links, queries, points, pledges, opinions, assessment)
 
 
 def build_routes() -> list[Route]:
@@ -19,6 +19,6 @@ def build_routes() -> list[Route]:
 def build_dispatcher(pre: list[Hook] | None = None, post: list[Hook] | None = None) -> Dispatcher:
     return Dispatcher(
         build_routes(),
-        pre=[fallback.township_needs_branch, *(pre or [])],
-        post=[mustvisit.open_tasks_hook, *(post or [])],
+        pre=[fallback.township_needs_branch, opinions.wait_for_opinion, *(pre or [])],
+        post=[mustvisit.open_tasks_hook, opinions.ask_linked_member, *(post or [])],
     )

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from domain.policy import PolicyOptions
+from domain.privacy import mask
 from domain.time import TZ
 
 if TYPE_CHECKING:
@@ -37,6 +39,8 @@ class Inbound:
         """Where a reply to this message shows up; also the conversation-state key."""
         if self.chat_type == "group":
             return self.chat_id
+        if self.channel == "console":  # its own key: a question open in a chat never swallows a console button
+            return f"console:{self.sender}"
         return f"{'app' if self.channel == 'app' else 'single'}:{self.sender}"
 
     @property
@@ -86,6 +90,7 @@ class Options:
     volunteers: frozenset[str] = frozenset()
     close_days: int = 5
     duplicate_similarity: int = 80
+    policy: PolicyOptions = field(default_factory=PolicyOptions)  # articles 3, 7–9 (domain/policy.py)
 
 
 @dataclass
@@ -95,6 +100,10 @@ class Outgoing:
     kind: str  # reply / private / group
     to: str
     text: str
+
+    def __post_init__(self) -> None:
+        # everything a handler says goes through the one masking rule (domain/privacy.py), whatever it quotes
+        self.text = mask(self.text)
 
 
 class Context:

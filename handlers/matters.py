@@ -88,7 +88,7 @@ async def intake(ctx: Context, kind: str, text: str, household: Household | None
     assert ctx.branch is not None
     p = ctx.parsed
     triggers = set(p.triggers) if p else set()
-    summary = mask_pii(short(text, 200))
+    summary = short(mask_pii(text), 200)  # masked, then cut: never half a number
     category = category_of(text) if kind == "request" else "微心愿"
     sensitive = bool(triggers & SENSITIVE_TRIGGERS) or category == "矛盾调解"
     member = await repo.current_member_of(ctx.session, household.id) if household else ctx.sender.member
@@ -129,6 +129,7 @@ async def intake(ctx: Context, kind: str, text: str, household: Household | None
         source_chat=ctx.msg.chat_key,
         now=now,
     )
+    ctx.state.setdefault("new_matters", []).append(m)  # post-hooks (handlers/opinions.py: 把关 asks the member)
     who = f"{household.head_name}家" if household else ctx.sender.display
     detail = f"{mt.ref(m)}（{category}）：{who}——{summary}"
     told = False
@@ -177,6 +178,8 @@ async def problems_in_visit(ctx: Context, households: list[Household]) -> None:
         return
     clauses = [c for c in re.split(r"[，,。；;！!？?\n]+", ctx.msg.text) if c.strip()]
     for clause in clauses[1:]:
+        if ctx.options.policy.catalog.reports_own_work(clause):  # 五联到户 done, not a need (domain/duties.py)
+            continue
         r = ctx.parser.parse(clause, sender=ctx.msg.sender, chat="group1", today=ctx.today)
         if r.intent in ("request", "wish"):
             await intake(ctx, "wish" if r.intent == "wish" else "request", clause, households[0])
@@ -244,7 +247,7 @@ async def handle_feedback(ctx: Context) -> bool:
                     from_state=m.state,
                     to_state=m.state,
                     actor=ctx.msg.sender,
-                    note=mask_pii(short(ctx.msg.text, 200)),
+                    note=short(mask_pii(ctx.msg.text), 200),
                     at=ctx.msg.sent_at,
                 )
             )
@@ -253,7 +256,7 @@ async def handle_feedback(ctx: Context) -> bool:
                 tell_member(
                     ctx.session,
                     member,
-                    f"{household.head_name}家又问起 {mt.ref(m)}（{m.state}）：{short(ctx.msg.text, 60)}",
+                    f"{household.head_name}家又问起 {mt.ref(m)}（{m.state}）：{short(mask_pii(ctx.msg.text), 60)}",
                     branch_id=ctx.branch.id,
                 )
             ctx.reply(f"{mt.ref(m)} 现在“{m.state}”，您的话已转给联系党员。")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from itertools import groupby
 
+from domain.duties import count_line
 from domain.roles import EXEMPT
 from handlers.common import household_label, is_private, query_is
 from handlers.context import Context
@@ -137,7 +139,7 @@ async def handle_summary(ctx: Context) -> bool:
     visited = sum(len(x.visited_ids) for x in mine)
     key_due, key_visited = sum(x.key_due for x in mine), sum(x.key_visited for x in mine)
     pct = lambda a, b: f"{a}/{b}（{round(100 * a / b)}%）" if b else "0/0"  # noqa: E731
-    rq, ratings = r.requests, r.requests.ratings
+    rq, ratings = r.requests, r.ratings  # 诉求 and 心愿 alike: a 心愿 rated 满意 counts (issue 12)
     lines = [
         f"**{_month_label(month)}汇总（{label}）**",
         f"- 走访 {sum(x.visits for x in mine)} 次，覆盖联系户 {pct(visited, due)}",
@@ -147,6 +149,9 @@ async def handle_summary(ctx: Context) -> bool:
         "- 群众评价：" + "，".join(f"{k} {ratings.get(k, 0)}" for k in ("满意", "基本满意", "不满意")),
         f"- 八必访：新提醒 {r.tasks.raised}，已走访 {r.tasks.visited}，还开着 {r.tasks.open_now}",
     ]
+    duties = count_line(sum((r.duty_counts.get(x.member.id, Counter()) for x in mine), Counter()))
+    if duties:  # 五联到户 (issue 17, docs/policy.md)
+        lines.append(f"- 五联到户：{duties}")
     ctx.reply("\n".join(lines))
     return True
 

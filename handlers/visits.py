@@ -14,16 +14,20 @@ from handlers.conversation import clear_state, get_state, set_state
 from handlers.matters import problems_in_visit
 from handlers.mustvisit import close_tasks
 from nlp.parser import parse_choice
-from storage import repo
+from storage import policy, repo
 from storage.models import Household
 
 CHOOSE_HOUSEHOLD = "choose_household"
 CANCEL_WORDS = ("取消", "算了", "不用了")
 
 
-async def record_visits(ctx: Context, households: list[Household], day: dt.date) -> None:
+async def record_visits(
+    ctx: Context, households: list[Household], day: dt.date, duties: list[str] | None = None
+) -> None:
     """Record one visit per household (never twice for the same household and day) and answer."""
     assert ctx.branch is not None
+    if duties is None:  # 五联到户: what the member's words say was done there (domain/duties.py); none forced
+        duties = ctx.options.policy.catalog.recognise(ctx.msg.text)
     done, already, notes = [], [], []
     for h in households:
         member = ctx.sender.member
@@ -44,6 +48,7 @@ async def record_visits(ctx: Context, households: list[Household], day: dt.date)
             recorded_by=ctx.msg.sender,
         )
         ctx.state.setdefault("visits", {})[h.id] = visit
+        policy.add_visit_duties(ctx.session, visit, duties)
         closed = await close_tasks(ctx, h, visit)
         done.append(h)
         if closed:
@@ -53,6 +58,8 @@ async def record_visits(ctx: Context, households: list[Household], day: dt.date)
         lines.append(f"已记录：{md(day)} 走访 " + "、".join(household_label(h) for h in done))
     if already:
         lines.append(f"{md(day)} 走访 " + "、".join(household_label(h) for h in already) + " 已经记过了，没有重复记录")
+    if done and duties:
+        lines.append(f"联户内容：{'、'.join(duties)}")
     if not lines:
         lines.append("这一户目前没有联系党员，没有记录。请联系支部书记调整联户关系。")
     ctx.reply("\n".join(lines + notes))
@@ -78,7 +85,15 @@ async def handle_visit(ctx: Context) -> bool:
         candidates = await repo.households_by_codes(ctx.session, ctx.branch.id, list(p.ambiguous[0]))
         options = [candidates[c] for c in p.ambiguous[0] if c in candidates]
         if options:
-            await set_state(ctx, CHOOSE_HOUSEHOLD, {"codes": [h.code for h in options], "date": day.isoformat()})
+            await set_state(
+                ctx,
+                CHOOSE_HOUSEHOLD,
+                {
+                    "codes": [h.code for h in options],
+                    "date": day.isoformat(),
+                    "duties": ctx.options.policy.catalog.recognise(ctx.msg.text),
+                },
+            )
             listing = "\n".join(f"{i}. {household_label(h)}" for i, h in enumerate(options, 1))
             minutes = ctx.conversation_timeout // 60
             ctx.reply(f"您说的是哪一户？\n{listing}\n回复序号即可（{minutes} 分钟内有效，回复“取消”放弃）。")
@@ -115,7 +130,7 @@ async def handle_choice(ctx: Context) -> bool:
     await clear_state(ctx)
     assert ctx.branch is not None
     chosen = (await repo.households_by_codes(ctx.session, ctx.branch.id, [codes[k - 1]]))[codes[k - 1]]
-    await record_visits(ctx, [chosen], dt.date.fromisoformat(state.data["date"]))
+    await record_visits(ctx, [chosen], dt.date.fromisoformat(state.data["date"]), state.data.get("duties", []))
     return True
 
 
@@ -124,3 +139,6 @@ ROUTES_SPEC = (
     ("choose_household", lambda ctx: True, handle_choice, 5, ""),
     ("visit", intent_is("visit"), handle_visit, 20, "记录走访：直接说，例如“昨天走访了王大伯，路灯坏了”"),
 )
+
+# What the person is told when a question of this handler expires unanswered (the sweeper, bot/sweeper.py, says it).
+TIMEOUT_NOTES = {CHOOSE_HOUSEHOLD: "刚才的问题已超时，那条走访没有记录。需要的话请重新发一次，并写上户主姓名。"}

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from lunardate import LunarDate
+
 from nlp.text import NUM, cn_to_int
 
 _WEEKDAY = {
@@ -49,14 +51,146 @@ _REL_DAY = {
     "前晚": -2,
     "前儿": -2,
     "大前天": -3,
+    "前两天": -2,
     "大前日": -3,
 }
+# Festival names -> how to find the day in a given (Gregorian or lunar) year.
+# ("solar", m, d): a fixed Gregorian day; ("lunar", m, d): a lunar month/day, converted by the `lunardate`
+# library; ("eve",): the last day of the lunar year (除夕), i.e. the day before the next 正月初一;
+# ("winter_solstice",): 冬至, a solar term (not lunar), from the standard formula below.
+_FESTIVALS: dict[str, tuple[object, ...]] = {
+    "元旦": ("solar", 1, 1),
+    "国庆": ("solar", 10, 1),
+    "五一": ("solar", 5, 1),
+    "劳动节": ("solar", 5, 1),
+    "清明": ("qingming",),
+    "清明节": ("qingming",),
+    "国庆节": ("solar", 10, 1),
+    "除夕": ("eve",),
+    "大年夜": ("eve",),
+    "大年三十": ("eve",),
+    "年三十": ("eve",),
+    "年夜饭那天": ("eve",),
+    "春节": ("lunar", 1, 1),
+    "大年初一": ("lunar", 1, 1),
+    "正月初一": ("lunar", 1, 1),
+    "年初一": ("lunar", 1, 1),
+    "元宵": ("lunar", 1, 15),
+    "元宵节": ("lunar", 1, 15),
+    "正月十五": ("lunar", 1, 15),
+    "端午": ("lunar", 5, 5),
+    "端午节": ("lunar", 5, 5),
+    "端阳": ("lunar", 5, 5),
+    "七夕": ("lunar", 7, 7),
+    "中秋": ("lunar", 8, 15),
+    "中秋节": ("lunar", 8, 15),
+    "八月十五": ("lunar", 8, 15),
+    "八月半": ("lunar", 8, 15),
+    "重阳": ("lunar", 9, 9),
+    "重阳节": ("lunar", 9, 9),
+    "重九": ("lunar", 9, 9),
+    "腊八": ("lunar", 12, 8),
+    "腊八节": ("lunar", 12, 8),
+    # 小年: 腊月廿三 is the date most calendars print (the south often keeps 廿四; the calendar's is used)
+    "小年": ("lunar", 12, 23),
+    "冬至": ("winter_solstice",),
+}
+_FESTIVAL_NAMES = tuple(_FESTIVALS)
+_LUNAR_MONTH = {"正": 1, "冬": 11, "腊": 12}
+_LUNAR_DAY = re.compile(
+    r"初([一二三四五六七八九十])|廿([一二三四五六七八九])?|二十([一二三四五六七八九])?|三十|十([一二三四五六七八九])?"
+)
+
+
+def date_words_in(name: str) -> bool:
+    """Whether a name holds a festival word (邬国庆): such names must not be read as dates."""
+    return any(f in name for f in _FESTIVAL_NAMES)
+
+
+def _lunar_day(s: str) -> int | None:
+    m = _LUNAR_DAY.fullmatch(s)
+    if not m:
+        return None
+    if s.startswith("初"):
+        return cn_to_int(m.group(1))
+    if s.startswith("廿"):
+        return 20 + (cn_to_int(m.group(2)) if m.group(2) else 0)
+    if s.startswith("二十"):
+        return 20 + (cn_to_int(m.group(3)) if m.group(3) else 0)
+    if s == "三十":
+        return 30
+    return 10 + (cn_to_int(m.group(4)) if m.group(4) else 0)
+
+
+def lunar_day(month: int, day: int, today: date) -> date | None:
+    """The latest solar date of lunar month/day not after `today` (正月初三 -> this year's, if past)."""
+    best: date | None = None
+    for year in (today.year - 2, today.year - 1, today.year):
+        try:
+            d = LunarDate(year, month, day).to_solar_date()
+        except ValueError:
+            continue
+        if d <= today and (best is None or d > best):
+            best = d
+    return best
+
+
+def _winter_solstice(year: int) -> date | None:
+    # the usual closed form for 冬至 in 2000-2099 (Beijing time): day = int(Y*0.2422 + 21.94) - int(Y/4),
+    # Y = the last two digits of the year; exact for every year of this century
+    if not 2000 <= year <= 2099:
+        return None
+    y = year % 100
+    return date(year, 12, int(y * 0.2422 + 21.94) - y // 4)
+
+
+def _qingming(year: int) -> date | None:
+    # 清明, a solar term: day = int(Y*0.2422 + 4.81) - int(Y/4) in 2000-2099 (the same closed form as 冬至)
+    if not 2000 <= year <= 2099:
+        return None
+    y = year % 100
+    return date(year, 4, int(y * 0.2422 + 4.81) - y // 4)
+
+
+def festival_day(name: str, today: date) -> date | None:
+    """The latest day of festival `name` not after `today` (None for an unknown name)."""
+    rule = _FESTIVALS.get(name)
+    if rule is None:
+        return None
+    best: date | None = None
+    for year in (today.year - 2, today.year - 1, today.year):
+        d: date | None
+        try:
+            if rule[0] == "solar":
+                d = date(year, int(rule[1]), int(rule[2]))  # type: ignore[call-overload]
+            elif rule[0] == "lunar":
+                d = LunarDate(year, int(rule[1]), int(rule[2])).to_solar_date()  # type: ignore[call-overload]
+            elif rule[0] == "eve":
+                d = LunarDate(year + 1, 1, 1).to_solar_date() - timedelta(days=1)
+            elif rule[0] == "qingming":
+                d = _qingming(year)
+            else:
+                d = _winter_solstice(year)
+        except ValueError:  # outside the library's table (1900-2099)
+            d = None
+        if d is not None and d <= today and (best is None or d > best):
+            best = d
+    return best
+
+
 _DAY_RX = re.compile(
-    r"(?P<rel>大前天|大前日|今儿个|昨儿个|今天|今日|今朝|今儿|今早|今晚|今夜|今个|昨天|昨日|昨晚|昨夜|昨儿|昨早|昨个|"
+    r"(?P<rel>大前天|大前日|前两天|今儿个|昨儿个|今天|今日|今朝|今儿|今早|今晚|今夜|今个|昨天|昨日|昨晚|昨夜|昨儿|昨早|昨个|"
     r"前天|前日|前晚|前儿)"
     r"|(?P<wprefix>上上|上个?|本|这个?|今)?(?P<wunit>周|星期|礼拜)(?P<wday>[一二三四五六日天末1-7])"
     r"|(?P<ago>" + NUM + r")天(?:以)?前"
     r"|(?P<mprefix>上个?月|本月|这个?月)?(?:(?P<month>" + NUM + r")月(?!份))?(?P<day>" + NUM + r")(?P<dunit>号|日)"
+    # 7.13 / 7/13 / 07-13: month and day; not a decimal (3.5万), a version or part of a longer number
+    r"|(?<![0-9./-])(?P<dm>1[0-2]|0?[1-9])[./](?P<dd>3[01]|[12][0-9]|0?[1-9])(?![0-9]|\.[0-9]|\s*(?:万|元|块|斤|米|公|度|吨|亩|倍|%|kg|号))"
+    # a lunar date: 正月初三, 腊月廿八, 冬月十五
+    r"|(?P<lmon>[正冬腊])月(?P<lday>初[一二三四五六七八九十]|廿[一二三四五六七八九]?|二十[一二三四五六七八九]?|三十|十[一二三四五六七八九]?)"
+    # a festival's day, not the holiday around it: 国庆加班 / 春节期间 / 中秋前 name no one day
+    r"|(?<![0-9零一二两三四五六七八九十])(?P<fest>" + "|".join(sorted(_FESTIVAL_NAMES, key=len, reverse=True)) + r")"
+    r"(?!假|期间|长假|黄金周|加班|前|后|以后|之后|以前|之前|前后|左右|快到|那几天|几天)"
 )
 # "八组3号", "3号楼", "2号床" are places, not days
 _NOT_DAY_BEFORE = re.compile(r"(组|村|幢|栋|楼|弄|室|排|队|路|街|床|[0-9])$")
@@ -90,6 +224,8 @@ def find_days(text: str, today: date) -> list[DayMention]:
         if m.group("rel"):
             d = today + timedelta(days=_REL_DAY[m.group("rel")])
         elif m.group("wunit"):
+            if not m.group("wprefix") and text[max(0, m.start() - 2) : m.start()].endswith(("下", "下个")):
+                continue  # 下周一 / 下个星期三: a day to come, never a visit's
             wd = _WEEKDAY[m.group("wday")]
             monday = today - timedelta(days=today.weekday())
             prefix = m.group("wprefix") or ""
@@ -106,6 +242,16 @@ def find_days(text: str, today: date) -> list[DayMention]:
             n = cn_to_int(m.group("ago"))
             if n is not None and n < 60:
                 d = today - timedelta(days=n)
+        elif m.group("lmon"):
+            ld = _lunar_day(m.group("lday"))
+            d = lunar_day(_LUNAR_MONTH[m.group("lmon")], ld, today) if ld else None
+        elif m.group("fest"):
+            d = festival_day(m.group("fest"), today)
+        elif m.group("dm"):
+            month, day = int(m.group("dm")), int(m.group("dd"))
+            d = _safe_date(today.year, month, day)
+            if d is not None and d > today:
+                d = _safe_date(today.year - 1, month, day)
         elif m.group("day"):
             before = text[: m.start()]
             if _NOT_DAY_BEFORE.search(before) or _NOT_DAY_AFTER.match(text[m.end() :]):

@@ -9,15 +9,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from nlp.dates import find_days, find_month
 from nlp.households import HouseholdIndex, Mention
-from nlp.roster import Household, Roster
+from nlp.model import IntentModel
+from nlp.roster import Household, Member, Roster
 from nlp.segment import Segmenter
 from nlp.text import CLAUSE_SPLIT, clause_bounds, cn_to_int, is_contentless, normalize
-from nlp.vocab import Vocab, load_vocab
+from nlp.vocab import Vocab, load_dialect, load_vocab
 
 INTENTS = ("visit", "wish", "request", "query", "feedback", "none")
 QUERIES = ("unvisited", "my_households", "request_status", "key_households", "points", "summary", "help")
@@ -29,8 +31,33 @@ _ASKING = re.compile(
     r"|查|发|报|看|给我|列|说下|出来|有没有|情况|如何"
 )
 _PAST = re.compile(r"了|过|刚")
+_AGAIN = re.compile(r"又[^,.!?]{0,3}(坏|漏|不亮|堵|断|停|不行|爆|裂|塌|掉|冒|渗|跳闸|黑|没水|没电)")
+_ASKS_SOMEONE = re.compile(r"谁|帮")
+_FA = re.compile(r"(?<=[了过的人好弄修办去来吃有要])伐(?=[\s,.!?]|$)")
+_JOKING = re.compile(r"哈哈|呵呵|😂|🤣|😄|😁|笑死")
+_REPORTED = re.compile(r"问(我|他|她|了问|过)")
+_NOT_YET = re.compile(r"没(有|人)?(去|走访|上门|来)|还没")
+
+
+@lru_cache(maxsize=32)
+def _days(t: str, today: date) -> tuple:
+    """find_days once per message: the visit, its date and the call rule all ask."""
+    return tuple(find_days(t, today))
+
+
+_GO = re.compile(r"去|跑|上门|走访|看看|望望|坐坐|看一下")
+_QUESTION = re.compile(r"[?？吗]|怎么|咋|哪里|哪儿|什么|啥|谁|几点|几时|多少|有没有|能不能")
 # the trigger kinds that on their own make a message a request (someone must act)
 _ACTION_TRIGGERS = {"emergency", "dispute", "violation", "petition", "hardship", "discontent"}
+
+
+# How sure the parser is (ParseResult.confidence, 0..1). The bot acts on a parse at or above ACT; between ASK
+# and ACT it asks a member back ("要记为走访吗？回 1 记下") or, for a resident, puts the message on the member's
+# private daily list; below ASK it stays silent. docs/parse.md explains the figures.
+ACT = 0.75
+ASK = 0.5
+# the n-gram model's posterior needed to overrule a default `none` (naive Bayes posteriors crowd near 1)
+MODEL_BAR = 0.98
 
 
 @dataclass
@@ -43,6 +70,19 @@ class ParseResult:
     triggers: list[str] = field(default_factory=list)
     ambiguous: list[tuple[str, ...]] = field(default_factory=list)
     rating: str | None = None
+    confidence: float = 0.9
+    # the member a query is about ("张伟这个月走访了几户" -> "M04"), else None
+    member: str | None = None
+    # why a text that speaks of a visit is not one: planned / failed / asked / instructed / call_at_home
+    not_visit: str | None = None
+    # a visit report that also carries a need ("棚子塌了一半，想请村里找人帮忙"): register a request too
+    need: bool = False
+    # a correction of the sender's own earlier record: {"action": "undo"|"replace", "kind": "visit"|"request"|
+    # "wish"|None, "ref": "诉求3"|None, "wrong": [户编号], "right": [户编号]}
+    correction: dict[str, Any] | None = None
+    # a resident's message that makes no record but may need someone (a question, a complaint, distress, or a
+    # reading the parser is unsure of): it goes on the member's private daily list ("登记 3" registers it)
+    attention: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -54,27 +94,98 @@ class ParseResult:
             "triggers": list(self.triggers),
             "ambiguous": [list(a) for a in self.ambiguous],
             "rating": self.rating,
+            "confidence": round(self.confidence, 2),
+            "member": self.member,
+            "not_visit": self.not_visit,
+            "need": self.need,
+            "correction": self.correction,
+            "attention": self.attention,
         }
 
 
 class Parser:
-    def __init__(self, roster: Roster, vocab_path: str | Path | None = None) -> None:
+    def __init__(
+        self, roster: Roster, vocab_path: str | Path | None = None, dialect_path: str | Path | None = None
+    ) -> None:
         self.vocab: Vocab = load_vocab(vocab_path)
+        self._dialect_all = load_dialect(dialect_path)
         self._seg = Segmenter(self.vocab.words)
+        self._model: IntentModel | None = None  # trained on first need (nlp/model.py)
+        raw = self.vocab.raw.get("intent", {}).get("request", {})
+        objs = "|".join(sorted(raw.get("fault_object", []), key=len, reverse=True))
+        states = "|".join(f"(?:{x})" for x in raw.get("fault_state", []))
+        # object, then within the same clause its broken state: "桥头那盏灯黑了一个礼拜了"
+        self._fault = re.compile(f"(?:{objs})[^,.!?;:\\s]{{0,8}}?(?:{states})") if objs and states else None
         self.update_roster(roster)
 
     def update_roster(self, roster: Roster) -> None:
         self.roster = roster
         self.index = HouseholdIndex(roster, self.vocab.kinship)
         self._seg.set_words(set(self.vocab.words) | self.index.dictionary_words())
+        # a dialect form inside someone's name stays as written (陈今朝): such names are matched first, kept whole
+        names = {h.head_name for h in roster.households} | {a for h in roster.households for a in h.aliases}
+        names |= {m.name for m in roster.members}
+        guard = {n for n in names if any(k in n for k in self._dialect_all)}
+        self._dialect = self._dialect_all
+        alts = sorted(set(self._dialect_all) | guard, key=len, reverse=True)
+        self._dialect_rx = re.compile("|".join(re.escape(k) for k in alts)) if alts else None
+        self._dialect_guard = guard
+        # names that hold a date word (邬国庆, 陈元旦) are masked before days are looked for: 国庆 there is a person
+        from nlp.dates import date_words_in
+
+        dated = sorted({n for n in names if date_words_in(n)}, key=len, reverse=True)
+        self._dated_names = re.compile("|".join(re.escape(n) for n in dated)) if dated else None
+        away = self.vocab.get("visit.away_address")
+        self._away = {h.id for h in roster.households if away is not None and away.search(h.address or "")}
+        # how a member is addressed at the start of an instruction: 张伟 / 海峰 / 丽丽 / 小王
+        self._member_names: list[tuple[str, str]] = []
+        for m in roster.members:
+            forms = {m.name}
+            if len(m.name) == 3:
+                forms.add(m.name[1:])
+            if len(m.name) >= 2:
+                forms.add(m.name[-1] * 2)
+                forms.add("小" + m.name[0])
+            for f in forms:
+                self._member_names.append((f, m.id))
+        self._member_names.sort(key=lambda x: len(x[0]), reverse=True)
+        self._address_ids = {f: mid for f, mid in reversed(self._member_names)}
+        alt_all = "|".join(re.escape(f) for f, _ in self._member_names)
+        self._address_rx = re.compile(f"^({alt_all})[ ,:，：、]") if alt_all else None
+        full = "|".join(re.escape(m.name) for m in roster.members if len(m.name) >= 2)
+        self._member_rx = re.compile(full) if full else None
+        # a member named by a resident as the one who came or went ("吴敏姑娘前天又来了", "李秀兰今天去看了冯阿林")
+        forms = sorted({f for f, _ in self._member_names if not f.startswith("小")}, key=len, reverse=True)
+        alt = "|".join(re.escape(f) for f in forms)
+        self._member_form_rx = re.compile(f"(?:{alt})(?:书记|主任|委员|姑娘|小伙子?|同志|阿姨|老师)?") if alt else None
+        self._came_rx = (
+            re.compile(f"(?:{alt})[^,.!?;:\\s]{{0,8}}?(?<!没)(?<!不)来(?:了|过|我|阿拉|俺|咱)(?![吗没伐?])")
+            if alt
+            else None
+        )
+
+    def _date_text(self, t: str) -> str:
+        """`t` with the roster names that contain a date word blanked out (same length, so positions hold)."""
+        if self._dated_names is None:
+            return t
+        return self._dated_names.sub(lambda m: "\u3000" * len(m.group(0)), t)
+
+    def rewrite(self, t: str) -> str:
+        """Dialect and voice-to-text forms in Mandarin (nlp/data/dialect.toml)."""
+        if self._dialect_rx is None:
+            return t
+        guard, table = self._dialect_guard, self._dialect
+        t = self._dialect_rx.sub(lambda m: m.group(0) if m.group(0) in guard else table[m.group(0)], t)
+        # 宁波话's question particle 伐 at the end of a sentence ("有人弄伐") is 吗; 伐木/滥伐 stay
+        return _FA.sub("吗", t) if "伐" in t else t
 
     # ------------------------------------------------------------------------------------------------
     def parse(
         self, text: str, sender: str | None = None, chat: str = "group2", today: date | None = None
     ) -> ParseResult:
         today = today or date.today()
-        t = normalize(text)
-        res = ParseResult()
+        t = self.rewrite(normalize(text))
+        res = ParseResult(confidence=0.98)
         if not t or is_contentless(t) or t in self.vocab.none_exact or t.rstrip("!。.~ ") in self.vocab.none_exact:
             return res
         if self._rx("forward", t):
@@ -82,31 +193,163 @@ class Parser:
 
         member = self.roster.member_by_userid(sender)
         resident = None if member else self.roster.household_by_external(sender)
+        own = self.roster.households_of(member.id) if member else None
+
+        correction = self._correction(t, own, resident, today)
+        if correction is not None:
+            res.correction, res.confidence = correction, 0.9
+            # "刚才那条记错了，是前天去的蒋立新家": the corrected visit itself, to be recorded instead
+            has = bool(self.index.find(t, own=own, resident_of=resident, today=today, token_starts=None))
+            # only a correction that names the household and the day is a report of its own
+            if not (has and _days(self._date_text(t), today)) or self._visit(t, has, today, member, chat)[0] < 0:
+                return res
 
         query = self._query(t)
         if query:
             res.intent, res.query = "query", query
+            res.confidence = 0.9 if (_ASKING.search(t) or query == "help") else 0.75
             if query in _MONTH_QUERIES:
                 res.month = find_month(t, today) or f"{today.year:04d}-{today.month:02d}"
+            if query in ("unvisited", "summary", "key_households", "points", "my_households"):
+                res.member = self._member_named(t)
             return res
 
-        own = self.roster.households_of(member.id) if member else None
         mentions = self.index.find(t, own=own, resident_of=resident, today=today, token_starts=self._seg.token_starts)
         res.triggers = self._triggers(t)
 
-        visit_at = -1 if self._rx("feedback.score", t) else self._visit(t, bool(mentions), today, member is not None)
+        if self._rx("feedback.score", t):
+            visit_at, why = -1, None
+        else:
+            visit_at, why = self._visit(t, bool(mentions), today, member, chat)
+        res.not_visit = why
+        res.confidence = 0.85
         if visit_at >= 0:
             res.intent = "visit"
             res.date = self._visit_date(t, visit_at, today)
+            # the same words read as a report of a problem: the visit also registers a request
+            res.need = self._need(t) and self._other_intent(t, [], True) == "request"
+        elif why == "asked" and not member:
+            res.intent = "request"  # a resident asking to be visited
+            res.confidence = 0.75
+        elif why == "call" and mentions:
+            # a call with households that live away is the visit; with a household at home it is not
+            hh, _amb = self._households(mentions, member is not None, resident)
+            if hh and all(h in self._away for h in hh):
+                res.intent, res.not_visit = "visit", None
+                res.date = self._visit_date(t, 0, today)
+            else:
+                res.intent, res.confidence = self._classify(t, res.triggers, member is not None)
+                res.not_visit = "call_at_home"
         else:
-            res.intent = self._other_intent(t, res.triggers, member is not None)
+            res.intent, res.confidence = self._classify(t, res.triggers, member is not None)
+            if res.intent == "none" and res.confidence <= 0.75 and why is None and member is None:
+                res.intent, res.confidence = self._model_says(t, res.intent, res.confidence)
+                # still chat to the rules and the model, but it asks something or reveals a situation
+                res.attention = res.intent == "none" and bool(res.triggers or _QUESTION.search(t))
+            # a member telling of a visit not made or to be made is no feedback, and no errand unless a problem is
+            # told outright (an instruction about a household in trouble stays a request)
+            if (
+                why
+                and member is not None
+                and res.intent != "none"
+                and not (
+                    res.intent == "request"
+                    and res.confidence > 0.6
+                    and (why == "instructed" or (why == "planned" and _ASKS_SOMEONE.search(t)))
+                )
+            ):
+                res.intent = "none"
         if res.intent == "feedback":
             res.rating = self._rating(t, res.triggers)
         if res.intent == "none":
-            res.triggers = [x for x in res.triggers if x in ("illness", "wedding_funeral")]
+            if why:
+                # a visit that did not happen still tells what the member found (电话打不通 -> emergency)
+                res.confidence = 0.8
+            elif not self._rx("visit.call_failed", t):  # "电话打了三次都没接" keeps its emergency
+                res.triggers = [x for x in res.triggers if x in ("illness", "wedding_funeral")]
             return res
         res.households, res.ambiguous = self._households(mentions, member is not None, resident)
+        if res.intent == "visit":
+            if why is None and visit_at >= 0:
+                res.confidence = 0.9 if res.households and not res.ambiguous else 0.6
+            else:
+                res.confidence = 0.8
+        elif res.ambiguous and not res.households:
+            res.confidence = min(res.confidence, 0.6)
         return res
+
+    def _model_says(self, t: str, intent: str, confidence: float) -> tuple[str, float]:
+        """No rule fired on a resident's message: ask the n-gram model (nlp/model.py); only a very sure request,
+        feedback or wish is taken, and with a confidence that makes the bot ask rather than answer."""
+        if _JOKING.search(t):
+            return intent, confidence
+        if self._model is None:
+            from nlp.model import load_default
+
+            self._model = load_default(lambda s: self.rewrite(normalize(s)))
+        label, p = self._model.predict(t, "resident")
+        if label in ("request", "feedback", "wish") and p >= MODEL_BAR:
+            return label, ASK + 0.1
+        return intent, confidence
+
+    # -- correction, member, modality ---------------------------------------------------------------
+    def _correction(
+        self, t: str, own: tuple[Household, ...] | None, resident: Household | None, today: date
+    ) -> dict[str, Any] | None:
+        """撤销 / "记错了，不是王大伯是王大妈" / "刚才那条不是走访": the sender withdraws or corrects a record."""
+        undo = self._rx("correction.undo", t)
+        swap = self.vocab.get("correction.replace")
+        sm = swap.search(t) if swap is not None else None
+        if not undo and not sm:
+            return None
+        kind = None
+        for word, k in (("走访", "visit"), ("诉求", "request"), ("心愿", "wish")):
+            if word in t:
+                kind = k
+                break
+        ref = re.search(r"(诉求|心愿|调整)\s*([0-9]+)", t)
+        out: dict[str, Any] = {
+            "action": "undo",
+            "kind": kind,
+            "ref": f"{ref.group(1)}{ref.group(2)}" if ref else None,
+            "wrong": [],
+            "right": [],
+        }
+
+        def ids(part: str) -> list[str]:
+            ms = self.index.find(part, own=own, resident_of=resident, today=today, token_starts=None)
+            return sorted({m.candidates[0] for m in ms if len(m.candidates) == 1})
+
+        if sm is not None and sm.group("right"):
+            right = ids(sm.group("right"))
+            if right:
+                out["action"] = "replace"
+                out["wrong"], out["right"] = ids(sm.group("wrong")), right
+        elif undo:
+            rest = t[undo.end() :]
+            out["wrong"] = ids(rest) if rest.strip() else []
+        return out
+
+    def _member_named(self, t: str) -> str | None:
+        if self._member_rx is None:
+            return None
+        m = self._member_rx.search(t)
+        if not m:
+            return None
+        for mem in self.roster.members:
+            if mem.name == m.group(0):
+                return mem.id
+        return None
+
+    def _addressed(self, t: str, sender: Member | None) -> bool:
+        """The message opens by naming another member ("丽丽 蒋立新家你明天去一趟"): words to that member."""
+        m = self._address_rx.match(t) if self._address_rx is not None else None
+        return bool(m) and (sender is None or self._address_ids.get(m.group(1)) != sender.id)
+
+    def _need(self, t: str) -> bool:
+        """A visit report that carries a need: a problem or a plea said in the report itself."""
+        r = self._rx
+        return bool(self._problem(t) and (r("request.strong", t) or r("request.weak", t) or r("wish.strong", t)))
 
     # -- helpers --------------------------------------------------------------------------------------
     def _rx(self, key: str, t: str) -> re.Match[str] | None:
@@ -116,29 +359,58 @@ class Parser:
     def _query(self, t: str) -> str | None:
         asking = bool(_ASKING.search(t)) or len(t) <= 12
         for name in self.vocab.query_order:
-            if self._rx(f"query.{name}", t):
+            m = self._rx(f"query.{name}", t)
+            if m:
+                # reported speech is not a question to the bot: "王丽刚刚来过 问我低保的事办好了没有"
+                cs = clause_bounds(t, m.start())[0]
+                if _REPORTED.search(t, cs, m.start() + 1):
+                    continue
                 if name == "help" or asking:
                     return name
         return None
 
-    def _visit(self, t: str, has_mention: bool, today: date, is_member: bool = True) -> int:
-        """Position of the visit report in `t`, or -1 when the text reports no visit that happened."""
-        planned = self.vocab.get("visit.planned")
-        not_done = self.vocab.get("visit.not_done")
-        going = self.vocab.get("visit.going")
-        to_me = self.vocab.get("visit.to_me")
-        excl_rx = self.vocab.get("visit.exclude")
-        # spans where a "came to my home" is water, a leak, a chicken: not a person visiting
-        excl = [(x.start(), x.end()) for x in excl_rx.finditer(t)] if excl_rx is not None else []
+    def _visit(
+        self, t: str, has_mention: bool, today: date, member: Member | None, chat: str = "group2"
+    ) -> tuple[int, str | None]:
+        """Position of the visit report in `t` (-1 when none happened) and, when the text speaks of a visit that
+        did not happen, why: planned / failed / asked / instructed / call."""
+        is_member = member is not None
+        v = self.vocab.get
+        planned, not_done, going, to_me = v("visit.planned"), v("visit.not_done"), v("visit.going"), v("visit.to_me")
+        excl_rx = v("visit.exclude")
+        instructed = v("visit.instructed")
+        # read only once a visit word is found (most messages have none): spans where a "came to my home" is
+        # water, a leak, a chicken; nobody home; asked to come; words to another member
+        excl: list[tuple[int, int]] | None = None
+        failed = asked = addressed = None
         days = None
+        why: str | None = None
+        found: list[int] = []
+        # a resident naming the member who came or went: the member's visit, told by the resident
+        member_ends: list[int] | None = None  # computed when a resident's going verb needs it
+        if not is_member and self._came_rx is not None and "来" in t:
+            asked = self._rx("visit.asked", t)
+            for m in self._came_rx.finditer(t):
+                cs, ce = clause_bounds(t, m.start())
+                if not (planned is not None and planned.search(t[cs:ce])) and not (asked and asked.search(t[cs:ce])):
+                    found.append(m.start())
+                    break
         for key in ("visit.resident", "visit.verbs", "visit.weak"):
-            rx = self.vocab.get(key)
+            rx = v(key)
             if rx is None:
                 continue
             for m in rx.finditer(t):
+                if excl is None:
+                    excl = [(x.start(), x.end()) for x in excl_rx.finditer(t)] if excl_rx is not None else []
+                    failed = bool(self._rx("visit.failed", t))
+                    if asked is None:
+                        asked = self._rx("visit.asked", t)
+                    addressed = is_member and self._addressed(t, member)
                 if any(a <= m.start() < b for a, b in excl):
                     continue
-                # a resident going somewhere (去女儿家吃饭) is not a member's visit; "到我家来了" still is
+                cs, ce = clause_bounds(t, m.start())
+                # a resident going somewhere (去女儿家吃饭) is not a member's visit; "到我家来了" still is, and so
+                # is a member the resident names as the one who went
                 if (
                     not is_member
                     and key != "visit.resident"
@@ -146,30 +418,83 @@ class Parser:
                     and going.match(m.group(0))
                     and (to_me is None or not to_me.search(m.group(0)))
                 ):
-                    continue
-                cs, ce = clause_bounds(t, m.start())
+                    if member_ends is None:
+                        fr = self._member_form_rx
+                        member_ends = [x.end() for x in fr.finditer(t)] if fr is not None else []
+                    if not any(cs <= e <= m.start() for e in member_ends):
+                        continue
                 clause = t[cs:ce]
+                # aspect: 了/过 on the verb itself (走访了, 去过, 看了看), 刚 or 又 just before it
+                near = t[m.start() : min(len(t), m.end() + 2)]
+                before = t[max(cs, m.start() - 3) : m.start()]
+                past_near = bool(_PAST.search(near)) or "刚" in before or "又" in before
+                if failed:
+                    why = why or "failed"
+                    continue
+                if asked is not None and not past_near:
+                    why = why or "asked"
+                    continue
+                if (addressed or (instructed is not None and instructed.search(clause))) and not past_near:
+                    why = why or "instructed"
+                    continue
                 if not_done is not None and not_done.search(clause):
+                    why = why or "failed"
                     continue
-                past = bool(_PAST.search(clause))
-                if planned is not None and planned.search(clause) and not past:
+                clause_past = past_near or bool(_PAST.search(clause))
+                planned_hit = planned is not None and planned.search(clause) is not None
+                # a past day in the clause ("昨天去看方奶奶") marks the visit as done too; days are looked up only
+                # when the answer could change
+                past_day = False
+                if planned_hit or not clause_past:
+                    if days is None:
+                        days = _days(self._date_text(t), today)
+                    past_day = any(cs <= d.start < ce and d.day < today for d in days)
+                past = clause_past or past_day
+                if planned_hit and not (past_near or past_day):
+                    why = why or "planned"
                     continue
-                if re.search(r"没(有)?(去|走访|上门|来)|还没", clause):
+                if _NOT_YET.search(clause):
+                    why = why or "planned"
                     continue
                 if key == "visit.weak":
                     if has_mention and past:
-                        return m.start()
+                        found.append(m.start())
+                        break
                     continue
                 if key == "visit.resident" or past or has_mention:
-                    return m.start()
+                    found.append(m.start())
+                    break
                 if days is None:
-                    days = find_days(t, today)
+                    days = _days(self._date_text(t), today)
                 if any(d.day <= today for d in days):
-                    return m.start()
-        return -1
+                    found.append(m.start())
+                    break
+        if found:
+            # the report starts at its first visit word ("昨日去看方奶奶，伊讲孙子国庆回来过了")
+            return min(found), None
+        if why is None and has_mention and _GO.search(t):
+            if addressed is None:
+                addressed = is_member and self._addressed(t, member)
+            # no report-shaped verb at all ("你明天去一趟"): tell the handler what the words are, if it can
+            if addressed or (instructed is not None and instructed.search(t)):
+                why = "instructed"
+            elif self._rx("visit.planned", t):
+                why = "planned"
+        if why is None and self._rx("visit.call_failed", t) and self._rx("visit.call", t):
+            why = "failed"  # the call did not get through: a contact that failed
+        if why is None and not self._rx("visit.planned", t) and not self._rx("visit.call_failed", t):
+            call = self.vocab.get("visit.call")
+            for m in call.finditer(t) if call is not None else ():
+                cs, ce = clause_bounds(t, m.start())
+                if _PAST.search(t, m.start(), min(len(t), m.end() + 3)) or any(
+                    cs <= d.start < ce and d.day < today for d in _days(self._date_text(t), today)
+                ):
+                    why = "call"
+                    break
+        return -1, why
 
     def _visit_date(self, t: str, at: int, today: date) -> date:
-        days = [d for d in find_days(t, today) if d.day <= today]
+        days = [d for d in _days(self._date_text(t), today) if d.day <= today]
         if not days:
             return today
         cs, ce = clause_bounds(t, at)
@@ -179,53 +504,108 @@ class Parser:
         before = [d for d in days if d.end <= at]
         if before:
             return before[-1].day
+        # a structured report: 【走访记录】 … 时间：11月18日
+        labelled = [d for d in days if re.search(r"(时间|日期)\s*[:：]?\s*$", t[max(0, d.start - 5) : d.start])]
+        if labelled:
+            return labelled[0].day
+        # a date said as a clause of its own ("入户走访 潘小芬 10月5日 家中正常") is the report's date
+        for d in days:
+            ds, de = clause_bounds(t, d.start)
+            if t[ds:de] == t[d.start : d.end]:
+                return d.day
         return today
 
     def _other_intent(self, t: str, triggers: list[str], is_member: bool) -> str:
+        return self._classify(t, triggers, is_member)[0]
+
+    def _classify(self, t: str, triggers: list[str], is_member: bool) -> tuple[str, float]:
+        """Intent other than visit/query, with how sure the rule that decided it is."""
         r = self._rx
-        if (
-            r("feedback.score", t)
-            or r("feedback.not_fixed", t)
-            or r("feedback.unsatisfied", t)
-            or r("feedback.basic", t)
-        ):
-            return "feedback"
+        if r("feedback.score", t):
+            return "feedback", 0.95
+        if _AGAIN.search(t) and self._problem(t) and not self._complaint(t, triggers):
+            # "水管又漏了，上回修好没几天": the fault is back: a new request (the handler may reopen the old one);
+            # with a complaint about the repair ("又不亮了，糊弄人") it is feedback on the handled one
+            return "request", 0.75
+        if r("feedback.not_fixed", t) or r("feedback.unsatisfied", t) or r("feedback.basic", t):
+            return "feedback", 0.85
         if r("feedback.satisfied", t) or r("feedback.fixed", t):
             # "修好了" about a handled matter; a new problem in the same message keeps it a request
             if not (self._problem(t) and r("request.weak", t)):
-                return "feedback"
-        if r("notice", t) and not self._problem(t):
-            # a reminder to the whole group ("家长们记得给孩子买保险") asks nothing of anyone here
-            return "none"
+                return "feedback", 0.8
+        if r("notice", t) and not self._problem(t, own=True):
+            # a reminder or warning to the whole group ("台风要来了 花盆收进来") asks nothing of anyone here
+            return "none", 0.85
+        if r("request.resolved", t) and not (r("request.strong", t) or r("request.weak", t)):
+            # the trouble is over by the end of the message ("刚才停电了一下 现在好了"); sure enough that the
+            # n-gram model is not asked
+            return "none", 0.8
         if "心愿" in t:
-            return "wish"
+            return "wish", 0.9
         if r("request.admin", t):
-            return "request"
+            return "request", 0.85
         if r("wish.strong", t):
-            return "wish"
+            return "wish", 0.85
         if r("request.strong", t) or self._problem(t):
-            return "request"
+            return "request", 0.85
+        if self._fault_told(t):
+            return "request", 0.7
         if r("wish.weak", t):
-            return "wish"
+            return "wish", 0.65
         if r("request.weak", t):
-            return "request"
+            return "request", 0.65
         acting = _ACTION_TRIGGERS if is_member else _ACTION_TRIGGERS | {"illness"}
-        if any(x in acting for x in triggers) and not r("wellwish", t):
-            return "request"
-        return "none"
+        if any(x in acting for x in triggers) and not r("wellwish", t) and not r("recovering", t):
+            return "request", 0.6
+        # nothing matched: chat, most likely; a question or a trigger word makes it less sure
+        return "none", (0.55 if (triggers or _QUESTION.search(t)) else 0.75)
 
-    def _problem(self, t: str) -> bool:
-        """A problem word (坏了、停水) in a clause that is not about the future ("明天停水" is a notice)."""
+    def _complaint(self, t: str, triggers: list[str]) -> bool:
+        return bool(
+            "discontent" in triggers
+            or self._rx("feedback.unsatisfied", t)
+            or re.search(r"还没(修|弄|办|处理)好|没(修|弄)好|怎么修|白修|(修|弄)的什么", t)
+        )
+
+    def _fault_told(self, t: str) -> bool:
+        """A fault described without a problem word: an object and its broken state, or a danger it causes."""
+        future = self.vocab.get("request.future")
+        not_now = self.vocab.get("request.not_now")
+        for rx in (self._fault, self.vocab.get("request.hazard")):
+            if rx is None:
+                continue
+            for m in rx.finditer(t):
+                cs, ce = clause_bounds(t, m.start())
+                if future is not None and future.search(t[cs:ce]):
+                    continue
+                if not_now is not None and not_now.search(t[cs:ce]):
+                    continue
+                neg = self.vocab.negator
+                if neg is not None and neg.search(t, max(0, m.start() - 3), m.start()):
+                    continue
+                return True
+        return False
+
+    def _problem(self, t: str, own: bool = False) -> bool:
+        """A problem word (坏了、停水) in a clause that is not about the future ("明天停水" is a notice) and not
+        a caution ("别砸到人"). With `own`, only a problem the sender has (我家/我们/俺), for notices."""
         rx = self.vocab.get("request.problem")
         if rx is None:
             return False
         future = self.vocab.get("request.future")
+        not_now = self.vocab.get("request.not_now")
+        neg = self.vocab.negator
         for m in rx.finditer(t):
-            if future is None:
-                return True
             cs, ce = clause_bounds(t, m.start())
-            if not future.search(t[cs:ce]):
-                return True
+            if future is not None and future.search(t[cs:ce]):
+                continue
+            if not_now is not None and not_now.search(t[cs:ce]):
+                continue
+            if neg is not None and neg.search(t, max(0, m.start() - 3), m.start()):
+                continue
+            if own and not re.search(r"我|俺|咱", t):
+                continue
+            return True
         return False
 
     def _rating(self, t: str, triggers: list[str]) -> str | None:
@@ -255,6 +635,8 @@ class Parser:
         found = []
         neg = self.vocab.negator
         for trig in self.vocab.triggers:
+            if trig.rx.search(t) is None:  # most messages reveal no situation: skip the exclusions then
+                continue
             excl = [(m.start(), m.end()) for m in trig.exclude.finditer(t)] if trig.exclude is not None else []
             for m in trig.rx.finditer(t):
                 s, e = m.start(), m.end()

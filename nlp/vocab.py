@@ -43,6 +43,23 @@ def load_raw(vocab_path: str | Path | None = None) -> dict[str, Any]:
     return data
 
 
+def load_dialect(dialect_path: str | Path | None = None) -> dict[str, str]:
+    """Dialect and voice-to-text rewrites (nlp/data/dialect.toml, or a deployment's own file instead)."""
+    try:
+        if dialect_path is None:
+            text = resources.files("nlp").joinpath("data/dialect.toml").read_text(encoding="utf-8")
+        else:
+            text = Path(dialect_path).read_text(encoding="utf-8")
+        data = tomllib.loads(text)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise VocabError(f"{dialect_path or 'dialect.toml'}: {exc}") from exc
+    rewrite = data.get("rewrite", {})
+    bad = [k for k, v in rewrite.items() if not isinstance(v, str) or not k]
+    if bad:
+        raise VocabError(f"dialect rewrite: values must be strings ({', '.join(bad)})")
+    return dict(rewrite)
+
+
 def compile_any(patterns: list[str] | None, where: str) -> re.Pattern[str] | None:
     """One regex matching any of the patterns (None for an empty list)."""
     if not patterns:
@@ -112,12 +129,13 @@ def load_vocab(vocab_path: str | Path | None = None) -> Vocab:
     rx: dict[str, re.Pattern[str] | None] = {}
     rx["forward"] = compile_any(intent.get("forward"), "intent.forward")
     rx["wellwish"] = compile_any(intent.get("wellwish"), "intent.wellwish")
+    rx["recovering"] = compile_any(intent.get("recovering"), "intent.recovering")
     rx["notice"] = compile_any(intent.get("notice"), "intent.notice")
     q = intent.get("query", {})
     order = list(q.get("order", []))
     for name in order:
         rx[f"query.{name}"] = compile_any(q.get(name), f"intent.query.{name}")
-    for section in ("feedback", "visit", "wish", "request"):
+    for section in ("feedback", "visit", "wish", "request", "correction"):
         for k, v in intent.get(section, {}).items():
             if isinstance(v, list):
                 rx[f"{section}.{k}"] = compile_any(v, f"intent.{section}.{k}")

@@ -19,8 +19,11 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import points, repo, rhythm
+from domain.duties import DEFAULT as DUTIES
+from domain.privacy import mask
+from storage import points, policy, repo, rhythm
 from storage.models import AuditEvent, Branch, Grid, Household, Link, Matter, MatterEvent, Member, PointsEntry, Visit
+from storage.sheet_safety import neutralise, neutralise_workbook
 
 KINDS: dict[str, str] = {
     "visits": "走访台账",
@@ -72,7 +75,7 @@ def _sheet(wb: Workbook, title: str, cols: Sequence[Col], rows: Iterable[Sequenc
         cell.alignment = Alignment(horizontal="center", vertical="center")
         ws.column_dimensions[get_column_letter(i)].width = c.width
     for row in rows:
-        ws.append(list(row))
+        ws.append([neutralise(v) for v in row])
         r = ws.max_row
         for i, c in enumerate(cols, 1):
             cell = ws.cell(row=r, column=i)
@@ -105,6 +108,7 @@ async def visits_workbook(s: AsyncSession, branch: Branch, month: str) -> Workbo
             .order_by(Visit.visit_date, Member.code, Household.code)
         )
     ).all()
+    duties = await policy.duties_by_visit(s, [v.id for v, _, _ in rows])  # 五联到户 (storage/policy.py)
     wb = Workbook()
     _sheet(
         wb,
@@ -120,6 +124,7 @@ async def visits_workbook(s: AsyncSession, branch: Branch, month: str) -> Workbo
             Col("重点户", 8),
             Col("记录人", 14),
             Col("登记时间", 18, DATETIME_FMT),
+            Col("联户内容", 24),
         ],
         (
             [
@@ -133,6 +138,7 @@ async def visits_workbook(s: AsyncSession, branch: Branch, month: str) -> Workbo
                 _yes(bool(h.key_type_set)),
                 v.recorded_by,
                 _local(v.created_at),
+                "、".join(duties.get(v.id, [])),
             ]
             for v, m, h in rows
         ),
@@ -291,6 +297,7 @@ async def pledge_workbook(s: AsyncSession, branch: Branch, month: str) -> Workbo
     ).all():
         linked.setdefault(mid, []).append(h)
     public_roles = ("书记", "委员", "中心户", "网格员")
+    pledges = await policy.current_pledges(s, branch.id)  # 先锋承诺, as the member last said it
     wb = Workbook()
     _sheet(
         wb,
@@ -308,7 +315,7 @@ async def pledge_workbook(s: AsyncSession, branch: Branch, month: str) -> Workbo
                 m.name,
                 "、".join(r for r in m.roles.split(";") if r in public_roles) or "党员",
                 grids.get(m.grid_id or 0, ""),
-                "",
+                pledges.get(m.id, ""),
                 len(linked.get(m.id, [])),
                 "、".join(h.head_name for h in linked.get(m.id, [])),
             ]
@@ -424,6 +431,7 @@ async def summary_workbook(s: AsyncSession, branch: Branch, month: str, *, today
     ws["A1"] = f"{branch.name} {month} 党员联户月度汇总"
     ws["A1"].font = Font(bold=True, size=13)
     ws.freeze_panes = "A3"
+    duty_names = [*DUTIES.names, *sorted({n for c in r.duty_counts.values() for n in c} - set(DUTIES.names))]
     _sheet(
         wb,
         "党员走访",
@@ -438,6 +446,7 @@ async def summary_workbook(s: AsyncSession, branch: Branch, month: str, *, today
             Col("重点户已走访", 12),
             Col("覆盖率", 9, "0%"),
             Col("本月积分", 9),
+            *[Col(n, 9) for n in duty_names],  # 五联到户: visits that did each duty (issue 17)
         ],
         (
             [
@@ -451,6 +460,7 @@ async def summary_workbook(s: AsyncSession, branch: Branch, month: str, *, today
                 mm.key_visited,
                 ratio(len(mm.visited_ids), len(mm.households)),
                 r.points_by_member.get(mm.member.id, 0),
+                *[r.duty_counts.get(mm.member.id, {}).get(n, 0) for n in duty_names],
             ]
             for mm in r.members
         ),
@@ -624,9 +634,20 @@ def kind_of(name: str) -> str | None:
     return name if name in KINDS else ALIASES.get(name)
 
 
-async def export(s: AsyncSession, kind: str, branch: Branch, month: str, path: str | Path) -> Path:
-    wb = await BUILDERS[kind](s, branch, month)
+async def export(s: AsyncSession, kind: str, branch: Branch, month: str, path: str | Path, **options: Any) -> Path:
+    """`options` go to the builder (the policy sheets take the branch's PolicyOptions as `options=`)."""
+    wb = await BUILDERS[kind](s, branch, month, **options)
+    # whatever a builder wrote: people's text as inert strings, phone and ID numbers masked
+    neutralise_workbook(wb, mask)
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     wb.save(out)
     return out
+
+
+# policy articles 3, 8, 9 (issue 17): 责任清单, 意见推荐, 考评表, 锋领候选 — built in storage/export_policy.py
+from storage import export_policy  # noqa: E402  (it uses the helpers above)
+
+KINDS.update(export_policy.KINDS)
+ALIASES.update(export_policy.ALIASES)
+BUILDERS.update(export_policy.BUILDERS)

@@ -10,9 +10,11 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -376,3 +378,95 @@ class PointsEntry(Base):
     cause: Mapped[str] = mapped_column(String(200))
     cause_key: Mapped[str] = mapped_column(String(120))
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --- the chat-archive bridge (issue 14) ------------------------------------------------------------------------
+
+
+class ArchiveQuarantine(Base):
+    """An archive record the bridge could not decrypt (it killed the SDK twice, or the SDK refused it): kept with
+    its seq so an operator can look at it (`lianhu archive quarantine`); the cursor moved past it in the same
+    transaction, so reading goes on."""
+
+    __tablename__ = "archive_quarantine"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    msgid: Mapped[str] = mapped_column(String(128), default="")
+    publickey_ver: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str] = mapped_column(String(200))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --- policy articles 3, 7, 8, 9 (issue 17): 五联到户, 先锋承诺, the members' rights, 考评 (storage/policy.py) --------
+
+
+class VisitDuty(Base):
+    """五联到户: a duty the member's words say was done on a visit (domain/duties.py); none is ever assumed."""
+
+    __tablename__ = "visit_duty"
+    __table_args__ = (
+        UniqueConstraint("visit_id", "duty", name="uq_visit_duty_visit_duty"),
+        Index("ix_visit_duty_branch", "branch_id", "duty"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"))
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id", ondelete="CASCADE"))
+    duty: Mapped[str] = mapped_column(String(20))
+
+
+class Pledge(Base):
+    """先锋承诺, as history: a change closes the current row (valid_to) and opens a new one, with who and when."""
+
+    __tablename__ = "pledge"
+    __table_args__ = (Index("ix_pledge_member_current", "member_id", "valid_to"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    text: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(10), default="chat")  # chat / roster
+    set_by: Mapped[str] = mapped_column(String(64))
+    valid_from: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    valid_to: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MemberOpinion(Base):
+    """把关: the linked member's view on a household's matter the branch approves, asked before it decides."""
+
+    __tablename__ = "member_opinion"
+    __table_args__ = (UniqueConstraint("matter_id", "member_id", name="uq_member_opinion_matter_member"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"), index=True)
+    matter_id: Mapped[int] = mapped_column(ForeignKey("matter.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    asked_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    opinion: Mapped[str | None] = mapped_column(String(10))  # 同意 / 不同意; NULL = asked, not yet given
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    given_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Nomination(Base):
+    """推荐: a member's nomination (入党积极分子 / 评优 / 后备干部), for the secretary only."""
+
+    __tablename__ = "nomination"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    nominee: Mapped[str] = mapped_column(String(50))
+    nominee_member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    nominated_by: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Assessment(Base):
+    """村党组织评分 of one member for one period (2026Q4 or 2026); a change is audited with the old score."""
+
+    __tablename__ = "assessment"
+    __table_args__ = (UniqueConstraint("member_id", "period", name="uq_assessment_member_period"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    period: Mapped[str] = mapped_column(String(8))
+    score: Mapped[float] = mapped_column(Float)
+    entered_by: Mapped[str] = mapped_column(String(64))
+    entered_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.privacy import mask
 from storage.models import ChatGroup, Member, OutboundMessage
 
 QUEUED_KEY = "lianhu.outbox_queued"
@@ -44,7 +45,7 @@ def enqueue(
         channel=channel,
         target=target,
         msgtype=msgtype,
-        content=content,
+        content=mask(content),  # the last stop before a person reads it: phone and ID numbers masked
         status="pending",
         inbound_id=inbound_id,
         idempotency_key=key,

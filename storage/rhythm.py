@@ -1,20 +1,21 @@
 """Figures for the branch's rhythm: the monthly 主题党日 pack, the Tuesday digest and who needs a reminder.
 
-Plain queries returning dataclasses; the wording lives with the jobs (bot/rhythm.py) and the workbooks
+Plain queries returning dataclasses; the wording lives with the jobs (jobs/) and the workbooks
 (storage/export.py). Times in the database are UTC; days and months are Asia/Shanghai ones.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain import report as report_rules
+from domain.roles import EXEMPT, SECRETARY, branch_heads
+from domain.time import TZ, aware, day_start, local_date, month_bounds, month_of, previous_month
 from storage import repo
 from storage.models import (
     Branch,
@@ -28,43 +29,14 @@ from storage.models import (
     Visit,
 )
 
-TZ = ZoneInfo("Asia/Shanghai")
-EXEMPT = "免联户"
-SECRETARY_ROLE = "书记"
-RATINGS = ("满意", "基本满意", "不满意")
-
-
-# --- time helpers -------------------------------------------------------------------------------------------
-def aware(ts: dt.datetime) -> dt.datetime:
-    """SQLite hands datetimes back naive; everything we write is UTC."""
-    return ts if ts.tzinfo is not None else ts.replace(tzinfo=dt.UTC)
-
-
-def local_date(ts: dt.datetime, tz: ZoneInfo = TZ) -> dt.date:
-    return aware(ts).astimezone(tz).date()
-
-
-def day_start(d: dt.date, tz: ZoneInfo = TZ) -> dt.datetime:
-    """Local midnight of `d`, in UTC (how timestamps are compared in queries)."""
-    return dt.datetime.combine(d, dt.time(), tz).astimezone(dt.UTC)
-
-
-def month_of(d: dt.date) -> str:
-    return f"{d.year:04d}-{d.month:02d}"
-
-
-def previous_month(month: str) -> str:
-    start, _ = repo.month_bounds(month)
-    return month_of(start - dt.timedelta(days=1))
+# one place for the time rules and the roles (domain/); re-exported because callers import them from here
+RATINGS = report_rules.RATINGS
+SECRETARY_ROLE = SECRETARY
 
 
 def rating_of(event: MatterEvent, matter: Matter) -> str | None:
-    """The rating an 评价 event gave: from its note or state if written there, else the matter's current one."""
-    for text in (event.note or "", event.to_state or ""):
-        for r in ("不满意", "基本满意", "满意"):  # longest first: 满意 is inside the other two
-            if r in text:
-                return r
-    return matter.rating if matter.rating in RATINGS else None
+    """The rating an 评价 event gave (domain/report.py decides how it is read)."""
+    return report_rules.rating_of(event.note, event.to_state, matter.rating)
 
 
 # --- who is who -------------------------------------------------------------------------------------------
@@ -75,17 +47,18 @@ async def branch_members(s: AsyncSession, branch_id: int) -> list[Member]:
 
 
 async def secretaries(s: AsyncSession, branch_id: int) -> list[Member]:
-    """The 书记; a branch without one gets its 委员 (someone must see the digest and overdue items)."""
-    members = await branch_members(s, branch_id)
-    found = [m for m in members if SECRETARY_ROLE in m.role_set and m.userid]
-    return found or [m for m in members if "委员" in m.role_set and m.userid]
+    """The 书记; a branch without one gets its 委员 (domain/roles.py: someone must always be told)."""
+    return branch_heads(await branch_members(s, branch_id))
+
+
+def month_span(month: str) -> report_rules.Month:
+    start_d, end_d = month_bounds(month)
+    return report_rules.Month(day_start(start_d), day_start(end_d), start_d, end_d)
 
 
 async def links_for_month(s: AsyncSession, branch_id: int, month: str) -> dict[int, int]:
-    """household_id → member_id responsible in `month`: the latest link overlapping the month. A household
-    whose first link came after the month (roster imported later) counts with its current link, so the first
-    summary after a deployment is not empty."""
-    start, end = (day_start(d) for d in repo.month_bounds(month))
+    """household_id → member_id responsible in `month` (the rule: domain/report.py `responsible`). Every link of
+    the branch is read, four columns each: a link's history is a few rows per household, not activity."""
     rows = (
         await s.execute(
             select(Link.household_id, Link.member_id, Link.valid_from, Link.valid_to)
@@ -93,20 +66,7 @@ async def links_for_month(s: AsyncSession, branch_id: int, month: str) -> dict[i
             .order_by(Link.valid_from, Link.id)
         )
     ).all()
-    overlap: dict[int, int] = {}
-    current: dict[int, int] = {}
-    first_from: dict[int, dt.datetime] = {}
-    for hid, mid, vfrom, vto in rows:
-        vfrom = aware(vfrom)
-        first_from.setdefault(hid, vfrom)
-        if vto is None:
-            current[hid] = mid
-        if vfrom < end and (vto is None or aware(vto) > start):
-            overlap[hid] = mid  # ordered by valid_from: the last one wins
-    for hid, mid in current.items():
-        if hid not in overlap and first_from[hid] >= end:
-            overlap[hid] = mid
-    return overlap
+    return report_rules.responsible((report_rules.LinkSpan(*r) for r in rows), month_span(month))
 
 
 # --- the monthly 主题党日 pack --------------------------------------------------------------------------------
@@ -142,17 +102,15 @@ class MatterStats:
 
     @property
     def close_rate(self) -> float | None:
-        base = self.closed + self.open_at_end
-        return self.closed / base if base else None
+        return report_rules.close_rate(self.closed, self.open_at_end)
 
     @property
     def satisfaction(self) -> float | None:
-        n = sum(self.ratings.values())
-        return (self.ratings["满意"] + self.ratings["基本满意"]) / n if n else None
+        return report_rules.satisfaction(self.ratings)
 
     @property
     def median_close_days(self) -> float | None:
-        return statistics.median(self.close_days) if self.close_days else None
+        return report_rules.median(self.close_days)
 
 
 @dataclass
@@ -194,6 +152,7 @@ class MonthReport:
     points_by_member: dict[int, int]
     open_tasks: dict[int, list[OpenTask]]  # member_id → open 八必访 now
     open_matters: dict[int, list[Matter]]  # assignee member_id → open items now
+    duty_counts: dict[int, Counter[str]] = field(default_factory=dict)  # member_id → 五联到户 done (issue 17)
 
     @property
     def households_due(self) -> int:
@@ -211,103 +170,142 @@ class MonthReport:
     def key_visited(self) -> int:
         return sum(m.key_visited for m in self.members)
 
+    @property
+    def ratings(self) -> Counter[str]:
+        """Every rating given in the month, 诉求 and 心愿 together (what "群众评价" means wherever it is shown)."""
+        return self.requests.ratings + self.wish_stats_matters.ratings
+
+
+def _in(col, month: report_rules.Month):
+    return and_(col >= month.start, col < month.end)
+
+
+def _count(cond):
+    return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
 
 async def month_report(s: AsyncSession, branch: Branch, month: str, *, today: dt.date) -> MonthReport:
-    """Everything the 主题党日 pack says about `month`, plus what is open on `today` for each member's part."""
-    start_d, end_d = repo.month_bounds(month)
-    start, end = day_start(start_d), day_start(end_d)
-    members = await branch_members(s, branch.id)
+    """Everything the 主题党日 pack says about `month`, plus what is open on `today` for each member's part.
+
+    Counts are SQL aggregates; rows are read only where they are shown (a member's households, what is open now)
+    or where a rule needs them one by one (ratings in the month, matters closed in it, overdue candidates), so the
+    cost follows the month's activity and the branch's size, not the branch's history. The rules of what counts
+    are domain/report.py's; tests/rhythm/test_month_report.py recounts a realistic month from the stored records.
+    """
+    span = month_span(month)
+    bid = branch.id
+    members = await branch_members(s, bid)
     by_id = {m.id: MemberMonth(m) for m in members}
 
-    link_of = await links_for_month(s, branch.id, month)
+    link_of = await links_for_month(s, bid, month)
     households = {
-        h.id: h for h in await s.scalars(select(Household).where(Household.branch_id == branch.id, Household.active))
+        h.id: h for h in await s.scalars(select(Household).where(Household.branch_id == bid, Household.active))
     }
     for hid, mid in sorted(link_of.items(), key=lambda kv: households[kv[0]].code if kv[0] in households else ""):
         mm = by_id.get(mid)
-        if mm is not None and hid in households and mm.member.status != EXEMPT:
+        if mm is not None and hid in households and report_rules.owes_visits(mm.member.status):
             mm.households.append(households[hid])
 
-    visited_households: set[int] = set()
-    for hid, mid in (
+    in_month = (Visit.branch_id == bid, Visit.visit_date >= span.start_d, Visit.visit_date < span.end_d)
+    for mid, n in (
+        await s.execute(select(Visit.member_id, func.count()).where(*in_month).group_by(Visit.member_id))
+    ).all():
+        if mid in by_id:
+            by_id[mid].visits = int(n)
+    visited = set(await s.scalars(select(Visit.household_id).where(*in_month).distinct()))
+    for mm in by_id.values():
+        mm.visited_ids = {h.id for h in mm.households if report_rules.covered(h.id, visited)}
+
+    # 诉求 and 心愿: counts by kind
+    req, wish_m, wish = MatterStats(), MatterStats(), WishStats()
+    stats = {"request": req, "wish": wish_m}
+    open_end = and_(Matter.created_at < span.end, or_(Matter.closed_at.is_(None), Matter.closed_at >= span.end))
+    for kind, new, closed, still_open in (
         await s.execute(
-            select(Visit.household_id, Visit.member_id).where(
-                Visit.branch_id == branch.id, Visit.visit_date >= start_d, Visit.visit_date < end_d
+            select(
+                Matter.kind,
+                _count(_in(Matter.created_at, span)),
+                _count(_in(Matter.closed_at, span)),
+                _count(open_end),
+            )
+            .where(Matter.branch_id == bid)
+            .group_by(Matter.kind)
+        )
+    ).all():
+        st = stats.get(kind, wish_m)
+        st.new, st.closed, st.open_at_end = int(new), int(closed), int(still_open)
+    wish.collected, wish.fulfilled = wish_m.new, wish_m.closed
+    for kind, created, closed in (
+        await s.execute(
+            select(Matter.kind, Matter.created_at, Matter.closed_at).where(
+                Matter.branch_id == bid, _in(Matter.closed_at, span)
             )
         )
     ).all():
-        visited_households.add(hid)
-        if mid in by_id:
-            by_id[mid].visits += 1
-    for mm in by_id.values():
-        # a household counts as visited whoever went (a 中心户 standing in for a member still covers it)
-        mm.visited_ids = {h.id for h in mm.households if h.id in visited_households}
-
-    matters = list(await s.scalars(select(Matter).where(Matter.branch_id == branch.id)))
-    req, wish_m, wish = MatterStats(), MatterStats(), WishStats()
-    for m in matters:
-        st = req if m.kind == "request" else wish_m
-        created, closed_at = aware(m.created_at), aware(m.closed_at) if m.closed_at else None
-        if start <= created < end:
-            st.new += 1
-            if m.kind == "wish":
-                wish.collected += 1
-        if closed_at is not None and start <= closed_at < end:
-            st.closed += 1
-            st.close_days.append((closed_at - created).total_seconds() / 86400)
-            if m.kind == "wish":
-                wish.fulfilled += 1
-        if created < end and (closed_at is None or closed_at >= end):
-            st.open_at_end += 1
-        if m.due_date is not None and m.due_date < end_d and created < end:
-            late = closed_at is None or local_date(closed_at) > m.due_date
-            if late and (closed_at is None or closed_at >= start):
-                st.overdue += 1
-    events = (
+        stats.get(kind, wish_m).close_days.append(report_rules.close_days(created, closed))
+    # overdue: the database narrows (due before the month ended, open or closed since it began), the rule decides
+    for kind, created, closed, due in (
         await s.execute(
-            select(MatterEvent, Matter)
-            .join(Matter, Matter.id == MatterEvent.matter_id)
-            .where(
-                Matter.branch_id == branch.id,
-                MatterEvent.at >= start,
-                MatterEvent.at < end,
-                MatterEvent.action.in_(("评价", "认领")),
+            select(Matter.kind, Matter.created_at, Matter.closed_at, Matter.due_date).where(
+                Matter.branch_id == bid,
+                Matter.due_date.is_not(None),
+                Matter.due_date < span.end_d,
+                Matter.created_at < span.end,
+                or_(Matter.closed_at.is_(None), Matter.closed_at >= span.start),
             )
         )
-    ).all()
-    for ev, m in events:
-        st = req if m.kind == "request" else wish_m
-        if ev.action == "评价" and (r := rating_of(ev, m)):
-            st.ratings[r] += 1
-        elif ev.action == "认领" and m.kind == "wish":
+    ).all():
+        if report_rules.overdue_in(created, closed, due, span):
+            stats.get(kind, wish_m).overdue += 1
+    for kind, action, note, to_state, current in (
+        await s.execute(
+            select(Matter.kind, MatterEvent.action, MatterEvent.note, MatterEvent.to_state, Matter.rating)
+            .join(Matter, Matter.id == MatterEvent.matter_id)
+            .where(Matter.branch_id == bid, _in(MatterEvent.at, span), MatterEvent.action.in_(("评价", "认领")))
+        )
+    ).all():
+        if action == "评价" and (r := report_rules.rating_of(note, to_state, current)):
+            stats.get(kind, wish_m).ratings[r] += 1
+        elif action == "认领" and kind == "wish":
             wish.claimed += 1
 
+    # 八必访
     tasks = TaskStats()
+    tasks.raised = int(
+        await s.scalar(select(func.count()).where(MustVisitTask.branch_id == bid, _in(MustVisitTask.created_at, span)))
+        or 0
+    )
+    for created, closed in (
+        await s.execute(
+            select(MustVisitTask.created_at, MustVisitTask.closed_at).where(
+                MustVisitTask.branch_id == bid, _in(MustVisitTask.closed_at, span)
+            )
+        )
+    ).all():
+        tasks.visited += 1
+        tasks.days_to_visit.append(report_rules.days_to_visit(created, closed))
     open_tasks: dict[int, list[OpenTask]] = defaultdict(list)
-    for t in await s.scalars(select(MustVisitTask).where(MustVisitTask.branch_id == branch.id)):
-        created, closed_at = aware(t.created_at), aware(t.closed_at) if t.closed_at else None
-        if start <= created < end:
-            tasks.raised += 1
-        if closed_at is not None and start <= closed_at < end:
-            tasks.visited += 1
-            tasks.days_to_visit.append(max(0.0, (closed_at - created).total_seconds() / 86400))
-        if closed_at is None:
-            tasks.open_now += 1
-            owner = t.member_id or link_of.get(t.household_id)
-            if owner is not None and t.household_id in households:
-                open_tasks[owner].append(OpenTask(t, households[t.household_id]))
+    for t in await s.scalars(
+        select(MustVisitTask).where(MustVisitTask.branch_id == bid, MustVisitTask.closed_at.is_(None))
+    ):
+        tasks.open_now += 1
+        owner = t.member_id or link_of.get(t.household_id)
+        if owner is not None and t.household_id in households:
+            open_tasks[owner].append(OpenTask(t, households[t.household_id]))
 
     open_matters: dict[int, list[Matter]] = defaultdict(list)
-    for m in sorted(matters, key=lambda m: (m.kind, m.number)):
+    for m in await s.scalars(
+        select(Matter).where(Matter.branch_id == bid, Matter.state_type == "open").order_by(Matter.kind, Matter.number)
+    ):
         owner = m.assignee_id or m.member_id
-        if m.state_type == "open" and owner is not None:
+        if owner is not None:
             open_matters[owner].append(m)
 
     points = dict(
         (
             await s.execute(
                 select(PointsEntry.member_id, func.sum(PointsEntry.points))
-                .where(PointsEntry.branch_id == branch.id, PointsEntry.at >= start, PointsEntry.at < end)
+                .where(PointsEntry.branch_id == bid, _in(PointsEntry.at, span))
                 .group_by(PointsEntry.member_id)
             )
         ).all()
@@ -325,7 +323,14 @@ async def month_report(s: AsyncSession, branch: Branch, month: str, *, today: dt
         points_by_member={k: int(v) for k, v in points.items()},
         open_tasks=dict(open_tasks),
         open_matters=dict(open_matters),
+        duty_counts=await _duty_counts(s, branch.id, span.start_d, span.end_d),
     )
+
+
+async def _duty_counts(s: AsyncSession, branch_id: int, start: dt.date, end: dt.date) -> dict[int, Counter[str]]:
+    from storage import policy  # storage/policy.py builds on this module
+
+    return await policy.duty_counts(s, branch_id, start, end)
 
 
 # --- the Tuesday digest -----------------------------------------------------------------------------------
@@ -396,12 +401,24 @@ async def digest(s: AsyncSession, branch_id: int, today: dt.date) -> Digest:
             .order_by(MustVisitTask.created_at)
         )
     ).all()
+    # a task without its own member belongs to the household's current member: one query for all of them
+    unowned = {h.id for t, h in task_rows if t.member_id is None}
+    current = (
+        dict(
+            (
+                await s.execute(
+                    select(Link.household_id, Link.member_id).where(
+                        Link.household_id.in_(unowned), Link.valid_to.is_(None)
+                    )
+                )
+            ).all()
+        )
+        if unowned
+        else {}
+    )
     tasks = []
     for t, h in task_rows:
-        owner = t.member_id
-        if owner is None:
-            cur = await repo.current_member_of(s, h.id)
-            owner = cur.id if cur else None
+        owner = t.member_id or current.get(h.id)
         tasks.append((t, h, members.get(owner) if owner else None))
     return Digest(today, new_by_state, open_by_age, due_soon, overdue, wishes, tasks, members)
 
@@ -452,6 +469,9 @@ def matter_ref(m: Matter) -> str:
 
 
 __all__ = [
+    "EXEMPT",
+    "RATINGS",
+    "TZ",
     "Digest",
     "MatterStats",
     "MemberMonth",
@@ -465,10 +485,12 @@ __all__ = [
     "links_for_month",
     "local_date",
     "matter_ref",
+    "month_bounds",
     "month_of",
     "month_report",
     "overdue_matters",
     "previous_month",
+    "rating_of",
     "secretaries",
     "unvisited_by_member",
 ]

@@ -14,10 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from nlp import roster as nlp_roster
+from storage import xlsx_read
+from storage.sheet_safety import neutralise_workbook, unquote
+from storage.xlsx_read import XlsxLimit, read_xlsx
 
 MEMBER_COLUMNS = ["党员编号", "姓名", "企业微信账号", "性别", "出生年份", "网格", "角色", "状态", "中心户编号", "备注"]
 HOUSEHOLD_COLUMNS = [
@@ -34,6 +37,32 @@ KEY_TYPES = ("困难家庭", "危重病人", "空巢老人", "留守儿童")
 GENDERS = ("男", "女")
 LEVELS = {"一级": 1, "二级": 2}
 YES_NO = {"是": True, "否": False}
+
+
+def _limits() -> dict[tuple[str, str], int]:
+    """(sheet, column) → the most characters its database column holds: checked on read, named in the error."""
+    from storage.models import Branch, ChatGroup, Grid, Household, Member
+
+    def n(col: Any) -> int:
+        return int(col.type.length)
+
+    m, h, g = Member.__table__.c, Household.__table__.c, ChatGroup.__table__.c
+    grid = n(Grid.__table__.c.name)
+    return {
+        ("党员", "党员编号"): n(m.code), ("党员", "姓名"): n(m.name), ("党员", "企业微信账号"): n(m.userid),
+        ("党员", "性别"): n(m.gender), ("党员", "出生年份"): 10, ("党员", "网格"): grid, ("党员", "角色"): n(m.roles),
+        ("党员", "状态"): n(m.status), ("党员", "中心户编号"): n(m.code), ("党员", "备注"): n(m.note),
+        ("联系户", "户编号"): n(h.code), ("联系户", "户主姓名"): n(h.head_name), ("联系户", "性别"): n(h.gender),
+        ("联系户", "出生年份"): 10, ("联系户", "地址"): n(h.address), ("联系户", "网格"): grid,
+        ("联系户", "联系党员编号"): n(m.code), ("联系户", "重点户类型"): n(h.key_types),
+        ("联系户", "别称"): n(h.aliases), ("联系户", "外部联系人ID"): n(h.external_userid),
+        ("群聊", "群聊ID"): n(g.chat_id), ("群聊", "群名称"): n(g.name), ("群聊", "层级"): 10,
+        ("群聊", "党员编号"): n(m.code), ("群聊", "内部群"): 10, ("群聊", "机器人Webhook"): n(g.webhook_key),
+        ("组织", "党组织"): n(Branch.__table__.c.name), ("组织", "主题党日"): 20,
+    }  # fmt: skip
+
+
+COLUMN_LIMITS = _limits()
 
 # The policy's ratios (article 2): a member links 5–20 households; a 中心户 leads 5–15 members.
 LINKS_PER_MEMBER = (5, 20)
@@ -76,6 +105,7 @@ class MemberRow:
     status: str
     leader_code: str | None
     note: str
+    pledge: str = ""  # optional column 先锋承诺 (issue 17); empty = leave the member's pledge as it is
 
 
 @dataclass(frozen=True)
@@ -149,11 +179,24 @@ class RosterFile:
 # raw tables
 
 
+class _Vals:
+    """One row's values by header, without a dict per row (a county roster has a quarter million rows)."""
+
+    __slots__ = ("index", "values")
+
+    def __init__(self, index: dict[str, int], values: list[Any]) -> None:
+        self.index, self.values = index, values
+
+    def get(self, column: str) -> Any:
+        j = self.index.get(column)
+        return self.values[j] if j is not None and j < len(self.values) else None
+
+
 @dataclass
 class _Table:
     sheet: str
     header: list[str]
-    rows: list[tuple[int, dict[str, Any]]]  # (spreadsheet row number, values by header)
+    rows: list[tuple[int, _Vals]]  # (spreadsheet row number, values by header)
 
     def letter(self, column: str) -> str | None:
         return get_column_letter(self.header.index(column) + 1) if column in self.header else None
@@ -161,38 +204,70 @@ class _Table:
 
 def _cell(v: Any) -> Any:
     if isinstance(v, str):
-        v = v.strip()
+        v = unquote(v.strip())  # the apostrophe our own export put before formula-like text
         return v or None
     return v
 
 
 def _table_from_rows(sheet: str, raw: list[list[Any]]) -> _Table:
+    """Rows (the first one the header) into a table; `raw` is emptied as it goes, so only one copy is alive."""
     if not raw:
         return _Table(sheet, [], [])
     header = [str(_cell(h) or "") for h in raw[0]]
+    index: dict[str, int] = {}
+    for j, h in enumerate(header):
+        if h and h not in index:
+            index[h] = j
     rows = []
-    for i, values in enumerate(raw[1:], start=2):
-        vals = [_cell(v) for v in values]
+    for i in range(1, len(raw)):
+        vals = [_cell(v) for v in raw[i]]
+        raw[i] = []
         if all(v is None for v in vals):
             continue
-        rows.append((i, {h: (vals[j] if j < len(vals) else None) for j, h in enumerate(header) if h}))
+        rows.append((i + 1, _Vals(index, vals)))
+    raw.clear()
     return _Table(sheet, header, rows)
 
 
 def _read_xlsx(path: Path) -> dict[str, _Table]:
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        sheets = read_xlsx(path)
+    except XlsxLimit as exc:
+        where = f"{exc.column}列" if exc.column else ""
+        raise RosterError([Problem(exc.sheet or path.name, exc.row, None, None, f"{where}{exc}")]) from exc
+    except Exception as exc:  # not a zip, not an xlsx, broken XML
         raise RosterError([Problem(path.name, None, None, None, f"无法读取 Excel 文件：{exc}")]) from exc
-    try:
-        return {ws.title: _table_from_rows(ws.title, [list(r) for r in ws.iter_rows(values_only=True)]) for ws in wb}
-    finally:
-        wb.close()
+    return {title: _table_from_rows(title, sheets[title]) for title in list(sheets)}
 
 
 def _read_csv(path: Path) -> list[list[Any]]:
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        return [row for row in csv.reader(f)]
+    """The same limits as an xlsx (storage/xlsx_read.py): file size, rows, characters per cell."""
+    size = path.stat().st_size
+    if size > xlsx_read.MAX_UNPACKED_BYTES:
+        limit = xlsx_read.MAX_UNPACKED_BYTES // (1024 * 1024)
+        raise RosterError(
+            [Problem(path.name, None, None, None, f"文件 {size // (1024 * 1024)} MB，超过上限 {limit} MB")]
+        )
+    rows: list[list[Any]] = []
+    n = 0
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            for n, row in enumerate(csv.reader(f), start=1):
+                if n > xlsx_read.MAX_ROWS:
+                    msg = f"超过 {xlsx_read.MAX_ROWS} 行的上限，拒绝读取"
+                    raise RosterError([Problem(path.name, n, None, None, msg)])
+                for j, cell in enumerate(row):
+                    if len(cell) > xlsx_read.MAX_CELL_CHARS:
+                        limit = xlsx_read.MAX_CELL_CHARS
+                        msg = f"{get_column_letter(j + 1)}列单元格有 {len(cell)} 个字符，超过上限 {limit} 个字符"
+                        raise RosterError([Problem(path.name, n, None, None, msg)])
+                rows.append(row)
+    except csv.Error as exc:  # e.g. a field past csv's own limit (131 072 characters)
+        msg = f"有超过 {xlsx_read.MAX_CELL_CHARS} 个字符的单元格或格式错误，拒绝读取（{exc}）"
+        raise RosterError([Problem(path.name, n + 1, None, None, msg)]) from exc
+    except UnicodeDecodeError as exc:
+        raise RosterError([Problem(path.name, None, None, None, "无法读取 CSV 文件：不是 UTF-8 编码")]) from exc
+    return rows
 
 
 def _csv_sibling(members_csv: Path, kind: str) -> Path:
@@ -238,7 +313,7 @@ class _Checker:
             self.problems.append(Problem(t.sheet, 1, c, None, "缺少这一列"))
         return not missing
 
-    def text(self, t: _Table, row: int, vals: dict[str, Any], column: str, required: bool = False) -> str | None:
+    def text(self, t: _Table, row: int, vals: _Vals, column: str, required: bool = False) -> str | None:
         v = vals.get(column)
         if v is None:
             if required:
@@ -246,9 +321,14 @@ class _Checker:
             return None
         if isinstance(v, float) and v.is_integer():
             v = int(v)
-        return str(v)
+        v = str(v)
+        limit = COLUMN_LIMITS.get((t.sheet, column))
+        if limit is not None and len(v) > limit:
+            self.bad(t, row, column, f"有 {len(v)} 个字符，超过这一列的上限 {limit} 个字符")
+            return v[:limit]
+        return v
 
-    def year(self, t: _Table, row: int, vals: dict[str, Any], column: str) -> int | None:
+    def year(self, t: _Table, row: int, vals: _Vals, column: str) -> int | None:
         v = vals.get(column)
         if v is None:
             return None
@@ -263,7 +343,7 @@ class _Checker:
         return y
 
     def choice(
-        self, t: _Table, row: int, vals: dict[str, Any], column: str, allowed: tuple[str, ...], required: bool = False
+        self, t: _Table, row: int, vals: _Vals, column: str, allowed: tuple[str, ...], required: bool = False
     ) -> str:
         v = self.text(t, row, vals, column, required)
         if v is None:
@@ -272,9 +352,7 @@ class _Checker:
             self.bad(t, row, column, f"“{v}”不是可用的值（可用：{'、'.join(allowed)}）")
         return v
 
-    def multi(
-        self, t: _Table, row: int, vals: dict[str, Any], column: str, allowed: tuple[str, ...] | None
-    ) -> tuple[str, ...]:
+    def multi(self, t: _Table, row: int, vals: _Vals, column: str, allowed: tuple[str, ...] | None) -> tuple[str, ...]:
         v = self.text(t, row, vals, column)
         if not v:
             return ()
@@ -290,6 +368,16 @@ class _Checker:
         for row, v in values:
             if v and counts[v] > 1:
                 self.bad(t, row, column, f"{what}“{v}”重复")
+
+
+PLEDGE_COLUMN, PLEDGE_MAX = "先锋承诺", 200
+
+
+def _pledge(ck: _Checker, t: _Table, row: int, vals: dict[str, Any]) -> str:
+    text = " ".join((ck.text(t, row, vals, PLEDGE_COLUMN) or "").split())
+    if len(text) > PLEDGE_MAX:
+        ck.bad(t, row, PLEDGE_COLUMN, f"先锋承诺太长（{len(text)} 字，最多 {PLEDGE_MAX} 字）")
+    return text
 
 
 def _parse_theme_day(v: str | None) -> int | None:
@@ -350,6 +438,7 @@ def load_roster(path: str | Path, *, branch_name: str | None = None) -> RosterFi
                 status=ck.choice(tm, row, v, "状态", STATUSES) or "在村",
                 leader_code=ck.text(tm, row, v, "中心户编号"),
                 note=ck.text(tm, row, v, "备注") or "",
+                pledge=_pledge(ck, tm, row, v),
             )
         )
     ck.unique(tm, "党员编号", [(m.row, m.code) for m in members], "党员编号")
@@ -364,9 +453,14 @@ def load_roster(path: str | Path, *, branch_name: str | None = None) -> RosterFi
                 ck.bad(tm, m.row, "中心户编号", f"{m.leader_code} {leader.name} 不是中心户")
             elif m.leader_code == m.code:
                 ck.bad(tm, m.row, "中心户编号", "不能是本人")
+    for cycle in _leader_cycles(members):
+        first = by_code[cycle[0]]
+        ck.bad(tm, first.row, "中心户编号", f"中心户关系成环：{' → '.join([*cycle, cycle[0]])}")
 
     households: list[HouseholdRow] = []
-    for row, v in th.rows:
+    raw_rows, th.rows = th.rows, []
+    for i, (row, v) in enumerate(raw_rows):
+        raw_rows[i] = None  # type: ignore[call-overload]  # the raw row goes as its HouseholdRow comes
         member_code = ck.text(th, row, v, "联系党员编号")
         if member_code and member_code not in by_code:
             ck.bad(th, row, "联系党员编号", f"未知的党员编号 {member_code}")
@@ -417,6 +511,29 @@ def load_roster(path: str | Path, *, branch_name: str | None = None) -> RosterFi
     return RosterFile(branch_name, theme_day, members, households, groups, warnings=_gap_warnings(members, households))
 
 
+def _leader_cycles(members: list[MemberRow]) -> list[list[str]]:
+    """Circular 中心户 links (M02 → M08 → M02), each once, starting at the member listed first. Every member has
+    at most one leader, so one walk per member with three colours finds them all in linear time."""
+    leader = {m.code: m.leader_code for m in members if m.leader_code and m.leader_code != m.code}
+    order = {m.code: i for i, m in enumerate(members)}
+    state: dict[str, int] = {}  # 1 = on the current walk, 2 = done
+    cycles: list[list[str]] = []
+    for m in members:
+        path: list[str] = []
+        code: str | None = m.code
+        while code is not None and code in order and state.get(code) is None:
+            state[code] = 1
+            path.append(code)
+            code = leader.get(code)
+        if code is not None and state.get(code) == 1:  # the walk came back to itself
+            cycle = path[path.index(code) :]
+            k = min(range(len(cycle)), key=lambda i: order[cycle[i]])
+            cycles.append(cycle[k:] + cycle[:k])
+        for c in path:
+            state[c] = 2
+    return sorted(cycles, key=lambda c: order[c[0]])
+
+
 def _gap_warnings(members: list[MemberRow], households: list[HouseholdRow]) -> list[str]:
     """Gaps the secretary should fill (article 2). Not errors: a roster in transition is still importable."""
     out: list[str] = []
@@ -455,7 +572,8 @@ def write_roster_xlsx(rf: RosterFile, path: str | Path) -> None:
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET_MEMBERS
-    ws.append(MEMBER_COLUMNS)
+    with_pledge = any(m.pledge for m in rf.members)  # the optional column only when someone has a pledge
+    ws.append(MEMBER_COLUMNS + [PLEDGE_COLUMN] * with_pledge)
     for m in rf.members:
         ws.append(
             [
@@ -470,6 +588,7 @@ def write_roster_xlsx(rf: RosterFile, path: str | Path) -> None:
                 m.leader_code,
                 m.note or None,
             ]
+            + [m.pledge or None] * with_pledge
         )
     ws = wb.create_sheet(SHEET_HOUSEHOLDS)
     ws.append(HOUSEHOLD_COLUMNS)
@@ -501,4 +620,5 @@ def write_roster_xlsx(rf: RosterFile, path: str | Path) -> None:
             width = max(len(str(c.value or "")) for c in sheet[get_column_letter(i)]) * 2 + 2
             sheet.column_dimensions[get_column_letter(i)].width = min(max(width, 8), 40)
             del col
+    neutralise_workbook(wb)  # names and notes are people's text: never formulas
     wb.save(path)

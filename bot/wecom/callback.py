@@ -24,6 +24,7 @@ from aiohttp import web
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 
+from bot.journal import IntakeJournal
 from bot.runtime import HandleResult, Runtime
 from bot.wecom.crypto import CallbackCrypto
 from bot.wecom.errors import CallbackRejected, MalformedCallback, StaleTimestamp, TooLarge
@@ -42,13 +43,31 @@ def strip_mention(text: str, bot_name: str) -> str:
 
 class CallbackBase:
     def __init__(
-        self, crypto: CallbackCrypto, runtime: Runtime, *, max_body: int, replay_window: int, budget: float
+        self,
+        crypto: CallbackCrypto,
+        runtime: Runtime,
+        *,
+        max_body: int,
+        replay_window: int,
+        budget: float,
+        journal: IntakeJournal | None = None,
     ) -> None:
         self.crypto = crypto
         self.runtime = runtime
         self.max_body = max_body
         self.replay_window = replay_window
         self.budget = budget
+        self.journal = journal
+
+    async def _accept(self, inbound: Inbound) -> asyncio.Future[HandleResult] | None:
+        """Start handling `inbound` once it is durable (bot/journal.py); None: it could not be stored, so no 200."""
+        if self.journal is None:
+            return asyncio.ensure_future(self.runtime.handle(inbound))
+        try:
+            await self.journal.append(inbound)
+        except OSError:
+            return None
+        return asyncio.ensure_future(self.journal.handle(self.runtime, inbound))
 
     def _params(self, request: web.Request) -> tuple[str, str, str]:
         q = request.query
@@ -130,7 +149,7 @@ class AiBotCallback(CallbackBase):
     def __init__(self, *args: Any, bot_name: str, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.bot_name = bot_name
-        self._streams: dict[str, asyncio.Task[HandleResult]] = {}
+        self._streams: dict[str, asyncio.Future[HandleResult]] = {}
 
     async def post(self, request: web.Request) -> web.Response:
         try:
@@ -164,7 +183,9 @@ class AiBotCallback(CallbackBase):
         except MalformedCallback as exc:
             return web.Response(status=exc.status, text=str(exc))
 
-        task = asyncio.ensure_future(self.runtime.handle(inbound))
+        task = await self._accept(inbound)
+        if task is None:  # not stored: WeCom retries a non-200
+            return web.Response(status=503, text="暂时无法保存消息")
         try:
             result = await asyncio.wait_for(asyncio.shield(task), self.budget)
         except TimeoutError:
@@ -241,7 +262,7 @@ class AppCallback(CallbackBase):
     def __init__(self, *args: Any, corp_id: str, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.corp_id = corp_id
-        self.tasks: set[asyncio.Task[Any]] = set()
+        self.tasks: set[asyncio.Future[Any]] = set()
 
     async def post(self, request: web.Request) -> web.Response:
         try:
@@ -275,7 +296,9 @@ class AppCallback(CallbackBase):
             return web.Response(status=exc.status, text=str(exc))
         # Handle within the budget so that a 200 means "stored"; the answer itself goes out via message/send.
         # A slow handler keeps running after the empty 200, and WeCom's retry finds it in flight.
-        task = asyncio.ensure_future(self.runtime.handle(inbound))
+        task = await self._accept(inbound)
+        if task is None:
+            return web.Response(status=503, text="暂时无法保存消息")
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
         try:

@@ -9,7 +9,7 @@ import warnings
 import pytest
 from matplotlib.ft2font import FT2Font
 
-from bot import charts
+from jobs import charts
 from storage import rhythm
 from tests.rhythm.conftest import Db
 
@@ -54,7 +54,7 @@ async def test_summary_chart_renders_without_missing_glyphs(db: Db):
 
 
 async def test_a_chart_carries_nothing_over_from_the_previous_branch(db: Db):
-    """Charts are drawn onto a kept background (bot/charts.py): a small branch after a big one must look exactly
+    """Charts are drawn onto a kept background (jobs/charts.py): a small branch after a big one must look exactly
     as it does when drawn first — no stale bars, names or numbers."""
     import dataclasses
 

@@ -6,8 +6,8 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from bot.rhythm import rules_from
 from bot.scheduler import Scheduler
+from jobs.points import rules_from
 from storage import points
 from storage.models import OutboundMessage, PointsEntry
 from tests.conftest import make_settings

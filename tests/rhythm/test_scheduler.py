@@ -171,7 +171,8 @@ async def test_failed_job_retried_then_done(seeded_url: str, monkeypatch):
         clock = Clock(at(2026, 12, 5, 9, 5))
         s = Scheduler(settings, db.sm, clock=clock)
         calls = {"n": 0}
-        from bot import rhythm, scheduler
+        from bot import scheduler
+        from jobs import summary as rhythm
 
         real = rhythm.run_summary
 

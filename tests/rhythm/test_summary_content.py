@@ -6,7 +6,8 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from bot.rhythm import MARKDOWN_MAX, group_summary_text, member_part_text, nbytes, split_markdown
+from jobs.context import MARKDOWN_MAX, nbytes, split_markdown
+from jobs.summary import group_summary_text, member_part_text
 from storage import rhythm
 from storage.models import Household, Link, Member
 from tests.rhythm.conftest import Db, at

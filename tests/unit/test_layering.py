@@ -1,4 +1,4 @@
-"""The design card's dependency rules, checked on the source: bot → handlers → nlp/storage, one way."""
+"""The design card's dependency rules, checked on the source: bot → jobs → handlers → nlp/storage → domain, one way."""
 
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ ROOT = Path(__file__).resolve().parents[2]
 DEV_ONLY = {"emulator", "devtools"}
 FORBIDDEN = {
     "bot": DEV_ONLY,
-    "handlers": {"aiohttp", "bot"} | DEV_ONLY,
-    "storage": {"bot", "handlers", "aiohttp"} | DEV_ONLY,
-    "domain": {"bot", "handlers", "storage", "nlp", "aiohttp", "sqlalchemy", "socket"} | DEV_ONLY,
-    "nlp": {"bot", "handlers", "storage", "aiohttp", "sqlalchemy", "socket", "urllib", "requests"} | DEV_ONLY,
+    "handlers": {"aiohttp", "bot", "jobs"} | DEV_ONLY,
+    "storage": {"bot", "handlers", "jobs", "aiohttp"} | DEV_ONLY,
+    "domain": {"bot", "handlers", "jobs", "storage", "nlp", "aiohttp", "sqlalchemy", "socket"} | DEV_ONLY,
+    "nlp": {"bot", "handlers", "jobs", "storage", "aiohttp", "sqlalchemy", "socket", "urllib", "requests"} | DEV_ONLY,
+    # capabilities that run on a schedule (or beside the runtime): may use handlers, never the runtime itself
+    "jobs": {"bot", "aiohttp"} | DEV_ONLY,
 }
 
 

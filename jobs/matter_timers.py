@@ -10,18 +10,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.rhythm import JobContext, key_taken, send_private
-from handlers.notices import secretaries, tell_household
+from domain.time import aware
+from handlers.notices import tell_household
+from jobs.context import JobContext, key_taken, send_private
 from storage import matters as mt
 from storage.models import Household, Matter, Member
+from storage.rhythm import secretaries  # the 书记, or the 委员 when there is none (domain/roles.py)
 
 
 def hour_period(fire_local: dt.datetime) -> str:
     return fire_local.strftime("%Y-%m-%dT%H")
-
-
-def _aware(t: dt.datetime) -> dt.datetime:
-    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
 
 
 async def run_matter_timers(jc: JobContext) -> dict[str, Any]:
@@ -31,9 +29,7 @@ async def run_matter_timers(jc: JobContext) -> dict[str, Any]:
     rows = list(await s.scalars(select(Matter).where(Matter.branch_id == b.id, Matter.state_type != "closed")))
 
     late = [
-        m
-        for m in rows
-        if m.state == "已登记" and jc.now - _aware(m.created_at) >= dt.timedelta(hours=cfg.respond_hours)
+        m for m in rows if m.state == "已登记" and jc.now - aware(m.created_at) >= dt.timedelta(hours=cfg.respond_hours)
     ]
     if late:
         text = (
@@ -59,9 +55,9 @@ async def run_matter_timers(jc: JobContext) -> dict[str, Any]:
     for m in rows:
         if m.state != "已办结" or m.rating_asked_at is not None or m.closed_at is None:
             continue
-        if jc.now - _aware(m.closed_at) < dt.timedelta(days=cfg.followup_days):
+        if jc.now - aware(m.closed_at) < dt.timedelta(days=cfg.followup_days):
             continue
-        key = f"timer:followup:{m.id}:{_aware(m.closed_at).isoformat()}"
+        key = f"timer:followup:{m.id}:{aware(m.closed_at).isoformat()}"
         if await key_taken(s, key) or await key_taken(s, f"{key}:via-member"):
             continue
         household = await s.get(Household, m.household_id) if m.household_id else None
@@ -75,12 +71,3 @@ async def run_matter_timers(jc: JobContext) -> dict[str, Any]:
         m.rating_asked_at = jc.now  # asked once; a later 不满意 → 重开 → 办结 asks again (new closed_at)
         out["followup"] += 1
     return out
-
-
-async def run_retention(jc: JobContext) -> dict[str, Any]:
-    """Daily: blank raw message text older than [privacy] retention_days (the job runs per branch; the purge is
-    deployment-wide and idempotent, so running it for each branch costs nothing)."""
-    from storage.retention import purge_old_texts
-
-    before = jc.now - dt.timedelta(days=jc.settings.privacy.retention_days)
-    return {"purged": await purge_old_texts(jc.session, before)}
