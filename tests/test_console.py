@@ -260,7 +260,7 @@ async def act(http, pair, kind: str, number: int, action: str, **fields) -> str:
 
 async def test_every_action_goes_through_the_chat_path(pair, db):
     await say(pair, "zhangwei", "王根发家门口的路灯坏了，晚上看不见")  # 诉求1
-    await say(pair, "zhangwei", "严德富家想申请低保")  # 诉求2
+    await say(pair, "zhangwei", "严德富家门口的排水沟堵了")  # 诉求2 (not one the branch approves: no 把关 wait)
     await say(pair, "zhangwei", "王彩娥家院墙塌了")  # 诉求3
     async with await logged_in(pair, "chenjianguo") as http:
         html = await act(http, pair, "request", 1, "受理", note="户组梳理")
@@ -295,8 +295,12 @@ async def test_every_action_goes_through_the_chat_path(pair, db):
 
 async def test_member_buttons_get_the_chat_refusal(pair, db):
     await say(pair, "zhangwei", "王根发家门口的路灯坏了")
-    async with await logged_in(pair, "zhangwei") as http:
-        html = await act(http, pair, "request", 1, "派", assignee="王丽")
+    async with await logged_in(pair, "zhangwei") as http, await logged_in(pair, "chenjianguo") as sec:
+        mine = await (await http.get(pair.bot_url + "/console/matters/request/1")).text()
+        assert 'data-action="派"' not in mine and 'data-action="受理"' not in mine  # only what he may press
+        theirs = await (await sec.get(pair.bot_url + "/console/matters/request/1")).text()
+        assert 'data-action="派"' in theirs and 'data-action="受理"' in theirs
+        html = await act(http, pair, "request", 1, "派", assignee="王丽")  # a hand-made form: the chat's refusal
         assert "没有变化：“派”需要支部书记或委员。" in html
     assert (await db.matter("request", 1)).state == "已登记"
 

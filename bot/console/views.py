@@ -20,9 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.console import auth
-from bot.console.viewer import Viewer, resolve_viewer
+from bot.console.viewer import Viewer, resolve_viewer, view_context
 from bot.keys import CLIENT_KEY, RUNTIME_KEY, SESSIONMAKER_KEY, SETTINGS_KEY
 from bot.wecom.errors import WeComApiError
+from domain import commands
+from handlers import common
 from handlers.context import Inbound
 from nlp.pii import mask_pii
 from storage import export as ledgers
@@ -488,9 +490,11 @@ async def matter_detail(request: web.Request, s: AsyncSession, v: Viewer) -> web
     ]
     household = await s.get(Household, m.household_id) if m.household_id else None
     assignee = await s.get(Member, m.assignee_id) if m.assignee_id else None
-    # buttons for the moves the matter's state allows; who may make them is the chat rule's call (its answer
-    # is shown as is), so a member sees the same "没有变化：…" they would get in chat
-    actions = [a for a in ACTIONS if m.state in mt.MOVES[a][0]]
+    # only the buttons this person may press now, by the chat's own rule (domain/commands.py `may`); pressing
+    # one still goes through the chat path, which decides again
+    ctx = view_context(s, v.sender, v.branch, _now(request))
+    actor, subject = common.actor_of(ctx), await common.subject_of(ctx, m)
+    actions = [a for a in ACTIONS if commands.may(actor, a, subject).allowed]
     today = _today(request)
     flash = _take_flash(request)
     request[FLASH] = flash
