@@ -217,6 +217,8 @@ async def _rate(ctx: Context, m: Matter, rating: str, *, relayed: bool = False) 
                 branch_id=ctx.branch.id,
             )
         ctx.reply(f"{mt.ref(m)} 已记下“不满意”，这件事已重新打开，支部会重新办理。")
+    elif relayed:  # the member passed on the household's word: tell them so, the thanks are not theirs
+        ctx.reply(f"{mt.ref(m)} 已记下群众的评价“{rating}”（由您转达，记为代评）。请代我们谢谢他们！")
     else:
         ctx.reply(f"{mt.ref(m)} 已记下评价“{rating}”，谢谢您！")
 
