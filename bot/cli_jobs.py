@@ -57,6 +57,7 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.scheduler import Scheduler, period_now
     from bot.wecom.client import WeComClient
     from storage import migrate, rhythm
+    from storage import outbox as outbox_store
     from storage.db import make_engine, make_sessionmaker
 
     if settings.database.auto_migrate:
@@ -85,7 +86,12 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
             print(f"{b.name} · {args.name} · {period}：{words.get(o.status, o.status)}{extra}")
             failed |= o.status == "failed"
         w = settings.wecom
-        if args.no_send or not (w.corp_id and w.secret):
+        async with sm() as s:
+            running = await outbox_store.live_sender(s, sched.clock())
+        if running is not None:
+            # a server is sending from this database: two senders could send the same message twice
+            print("消息已写入发件箱，正在运行的机器人会发送（这里不再重复发送）。")
+        elif args.no_send or not (w.corp_id and w.secret):
             print("消息已写入发件箱，由运行中的机器人发送。")
         else:
             async with aiohttp.ClientSession() as http:

@@ -20,6 +20,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import logging
+import os
 import time
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -134,6 +135,8 @@ class OutboxWorker:
         self._wake.set()
 
     async def _run(self) -> None:
+        with contextlib.suppress(Exception):  # at once, not after the first poll: `jobs run` may start any time
+            await self.beat()
         while not self._stopping:
             try:
                 await asyncio.wait_for(self._wake.wait(), self.settings.poll_seconds)
@@ -141,11 +144,26 @@ class OutboxWorker:
                 pass
             self._wake.clear()
             if self._stopping:
-                return
+                break
             try:
+                await self.beat()
                 await self.run_once()
             except Exception:  # a bad round (database away) must not end the worker
                 log.exception("outbox round failed")
+        with contextlib.suppress(Exception):  # best effort: the lease runs out on its own anyway
+            async with self.sessionmaker() as session, session.begin():
+                await store.drop_sender(session, self.holder)
+
+    @property
+    def holder(self) -> str:
+        return self.instance or f"pid{os.getpid()}"
+
+    async def beat(self) -> None:
+        """Renew the sender lease: a job run by hand sees a live worker and leaves the sending to it."""
+        now = self.clock()
+        until = now + dt.timedelta(seconds=max(30.0, 3 * self.settings.poll_seconds))
+        async with self.sessionmaker() as session, session.begin():
+            await store.beat_sender(session, self.holder, now, until)
 
     # --- one round ----------------------------------------------------------------------------------------
     async def run_once(self) -> int:

@@ -19,7 +19,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.privacy import mask
-from storage.models import ChatGroup, Member, OutboundMessage
+from storage.models import ChatGroup, Lease, Member, OutboundMessage
 
 QUEUED_KEY = "lianhu.outbox_queued"
 
@@ -224,3 +224,37 @@ async def requeue(session: AsyncSession, row_id: int) -> bool:
         .execution_options(synchronize_session=False)
     )
     return res.rowcount == 1
+
+
+# --- who sends: a running server's worker beats a lease; a job run by hand beside it leaves the sending to it ----
+# Two senders on one database can both send a row when one of them stalls past its lease (a long write holding
+# SQLite's lock while it waits to mark the row sent): the other reclaims the row and sends it again.
+
+SENDER_LEASE = "outbox-sender"
+
+
+async def beat_sender(session: AsyncSession, holder: str, now: dt.datetime, until: dt.datetime) -> None:
+    """Say "a worker is sending here" until `until` (renewed every round)."""
+    found = await session.get(Lease, SENDER_LEASE)
+    if found is None:
+        session.add(Lease(name=SENDER_LEASE, holder=holder, expires_at=until))
+    else:
+        found.holder, found.expires_at = holder, until
+
+
+async def drop_sender(session: AsyncSession, holder: str) -> None:
+    await session.execute(
+        update(Lease)
+        .where(Lease.name == SENDER_LEASE, Lease.holder == holder)
+        .values(expires_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def live_sender(session: AsyncSession, now: dt.datetime) -> str | None:
+    """The holder of a sender lease that has not run out, if any."""
+    found = await session.get(Lease, SENDER_LEASE)
+    if found is None:
+        return None
+    until = found.expires_at if found.expires_at.tzinfo else found.expires_at.replace(tzinfo=dt.UTC)
+    return found.holder if until > now else None

@@ -1,0 +1,64 @@
+"""A job run by hand beside a running server leaves the sending to the server's worker: two senders on one
+database could both send a row when one stalls past its lease (the summary went out 4× that way)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+
+from sqlalchemy import func, select
+
+from bot.cli_jobs import _run
+from bot.outbox import OutboxWorker
+from storage import outbox as store
+from storage.db import make_engine, make_sessionmaker
+from storage.models import OutboundMessage
+from tests.conftest import make_settings
+
+
+def _args() -> argparse.Namespace:
+    return argparse.Namespace(name="summary", period="2026-11", branch=None, force=False, no_send=False, config=None)
+
+
+async def test_hand_run_job_leaves_sending_to_a_live_worker(seeded_url, capsys):
+    settings = make_settings(seeded_url)
+    # credentials set, pointing at a closed port: if the CLI tried to send, its rows would show attempts
+    settings.wecom.corp_id, settings.wecom.secret = "wwtest", "secret"
+    settings.wecom.api_base = settings.webhook.base_url = "http://127.0.0.1:9"
+    engine = make_engine(seeded_url)
+    sm = make_sessionmaker(engine)
+    worker = OutboxWorker(settings.outbox, sm, None, instance="serve-1")
+    try:
+        await worker.beat()  # what a running server's worker does every round
+        async with sm() as s:
+            assert await store.live_sender(s, dt.datetime.now(dt.UTC)) == "serve-1"
+        assert await _run(settings, _args()) == 0
+        assert "正在运行的机器人会发送" in capsys.readouterr().out
+        async with sm() as s:
+            queued = await s.scalar(select(func.count()).select_from(OutboundMessage))
+            tried = await s.scalar(
+                select(func.count()).select_from(OutboundMessage).where(OutboundMessage.attempts > 0)
+            )
+        assert queued > 0 and tried == 0  # written, and nobody but the worker will send them
+    finally:
+        await engine.dispose()
+
+
+async def test_the_lease_ends_with_the_worker(seeded_url):
+    settings = make_settings(seeded_url)
+    engine = make_engine(seeded_url)
+    sm = make_sessionmaker(engine)
+    worker = OutboxWorker(settings.outbox, sm, None, instance="serve-2")
+    try:
+        worker.start()
+        await worker.beat()
+        async with sm() as s:
+            assert await store.live_sender(s, dt.datetime.now(dt.UTC)) == "serve-2"
+        await worker.stop()
+        async with sm() as s:
+            assert await store.live_sender(s, dt.datetime.now(dt.UTC)) is None
+        # nobody sending: a hand-run job may send itself again (the old behaviour)
+        async with sm() as s:
+            assert await store.live_sender(s, dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)) is None
+    finally:
+        await engine.dispose()
