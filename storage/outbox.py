@@ -16,6 +16,7 @@ import hashlib
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.privacy import mask
@@ -235,11 +236,26 @@ SENDER_LEASE = "outbox-sender"
 
 async def beat_sender(session: AsyncSession, holder: str, now: dt.datetime, until: dt.datetime) -> None:
     """Say "a worker is sending here" until `until` (renewed every round)."""
-    found = await session.get(Lease, SENDER_LEASE)
-    if found is None:
-        session.add(Lease(name=SENDER_LEASE, holder=holder, expires_at=until))
-    else:
-        found.holder, found.expires_at = holder, until
+    # update first, insert only when there is no row; two beats racing on an empty table (the worker's first
+    # round and a second instance) must not fail on the primary key, so the insert sits in a savepoint
+    done = await session.execute(
+        update(Lease)
+        .where(Lease.name == SENDER_LEASE)
+        .values(holder=holder, expires_at=until)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount:
+        return
+    try:
+        async with session.begin_nested():
+            session.add(Lease(name=SENDER_LEASE, holder=holder, expires_at=until))
+    except IntegrityError:
+        await session.execute(
+            update(Lease)
+            .where(Lease.name == SENDER_LEASE)
+            .values(holder=holder, expires_at=until)
+            .execution_options(synchronize_session=False)
+        )
 
 
 async def drop_sender(session: AsyncSession, holder: str) -> None:

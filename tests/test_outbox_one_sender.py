@@ -4,15 +4,16 @@ database could both send a row when one stalls past its lease (the summary went 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime as dt
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from bot.cli_jobs import _run
 from bot.outbox import OutboxWorker
 from storage import outbox as store
 from storage.db import make_engine, make_sessionmaker
-from storage.models import OutboundMessage
+from storage.models import Lease, OutboundMessage
 from tests.conftest import make_settings
 
 
@@ -60,5 +61,27 @@ async def test_the_lease_ends_with_the_worker(seeded_url):
         # nobody sending: a hand-run job may send itself again (the old behaviour)
         async with sm() as s:
             assert await store.live_sender(s, dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)) is None
+    finally:
+        await engine.dispose()
+
+
+async def test_two_first_beats_at_once_do_not_collide(seeded_url):
+    # the worker's first round and a second instance both find no lease row; on PostgreSQL both used to INSERT and
+    # one failed on the primary key (the server's start-up then crashed)
+    engine = make_engine(seeded_url)
+    sm = make_sessionmaker(engine)
+    now = dt.datetime.now(dt.UTC)
+
+    async def beat(holder: str) -> None:
+        async with sm() as s, s.begin():
+            await store.beat_sender(s, holder, now, now + dt.timedelta(minutes=1))
+
+    try:
+        for _ in range(5):
+            async with sm() as s, s.begin():
+                await s.execute(delete(Lease))
+            await asyncio.gather(*(beat(f"serve-{i}") for i in range(4)))
+            async with sm() as s:
+                assert await store.live_sender(s, now) in {f"serve-{i}" for i in range(4)}
     finally:
         await engine.dispose()
