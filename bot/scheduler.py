@@ -227,11 +227,14 @@ class Scheduler:
         if run_id is None:
             return Outcome(key, period, why, {})
         try:
+            # before the job's transaction opens: on SQLite a read snapshot held across another connection's commits
+            # could not write its JobRun row afterwards
+            early = await spec.chunks(self.sessionmaker, self.settings, now) if spec.chunks else {}
             async with self.sessionmaker() as s, s.begin():
                 b = await s.get(Branch, branch.id)
                 assert b is not None
                 jc = JobContext(s, self.settings, b, period, now)
-                detail = await spec.run(jc)
+                detail = {**early, **await spec.run(jc)}
                 detail["attempts"] = attempts + 1
                 # the done mark commits with the job's messages: both or neither
                 await s.execute(

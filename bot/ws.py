@@ -24,6 +24,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.config import AiBotSettings
+from bot.journal import JOURNAL_KEY, IntakeJournal
 from bot.keys import RUNTIME_KEY, SETTINGS_KEY
 from bot.outbox import OUTBOX_KEY, Transient
 from bot.runtime import Runtime
@@ -43,9 +44,16 @@ def req_id(cmd: str) -> str:
 
 
 class AiBotWs:
-    def __init__(self, settings: AiBotSettings, runtime: Runtime, http: aiohttp.ClientSession) -> None:
+    def __init__(
+        self,
+        settings: AiBotSettings,
+        runtime: Runtime,
+        http: aiohttp.ClientSession,
+        journal: IntakeJournal | None = None,
+    ) -> None:
         self.settings = settings
         self.runtime = runtime
+        self.journal = journal
         self.http = http
         self.ws: aiohttp.ClientWebSocketResponse | None = None
         self.kicked = False
@@ -207,7 +215,18 @@ class AiBotWs:
         except (KeyError, TypeError, ValueError) as exc:
             log.warning("long-connection message refused: %s", exc)
             return
-        result = await self.runtime.handle(inbound)
+        # WeCom does not push a message twice over the long connection either: on disk first, as the callbacks do
+        # (bot/journal.py), so a kill -9 while the database is held loses nothing
+        if self.journal is None:
+            result = await self.runtime.handle(inbound)
+        else:
+            try:
+                await self.journal.append(inbound)
+            except OSError as exc:
+                log.warning("intake journal not writable (%s): handling %s without it", exc, inbound.msg_id)
+                result = await self.runtime.handle(inbound)
+            else:
+                result = await self.journal.handle(self.runtime, inbound)
         if not result.reply:
             return
         stream = {"id": hashlib.sha1(inbound.msg_id.encode()).hexdigest()[:16], "finish": True, "content": result.reply}
@@ -271,7 +290,7 @@ async def ws_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
         return
     async with aiohttp.ClientSession() as http:
-        client = AiBotWs(settings, app[RUNTIME_KEY], http)
+        client = AiBotWs(settings, app[RUNTIME_KEY], http, app.get(JOURNAL_KEY))
         app[WS_KEY] = client
         worker = app.get(OUTBOX_KEY)
         if worker is not None:

@@ -26,6 +26,9 @@ class JobSpec:
     period_of: Callable[[dt.datetime], str]  # local firing time → the period it covers
     run: Callable[[JobContext], Awaitable[dict[str, Any]]]
     example_period: str
+    # a long write done in short transactions of its own, before `run`'s transaction (which must stay short: it
+    # holds the write lock while it writes); gets (sessionmaker, settings, now), its detail joins the JobRun's
+    chunks: Callable[[Any, Any, dt.datetime], Awaitable[dict[str, Any]]] | None = None
 
 
 def _summary_cron(cfg: Any, branch: Branch) -> str:
@@ -57,7 +60,13 @@ JOBS: dict[str, JobSpec] = {
             "2026-11-26T10",
         ),
         JobSpec(
-            "retention", "清除过期原始消息", _cron("retention_cron"), day_period, retention.run_retention, "2026-11-26"
+            "retention",
+            "清除过期原始消息",
+            _cron("retention_cron"),
+            day_period,
+            retention.run_retention,
+            "2026-11-26",
+            chunks=retention.purge_chunks,
         ),
         JobSpec("points", "积分结算", _cron("points_cron"), day_period, points.run_points, "2026-11-26"),
         JobSpec(

@@ -82,8 +82,7 @@ async def test_raw_text_is_purged_after_retention_but_the_matter_stays(pair):
     engine = make_engine(pair.settings.database.url)
     sm = make_sessionmaker(engine)
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=pair.settings.privacy.retention_days + 1)
-    async with sm() as s, s.begin():
-        purged = await purge_old_texts(s, later - dt.timedelta(days=pair.settings.privacy.retention_days))
+    purged, _ = await purge_old_texts(sm, later - dt.timedelta(days=pair.settings.privacy.retention_days))
     async with sm() as s:
         texts = list(await s.scalars(select(InboundMessage.text)))
         matters = list(await s.scalars(select(Matter.summary)))

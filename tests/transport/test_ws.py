@@ -109,3 +109,28 @@ async def test_second_connection_kicks_the_first_which_stays_down(make_pair):
     assert emu.stats["ws:aibot_subscribe"] == 2 and emu.ws_connected
     r = await emu.say("zhangwei", BRANCH, AT + "今天走访了严德富")
     assert r.replies and r.replies[0].content.startswith("已记录：")
+
+
+async def test_a_long_connection_message_is_on_disk_before_it_is_handled(make_pair, tmp_path):
+    """Nothing redelivers a pushed message: while the database is held it must already be in the intake journal,
+    and it is stored (once) when the database is free again."""
+    from tests.test_acks_durable import write_lock_held
+
+    path = tmp_path / "intake.journal"
+
+    def tweak(s):
+        _ws(s)
+        s.intake.journal = str(path)
+
+    pair = await make_pair(tweak)
+    emu, url = pair.emulator, pair.settings.database.url
+    await eventually(lambda: emu.ws_connected)
+    async with write_lock_held(url):
+        said = asyncio.ensure_future(emu.say("zhangwei", BRANCH, AT + "今天走访了严德富"))
+        await eventually(lambda: path.exists() and "今天走访了严德富" in path.read_text(encoding="utf-8"))
+        assert not said.done()  # still waiting for the database
+    r = await said
+    assert r.replies and r.replies[0].content.startswith("已记录：")
+    rows = await _q(url, select(InboundMessage.channel, InboundMessage.text))
+    assert rows == [("ws", "今天走访了严德富")]
+    await eventually(lambda: '"done"' in path.read_text(encoding="utf-8"))
