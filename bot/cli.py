@@ -195,10 +195,20 @@ def main(argv: list[str] | None = None) -> int:
         level=getattr(logging, str(args.log_level).upper(), logging.WARNING),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
     try:
         return int(args.func(args) or 0)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
+        return 2
+    except (OperationalError, DBAPIError) as exc:
+        # an operator's first run: a database not created, not reachable or not upgraded — say so, not a traceback
+        cause = str(exc.orig if exc.orig is not None else exc).splitlines()[0]
+        print(
+            f"数据库用不了：{cause}\n请检查配置里的 [database] url，或先运行 lianhu db upgrade 建表。",
+            file=sys.stderr,
+        )
         return 2
 
 

@@ -116,8 +116,11 @@ def _fmt(t) -> str:
 
 async def _list(settings: Settings, args: argparse.Namespace) -> int:
     from bot.scheduler import Scheduler
+    from storage import migrate
     from storage.db import make_engine, make_sessionmaker
 
+    if settings.database.auto_migrate:  # as every other command: an empty default database gets its tables
+        await asyncio.get_running_loop().run_in_executor(None, migrate.upgrade, settings.database.url)
     engine = make_engine(settings.database.url)
     try:
         rows = await Scheduler(settings, make_sessionmaker(engine)).status()
