@@ -213,6 +213,10 @@ class IntakeSettings(_Section):
     # "off": none.
     journal: str = ""
     journal_max_bytes: int = 8 * 1024 * 1024  # rewritten to the still-unfinished records past this size
+    # The same words from the same person arriving by a second channel within this many seconds (a resident's
+    # 联户群 message and the same text to 微信客服; an archive copy the ownership rule did not catch) are one
+    # utterance: recorded and answered once (bot/intake.py).
+    same_words_seconds: int = 600
 
 
 class ConsoleSettings(_Section):

@@ -12,18 +12,22 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
+import hashlib
 import logging
+import re
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery import Delivery
 from bot.whois import WhoIsWho
+from domain import channels
 from handlers.context import ChatInfo, Context, Inbound, Options
 from handlers.conversation import OPEN_HINT
 from handlers.routing import Dispatcher
@@ -49,6 +53,19 @@ _FINISH = (
 )
 
 
+_MENTION = re.compile(r"^\s*@\S+\s*")
+_SPACE = re.compile(r"\s+")
+
+
+def _words(text: str) -> str:
+    """What two copies of one utterance share: the text without a leading @mention and without spacing."""
+    return _SPACE.sub("", _MENTION.sub("", text))
+
+
+def _lock_key(sender: str) -> int:
+    return int.from_bytes(hashlib.blake2b(sender.encode(), digest_size=8).digest(), "big", signed=True)
+
+
 @dataclass(frozen=True)
 class _Job:
     msg: Inbound
@@ -72,6 +89,9 @@ class Intake:
         delivery: Delivery,
         options: Options,
         state_defaults: dict[str, Any] | None = None,
+        *,
+        bot_listens: bool = True,
+        same_words_seconds: float = 600,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.dispatcher = dispatcher
@@ -80,6 +100,8 @@ class Intake:
         self.options = options
         # a few settings handlers read from ctx.state (points policy), set when the context is built
         self.state_defaults = dict(state_defaults or {})
+        self.bot_listens = bot_listens  # a 智能机器人 is configured: it owns internal groups (domain/channels.py)
+        self.same_words = dt.timedelta(seconds=same_words_seconds)
         self._inflight: dict[tuple[str, str], asyncio.Future[HandleResult]] = {}
         bind = sessionmaker.kw.get("bind")
         sqlite = bind is not None and bind.dialect.name == "sqlite"
@@ -147,6 +169,7 @@ class Intake:
         if len(fresh) > 1:
             try:
                 async with self.sessionmaker() as session, session.begin():
+                    await self._one_at_a_time(session, [j.msg for _, j in fresh])
                     for n, j in fresh:
                         results[n] = await self.process(session, j.msg, j.before_commit)
                     queued = bool(session.info.get(outbox.QUEUED_KEY))
@@ -177,6 +200,7 @@ class Intake:
         """One message in its own transaction, with the failure answers."""
         try:
             async with self.sessionmaker() as session, session.begin():
+                await self._one_at_a_time(session, [msg])
                 result = await self.process(session, msg, before_commit)
                 if queued is not None and session.info.get(outbox.QUEUED_KEY):
                     queued.append(True)
@@ -216,20 +240,61 @@ class Intake:
             )
         ).scalar_one()
         ctx = await self._context(session, msg, row_id)
-        handled_by = await self.dispatcher.dispatch(ctx)
-        reply = ctx.reply_text or None
-        await self.delivery.queue_outgoing(session, ctx, row_id)
+        status = "done"
+        group = ctx.chat.group
+        if not channels.owns(
+            msg.channel, msg.chat_type, group.internal if group is not None else None, bot_listens=self.bot_listens
+        ):
+            status, reply, handled_by = "copy", None, "copy"  # another channel brings (brought) these words
+        elif (earlier := await self._same_words(session, msg, row_id)) is not None:
+            status, reply, handled_by = "same", earlier, "same"  # answered once, where it was first heard
+        else:
+            handled_by = await self.dispatcher.dispatch(ctx)
+            reply = ctx.reply_text or None
+            await self.delivery.queue_outgoing(session, ctx, row_id)
         if msg.channel == "kf":  # the resident wrote: 48 hours and 5 replies from now (§4.4)
             await kf_window.note_inbound(session, msg.sender, msg.sent_at)
         await session.execute(
             _FINISH,
-            {"row_id": row_id, "b_branch": ctx.branch.id if ctx.branch else None, "b_status": "done", "b_reply": reply},
+            {"row_id": row_id, "b_branch": ctx.branch.id if ctx.branch else None, "b_status": status, "b_reply": reply},
         )
         if before_commit is not None:
             row = await session.get(InboundMessage, row_id)
             assert row is not None
             await before_commit(session, row)
         return HandleResult(reply, handled_by=handled_by)
+
+    # --- one utterance, however many channels bring it ------------------------------------------------------
+    async def _one_at_a_time(self, session: AsyncSession, msgs: list[Inbound]) -> None:
+        """PostgreSQL: two transactions carrying the same person's words must not both miss each other; hold a
+        lock per sender until commit, taken in a fixed order (no deadlock between batches). SQLite has one writer."""
+        if session.bind.dialect.name != "postgresql":
+            return
+        for key in sorted({_lock_key(m.sender) for m in msgs if m.text.strip()}):
+            await session.execute(select(func.pg_advisory_xact_lock(key)))
+
+    async def _same_words(self, session: AsyncSession, msg: Inbound, row_id: int) -> str | None:
+        """The stored answer when the same person's same words were handled from another channel within the
+        window; None when these words are new. A repeat by the same channel is a new message (people do say a
+        thing twice); the same message retried by WeCom is caught earlier, by (channel, msg_id)."""
+        words = _words(msg.text)
+        if not words:
+            return None
+        rows = await session.execute(
+            select(_INBOUND.c.text, _INBOUND.c.reply)
+            .where(
+                _INBOUND.c.sender == msg.sender,
+                _INBOUND.c.sent_at.between(msg.sent_at - self.same_words, msg.sent_at + self.same_words),
+                _INBOUND.c.channel != msg.channel,
+                _INBOUND.c.status == "done",
+                _INBOUND.c.id != row_id,
+            )
+            .order_by(_INBOUND.c.id)
+        )
+        for text, reply in rows:
+            if text is not None and _words(text) == words:
+                return reply or ""
+        return None
 
     async def _duplicate(self, msg: Inbound) -> HandleResult:
         async with self.sessionmaker() as session:

@@ -61,8 +61,19 @@ class Runtime:
             "public_ranking": settings.points.public_ranking,
             "year_end_threshold": settings.points.year_end_threshold,
         }
+        ai = settings.aibot
+        bot_listens = (
+            bool(ai.bot_id and ai.secret) if ai.mode == "websocket" else bool(ai.token and ai.encoding_aes_key)
+        )
         self.intake = Intake(
-            sessionmaker, dispatcher, self.whois, self.delivery, self.options, {"points_policy": points_policy}
+            sessionmaker,
+            dispatcher,
+            self.whois,
+            self.delivery,
+            self.options,
+            {"points_policy": points_policy},
+            bot_listens=bot_listens,
+            same_words_seconds=settings.intake.same_words_seconds,
         )
         # app-callback events by Event name (e.g. kf_msg_or_event → the 微信客服 sync), set by their modules
         self.app_event_hooks: dict[str, Callable[[dict[str, str]], Any]] = {}

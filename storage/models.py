@@ -159,7 +159,10 @@ class InboundMessage(Base):
     """Every message that reached us, once: (channel, msg_id) is the dedup key for WeCom's retries."""
 
     __tablename__ = "inbound_message"
-    __table_args__ = (UniqueConstraint("channel", "msg_id", name="uq_inbound_channel_msg"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "msg_id", name="uq_inbound_channel_msg"),
+        Index("ix_inbound_sender_sent", "sender", "sent_at"),  # the same words by another channel (bot/intake.py)
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String(20))  # aibot / app / archive / kf / ws
     msg_id: Mapped[str] = mapped_column(String(128))
@@ -170,7 +173,9 @@ class InboundMessage(Base):
     text: Mapped[str | None] = mapped_column(Text)  # purged after the retention period
     sent_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending / done / failed
+    # pending / done / failed; copy: another channel owns this chat (domain/channels.py); same: these words were
+    # already handled from another channel
+    status: Mapped[str] = mapped_column(String(10), default="pending")
     reply: Mapped[str | None] = mapped_column(Text)  # what we answered, replayed on redelivery
     meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
