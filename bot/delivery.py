@@ -97,7 +97,13 @@ class Delivery:
             return
         raw = mask(ctx.msg.text)  # masked before it is cut: half a number would slip past the rule
         said = raw if len(raw) <= 60 else raw[:60] + "…"
-        note = f"「{group.name}」里{ctx.sender.display}说：{said}\n\n{text}"
+        if ctx.sender.member is not None:  # the member's own words in their group: the answer is theirs
+            note = f"「{group.name}」里您说：{said}\n\n{text}"
+        else:  # the answer is for the resident, and only the member can say it there
+            note = (
+                f"「{group.name}」里{ctx.sender.display}说：{said}\n\n"
+                f"机器人在联户群里说不了话，请您转告{ctx.sender.display}：\n{text}"
+            )
         outbox.enqueue(
             session,
             channel="app",

@@ -134,6 +134,16 @@ class Intake:
     async def _drain(self) -> None:
         """Work off the queue in batches: every message waiting when a transaction ends goes into the next one.
         One commit then carries many messages (SQLite: one writer, so exactly one drainer)."""
+        try:
+            await self._drain_queue()
+        finally:
+            # leave the set the moment the queue is seen empty, with no await in between: a done-callback would
+            # run a loop turn later, and a message queued in that turn found "a drainer running" and waited forever
+            task = asyncio.current_task()
+            if task is not None:
+                self._drainers.discard(task)
+
+    async def _drain_queue(self) -> None:
         while self._queue:
             jobs = [self._queue.popleft() for _ in range(min(len(self._queue), self._max_batch))]
             queued = False

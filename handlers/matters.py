@@ -345,7 +345,7 @@ async def _apply(ctx: Context, m: Matter, action: str, rest: str, decision: comm
     close_days = ctx.options.close_days
     if action == "受理":
         await _move(ctx, ctx.session, m, "受理", actor, rest, now=now)
-        await _notify_change(ctx, m, f"您反映的 {r} 已受理（户组梳理）。")
+        await _notify_change(ctx, m, f"您反映的 {r} 已受理，支部正在安排人办。")
         return f"{r} 已受理。" + (f"备注：{rest}" if rest else "")
     if action == "商议":
         if not rest:
@@ -363,7 +363,16 @@ async def _apply(ctx: Context, m: Matter, action: str, rest: str, decision: comm
         due = _date_in_text(parts[1], ctx.today) if len(parts) > 1 else None
         due = due or mt.add_working_days(ctx.today, close_days)
         await _move(ctx, ctx.session, m, "派", actor, f"承办人 {who.name}，{md(due)}前", now=now)
+        before = await ctx.session.get(Member, m.assignee_id) if m.assignee_id not in (None, who.id) else None
         m.assignee_id, m.due_date = who.id, due
+        if before is not None:  # re-assigned: the one who had it must know it is off their list
+            tell_member(
+                ctx.session,
+                before,
+                f"{r}（{m.category}）改由{who.name}承办了，您不用再办这件事。谢谢！",
+                key=f"unassign:{ctx.state['last_event'].id}:{before.id}",
+                branch_id=ctx.branch.id,
+            )
         tell_member(
             ctx.session,
             who,

@@ -114,3 +114,28 @@ async def test_a_redelivery_inside_the_same_batch_is_answered_and_recorded_once(
     assert [r.handled_by for r in new] == ["visit", "fallback"]
     assert len(runtime.commits) == before + 1
     assert await visited(runtime) == {"H011": 1, "H012": 1}
+
+
+async def test_a_message_queued_as_the_drainer_finishes_is_not_stranded(runtime):
+    """The drainer used to leave its set a loop turn after it saw the queue empty (a done-callback). A task woken
+    by the drainer's last batch — the archive poller, whose previous message had just been answered — queued its
+    next message in that turn, found "a drainer running" and waited forever (seen: a visit report never answered
+    while the poller handled a copy)."""
+    intake = runtime.intake
+    woken = asyncio.Event()
+    real_batch = intake._run_batch
+
+    async def batch_then_wake(jobs):
+        out = await real_batch(jobs)
+        woken.set()  # the waiter's wake-up is queued now, before the drainer's task finishes
+        return out
+
+    async def next_message():
+        await woken.wait()
+        return await runtime.handle(msg(91, "zhangwei", "收到"))
+
+    waiter = asyncio.ensure_future(next_message())
+    intake._run_batch = batch_then_wake
+    await runtime.handle(msg(90, "zhangwei", "今天走访了王根发"))
+    result = await asyncio.wait_for(waiter, 10)  # bounded: stranded, it would never finish
+    assert result.handled_by == "fallback"

@@ -70,3 +70,21 @@ async def test_ratings_come_from_the_resident_or_are_relayed_by_the_linked_membe
         assert any("由您转达" in t for t in said) and not any("诉求1 已记下评价“满意”，谢谢您" in t for t in said)
     finally:
         await db.close()
+
+
+async def test_a_reassigned_matter_tells_the_one_who_had_it(pair, seeded_url):
+    await resident_says(pair, "wmh011x7Qe", "门口路灯坏了，晚上看不见")  # 诉求1
+    db = Db(seeded_url)
+    try:
+        await pair.emulator.say("chenjianguo", BRANCH, AT + "受理 诉求1")
+        await pair.emulator.say("chenjianguo", BRANCH, AT + "派 诉求1 周志强 12月20日前")
+        await pair.emulator.say("chenjianguo", BRANCH, AT + "派 诉求1 王丽 12月20日前")
+        told = await db.outbox_to("zhouzhiqiang")
+        assert any("请您承办 诉求1" in t for t in told)
+        assert any("诉求1" in t and "改由王丽承办" in t and "不用再办" in t for t in told), told
+        assert any("请您承办 诉求1" in t for t in await db.outbox_to("wangli"))
+        # the same assignee again (a new due date) is no re-assignment: nobody is told it left them
+        await pair.emulator.say("chenjianguo", BRANCH, AT + "派 诉求1 王丽 12月25日前")
+        assert not any("改由" in t for t in await db.outbox_to("wangli"))
+    finally:
+        await db.close()

@@ -68,6 +68,10 @@ async def test_a_residents_words_by_two_doors_stay_one_matter(make_pair):
     words = "村口那个路灯坏了好几天了，晚上黑乎乎的"
     await emu.say(RESIDENT, HH, words)
     await eventually(lambda: _archive_caught_up(pair))
+    # the bot cannot speak in the 联户群: the member gets the answer, plainly marked as the resident's to pass on
+    await eventually(lambda: [e for e in emu.timeline("app:wanghaifeng") if e.direction == "out"])
+    [note] = [e.content for e in emu.timeline("app:wanghaifeng") if e.direction == "out"]
+    assert "请您转告" in note and "已登记 诉求1" in note, note
     said = await emu.say(RESIDENT, "kf", words)  # the same resident, the same words, to 微信客服
     assert said.ok, said
     await eventually(lambda: _q(url, select(InboundMessage.id).where(InboundMessage.channel == "kf")))
