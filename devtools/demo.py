@@ -8,7 +8,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import secrets
-from dataclasses import dataclass
+import contextlib
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -61,11 +64,62 @@ class Pair:
     bot_url: str
     settings: Settings
     runners: list[web.AppRunner]
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)  # stopped first (the bridge)
 
     async def close(self) -> None:
+        for stop in reversed(self.closers):
+            await stop()
         await self.emulator.close()
         for r in reversed(self.runners):
             await r.cleanup()
+
+
+async def start_bridge(pair: Pair, *, poll_seconds: float = 1.0) -> None:
+    """The chat-archive bridge of `lianhu archive bridge`, in this process, on the emulator's archive-SDK mode:
+    records sealed with a key pair made here, opened by the same bridge code a village runs on Tencent's SDK
+    (only the SDK call differs: bot/archive_bridge/worker.py)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from bot.archive_bridge.bridge import ArchiveBridge, worker_for
+    from bot.archive_bridge.keys import PrivateKeys
+    from bot.config import ArchiveSettings
+    from bot.keys import RUNTIME_KEY
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    folder = Path(tempfile.mkdtemp(prefix="lianhu-demo-archive-"))
+    pem = folder / "archive_v1.pem"
+    pem.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+        )
+    )
+    pem.chmod(0o600)
+    pair.emulator.set_archive_key(1, key.public_key())
+    settings = ArchiveSettings(
+        sdk="emulator",
+        corp_id=pair.settings.wecom.corp_id,
+        secret=pair.emulator.settings.archive_secret,
+        emulator_url=pair.emulator_url,
+        private_keys={"1": str(pem)},
+        poll_seconds=poll_seconds,
+        backoff_min_seconds=min(1.0, poll_seconds * 10),
+    )
+    pair.settings.archive = settings
+    runtime = next(r.app[RUNTIME_KEY] for r in pair.runners if RUNTIME_KEY in r.app)
+    bridge = ArchiveBridge(settings, runtime, worker_for(settings), PrivateKeys.from_files(settings.private_keys))
+    stop = asyncio.Event()
+    task = asyncio.get_running_loop().create_task(bridge.run(stop))
+
+    async def close() -> None:
+        stop.set()
+        with contextlib.suppress(Exception):
+            await task
+        await bridge.worker.close()
+        pem.unlink(missing_ok=True)
+        folder.rmdir()
+
+    pair.closers.append(close)
 
 
 def paired_settings(base: Settings, emulator_url: str) -> Settings:
@@ -107,11 +161,12 @@ async def start_pair(
     bot_port: int = 0,
     callback_timeout: float = 5.0,
     import_roster_first: bool = True,
-    archive: bool = False,
+    archive: bool | str = False,
     **app_kw,
 ) -> Pair:
-    """`archive=True` points the bot's [archive] feed at the emulator's bridge; [aibot] mode = "websocket" in
-    `base` connects the bot to the emulator's long-connection gateway."""
+    """`archive=True` (or "feed") points the bot's [archive] feed at the emulator's feed endpoint; "bridge" runs
+    the SDK bridge (start_bridge) instead, as `lianhu demo` does; [aibot] mode = "websocket" in `base` connects
+    the bot to the emulator's long-connection gateway."""
     rf = load_roster(roster)
     world = world_from_roster(rf)
     # The emulator must know the bot's URL and the bot the emulator's: bind the bot's socket first.
@@ -146,7 +201,7 @@ async def start_pair(
     settings.webhook.base_url = emulator_url
     settings.console.oauth_base = settings.console.sso_base = emulator_url
     settings.aibot.ws_url = emulator_url.replace("http://", "ws://", 1) + "/ws"
-    if archive:
+    if archive in (True, "feed"):
         settings.archive.feed_url = f"{emulator_url}/archive"
         settings.archive.feed_token = emu_settings.archive_token
     if import_roster_first:
@@ -155,4 +210,7 @@ async def start_pair(
     runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, host, bot_port).start()
-    return Pair(emulator, emulator_url, bot_url, settings, [emu_runner, runner])
+    pair = Pair(emulator, emulator_url, bot_url, settings, [emu_runner, runner])
+    if archive == "bridge":
+        await start_bridge(pair, poll_seconds=min(base.archive.poll_seconds, 1.0))
+    return pair

@@ -5,6 +5,7 @@ become 微心愿 and the first visit report gets its full answer; a resident's w
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from storage.db import make_engine, make_sessionmaker
@@ -36,8 +37,13 @@ async def _archive_caught_up(pair) -> bool:
     return bool(rows) and int(rows[0][0]) >= seq
 
 
-async def test_commands_in_the_branch_group_are_answered_once_and_never_become_wishes(make_pair):
-    pair = await make_pair(_archive, archive=True)
+# the feed of a bridge service beside the bot, and the SDK bridge the demo runs (bot/archive_bridge/)
+ARCHIVE_MODES = pytest.mark.parametrize("mode", ["feed", "bridge"])
+
+
+@ARCHIVE_MODES
+async def test_commands_in_the_branch_group_are_answered_once_and_never_become_wishes(make_pair, mode):
+    pair = await make_pair(_archive, archive=mode)
     url, emu = pair.settings.database.url, pair.emulator
     first = await emu.say("zhangwei", BRANCH, AT + "今天走访了严德富")
     await eventually(lambda: _archive_caught_up(pair))
@@ -62,8 +68,9 @@ async def test_commands_in_the_branch_group_are_answered_once_and_never_become_w
     assert not [e for e in emu.timeline("app:zhangwei") if e.direction == "out"]
 
 
-async def test_a_residents_words_by_two_doors_stay_one_matter(make_pair):
-    pair = await make_pair(_archive, archive=True)
+@ARCHIVE_MODES
+async def test_a_residents_words_by_two_doors_stay_one_matter(make_pair, mode):
+    pair = await make_pair(_archive, archive=mode)
     url, emu = pair.settings.database.url, pair.emulator
     words = "村口那个路灯坏了好几天了，晚上黑乎乎的"
     await emu.say(RESIDENT, HH, words)
