@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import secrets
 import contextlib
+import secrets
+import shutil
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -116,8 +117,7 @@ async def start_bridge(pair: Pair, *, poll_seconds: float = 1.0) -> None:
         with contextlib.suppress(Exception):
             await task
         await bridge.worker.close()
-        pem.unlink(missing_ok=True)
-        folder.rmdir()
+        await asyncio.to_thread(shutil.rmtree, folder, True)  # the demo's private key goes with it
 
     pair.closers.append(close)
 
