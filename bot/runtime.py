@@ -53,6 +53,7 @@ class Runtime:
             close_days=settings.matters.close_days,
             duplicate_similarity=settings.matters.duplicate_similarity,
             policy=policy_options(settings),
+            bot_name=settings.aibot.name,
         )
         self.whois = WhoIsWho(settings.roles.township_userids, settings.nlp.vocab_path or None)
         self.delivery = Delivery()

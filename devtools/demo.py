@@ -75,6 +75,28 @@ class Pair:
             await r.cleanup()
 
 
+async def run_job_now(pair: Pair, name: str) -> str:
+    """The page's "现在运行" buttons: the job as `lianhu jobs run NAME --force` runs it (the summary for this month
+    so far, the digest for this week), through the running bot's scheduler and outbox. Says what happened."""
+    from bot.keys import RUNTIME_KEY
+    from bot.scheduler import Scheduler, period_now
+    from storage import rhythm
+
+    runtime = next(r.app[RUNTIME_KEY] for r in pair.runners if RUNTIME_KEY in r.app)
+    sched = Scheduler(pair.settings, runtime.sessionmaker, instance="demo-page")
+    now_local = sched.clock().astimezone(sched.tz)
+    period = now_local.strftime("%Y-%m") if name == "summary" else period_now(name, now_local)
+    async with runtime.sessionmaker() as s:
+        branches = await rhythm.branches(s)
+    lines = []
+    for b in branches:
+        o = await sched.run_job(name, b, period, force=True)
+        lines.append(f"{b.name}：{'已运行' if o.status == 'ran' else '没有运行（' + o.status + '）'}")
+    runtime.delivery.kick()
+    title = "主题党日汇总（本月到今天）" if name == "summary" else "周二联合办公摘要（本周）"
+    return f"{title}，{period}：" + "；".join(lines)
+
+
 async def start_bridge(pair: Pair, *, poll_seconds: float = 1.0) -> None:
     """The chat-archive bridge of `lianhu archive bridge`, in this process, on the emulator's archive-SDK mode:
     records sealed with a key pair made here, opened by the same bridge code a village runs on Tencent's SDK
@@ -211,6 +233,7 @@ async def start_pair(
     await runner.setup()
     await web.TCPSite(runner, host, bot_port).start()
     pair = Pair(emulator, emulator_url, bot_url, settings, [emu_runner, runner])
+    emulator.job_runner = lambda name: run_job_now(pair, name)
     if archive == "bridge":
         await start_bridge(pair, poll_seconds=min(base.archive.poll_seconds, 1.0))
     return pair

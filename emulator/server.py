@@ -177,6 +177,9 @@ class Emulator(ChannelsMixin, ArchiveSdkMixin, OAuthMixin):
         self.faults = Faults(on_expire_tokens=self._expire_all_tokens)
         self.last_verify: dict[str, Any] | None = None
         self.live_streams: dict[str, dict[str, str]] = {}  # timeline key -> {msgid: content so far}
+        # set by whoever runs the bot beside the emulator (devtools/demo.py): runs a scheduled job now, for the
+        # page's "现在运行" buttons; the emulator itself knows nothing of the bot
+        self.job_runner: Callable[[str], Any] | None = None
         self._timeline: list[Entry] = []
         self._seq = 0
         self._tokens: dict[str, float] = {}  # access_token -> expires_at (clock)
@@ -225,6 +228,7 @@ class Emulator(ChannelsMixin, ArchiveSdkMixin, OAuthMixin):
         app.router.add_post("/emu/say", self._ctl_say)
         app.router.add_get("/emu/timeline", self._ctl_timeline)
         app.router.add_post("/emu/verify", self._ctl_verify)
+        app.router.add_post("/emu/run_job", self._ctl_run_job)
         self._channel_routes(app)
         self._oauth_routes(app)
         self._archive_sdk_routes(app)
@@ -718,7 +722,13 @@ class Emulator(ChannelsMixin, ArchiveSdkMixin, OAuthMixin):
             if "/wecom/" in s.app_callback_url
             else "",
             "bot": {"name": s.aibot_name, "aibotid": s.aibot_id},
-            "senders": {SENDER_AIBOT: s.aibot_name, SENDER_APP: "联户助手应用", SENDER_WEBHOOK: "群机器人"},
+            "jobs": self.job_runner is not None,
+            "senders": {
+                SENDER_AIBOT: s.aibot_name,
+                SENDER_APP: "联户助手应用",
+                SENDER_WEBHOOK: "群机器人",
+                "kf": "村里的微信客服",
+            },
             "users": [
                 {"userid": u.userid, "name": u.name, "kind": "resident" if u.external else "member"}
                 for u in self.world.users.values()
@@ -748,6 +758,17 @@ class Emulator(ChannelsMixin, ArchiveSdkMixin, OAuthMixin):
         except (ValueError, KeyError, TypeError) as exc:
             return _json_response({"error": str(exc)}, status=400)
         return _json_response(result.to_json())
+
+    async def _ctl_run_job(self, request: web.Request) -> web.Response:
+        if self.job_runner is None:
+            return _json_response({"error": "没有接上机器人，不能运行任务"}, status=404)
+        try:
+            name = str((await request.json())["name"])
+        except (ValueError, KeyError, TypeError):
+            return _json_response({"error": "要写明运行哪个任务（name）"}, status=400)
+        if name not in ("summary", "digest"):
+            return _json_response({"error": f"不能从网页运行“{name}”"}, status=400)
+        return _json_response({"ok": True, "text": await self.job_runner(name)})
 
     async def _ctl_timeline(self, request: web.Request) -> web.Response:
         chats = {c for c in request.query.get("chat", "").split(",") if c}

@@ -91,6 +91,7 @@ class Options:
     close_days: int = 5
     duplicate_similarity: int = 80
     policy: PolicyOptions = field(default_factory=PolicyOptions)  # articles 3, 7–9 (domain/policy.py)
+    bot_name: str = "联户小助手"  # how people @ the bot in a group (told when an answer must be @-ed)
 
 
 @dataclass

@@ -96,7 +96,9 @@ async def handle_visit(ctx: Context) -> bool:
             )
             listing = "\n".join(f"{i}. {household_label(h)}" for i, h in enumerate(options, 1))
             minutes = ctx.conversation_timeout // 60
-            ctx.reply(f"您说的是哪一户？\n{listing}\n回复序号即可（{minutes} 分钟内有效，回复“取消”放弃）。")
+            # in a group the bot hears only what @-mentions it: say so, or a bare "2" never reaches it
+            how = f"回复“@{ctx.options.bot_name} 序号”" if ctx.msg.chat_type == "group" else "回复序号"
+            ctx.reply(f"您说的是哪一户？\n{listing}\n{how}即可（{minutes} 分钟内有效，回复“取消”放弃）。")
             return True
     ctx.reply("没认出是哪一户，没有记录。请写上户主姓名，例如“今天走访了王根发家”。")
     return True
