@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.transport.conftest import make_pair  # noqa: F401  (fixture)
 
 CHROMIUM = "/usr/bin/chromium"
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "demo"
