@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-
 CHROMIUM = "/usr/bin/chromium"
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "demo"
 BRANCH = "wrQYbranch0001"
