@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 
 from bot.config import Settings, load_settings
@@ -103,7 +104,11 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
                     agent_id=w.agent_id,
                     webhook_base=settings.webhook.base_url,
                 )
-                sent = await OutboxWorker(settings.outbox, sm, client).run_once()
+                worker = OutboxWorker(settings.outbox, sm, client, instance=f"jobs-run:{os.getpid()}")
+                try:
+                    sent = await worker.run_once()
+                finally:
+                    await worker.drop()
             print(f"已发送 {sent} 条消息。")
         return 1 if failed else 0
     finally:

@@ -133,6 +133,9 @@ class OutboxSettings(_Section):
     poll_seconds: float = 2.0
     max_attempts: int = 8
     lease_seconds: float = 60.0  # a row stuck in 'sending' longer than this belongs to a dead worker
+    # one worker per database sends (storage/outbox.py); another instance takes over when the sender's lease has
+    # not been renewed for this long (a kill -9), and until then only stands by
+    sender_lease_seconds: float = 30.0
     backoff_base_seconds: float = 2.0
     backoff_max_seconds: float = 600.0
     concurrency: int = 8

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
+import fcntl
 import hashlib
 import json
 import logging
@@ -91,11 +92,29 @@ def _inbound(body: dict[str, Any]) -> Inbound:
     )
 
 
+def claim_path(base: Path, tries: int = 64) -> tuple[Path, int]:
+    """The first of base, base.2, base.3, … that no running instance holds, locked (flock on "<file>.lock") for
+    as long as this process lives. Two `lianhu serve` on one database would otherwise share one journal and
+    rewrite each other's records; after a restart an instance takes the first free file and replays whatever an
+    instance that died left in it (exactly once: the runtime's (channel, msg_id) key)."""
+    base.parent.mkdir(parents=True, exist_ok=True)
+    for n in range(1, tries + 1):
+        path = base if n == 1 else base.with_name(f"{base.name}.{n}")
+        fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        return path, fd
+    raise OSError(f"intake journal: all {tries} files beside {base} are held by running instances")
+
+
 class IntakeJournal:
     def __init__(self, path: Path, *, max_bytes: int = 8 * 1024 * 1024) -> None:
+        path, self._lock_fd = claim_path(path)
         self.path = path
         self.max_bytes = max_bytes
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._open: dict[Key, bytes] = {}  # appended, not yet marked done: what a rewrite keeps
         self._unfinished = self._load()  # from before this start, in arrival order
         self._f = open(path, "ab")
@@ -225,6 +244,7 @@ class IntakeJournal:
             self._f.truncate(0)
         self._f.close()
         self._sync.shutdown(wait=True)
+        os.close(self._lock_fd)  # releases the flock: the next instance may take this file
 
 
 def _fsync_dir(path: Path) -> None:

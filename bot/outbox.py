@@ -146,29 +146,34 @@ class OutboxWorker:
             if self._stopping:
                 break
             try:
-                await self.beat()
                 await self.run_once()
             except Exception:  # a bad round (database away) must not end the worker
                 log.exception("outbox round failed")
         with contextlib.suppress(Exception):  # best effort: the lease runs out on its own anyway
-            async with self.sessionmaker() as session, session.begin():
-                await store.drop_sender(session, self.holder)
+            await self.drop()
 
     @property
     def holder(self) -> str:
         return self.instance or f"pid{os.getpid()}"
 
-    async def beat(self) -> None:
-        """Renew the sender lease: a job run by hand sees a live worker and leaves the sending to it."""
+    async def beat(self) -> bool:
+        """Take or renew the sender lease; False while another instance sends (this one stands by)."""
         now = self.clock()
-        until = now + dt.timedelta(seconds=max(30.0, 3 * self.settings.poll_seconds))
+        until = now + dt.timedelta(seconds=max(self.settings.sender_lease_seconds, 3 * self.settings.poll_seconds))
         async with self.sessionmaker() as session, session.begin():
-            await store.beat_sender(session, self.holder, now, until)
+            return await store.acquire_sender(session, self.holder, now, until)
+
+    async def drop(self) -> None:
+        """Give the lease back (a clean stop): another instance may send at once."""
+        async with self.sessionmaker() as session, session.begin():
+            await store.drop_sender(session, self.holder)
 
     # --- one round ----------------------------------------------------------------------------------------
     async def run_once(self) -> int:
-        """Send everything due now; returns how many rows were sent."""
+        """Send everything due now, if this worker is the database's sender; returns how many rows were sent."""
         async with self._round:
+            if not await self.beat():
+                return 0  # another instance sends; this one takes over when that one's lease lapses
             async with self.sessionmaker() as session:
                 rows = await store.due_rows(session)
             chains: dict[tuple[str, str], list[OutboundMessage]] = {}
@@ -267,7 +272,11 @@ class OutboxWorker:
         return self.client
 
     async def _send_app(self, row: OutboundMessage) -> None:
-        data = await self._client().send_app_message(row.target, row.content, msgtype=row.msgtype)
+        # a row can be sent again only after its lease and the sender's lapsed: the check spans both, twice over
+        window = 2 * (self.settings.lease_seconds + self.settings.sender_lease_seconds)
+        data = await self._client().send_app_message(
+            row.target, row.content, msgtype=row.msgtype, duplicate_check_seconds=int(window)
+        )
         if data.get("invaliduser"):
             raise Permanent(f"成员账号无效：{data['invaliduser']}")
 

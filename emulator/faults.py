@@ -55,6 +55,11 @@ class Faults:
         self._random: dict[str, _Random] = {}
         self._on_expire_tokens = on_expire_tokens
         self.injected: list[tuple[str, Fault]] = []  # what was actually served, for assertions
+        self.latency: dict[str, float] = {}  # path -> seconds before answering (slow())
+
+    def slow(self, path: str, seconds: float) -> None:
+        """Answer `path` only after `seconds` (a slow network: sends are in flight long enough to be cut)."""
+        self.latency[normalize_path(path)] = seconds
 
     def fail_next(self, path: str, errcode: int, times: int = 1, errmsg: str | None = None) -> None:
         fault = Fault(errcode=errcode, errmsg=errmsg or _ERRMSG.get(errcode, "injected fault"))
@@ -75,6 +80,7 @@ class Faults:
     def clear(self) -> None:
         self._scripted.clear()
         self._random.clear()
+        self.latency.clear()
 
     def take(self, path: str) -> Fault | None:
         path = normalize_path(path)

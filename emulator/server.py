@@ -187,6 +187,7 @@ class Emulator(ChannelsMixin, ArchiveSdkMixin, OAuthMixin):
         self._responses: dict[str, _ResponseSlot] = {}
         self._inflight: Counter[str] = Counter()
         self._app_msgids: set[int] = set()
+        self._app_sent: dict[tuple[str, str], float] = {}  # (userid, content hash) -> last shown (duplicate check)
         self._session: aiohttp.ClientSession | None = None
         self._aibot_crypto = CallbackCrypto(settings.aibot_token, settings.aibot_aes_key, "")
         self._app_crypto = CallbackCrypto(settings.app_token, settings.app_aes_key, settings.corp_id)
@@ -526,6 +527,8 @@ class Emulator(ChannelsMixin, ArchiveSdkMixin, OAuthMixin):
         if handler is None:
             return _err(404, f"emulator: unknown api path /cgi-bin/{path}", status=404)
         self.stats[path] += 1
+        if (delay := self.faults.latency.get(path)) is not None:
+            await asyncio.sleep(delay)
         fault = self.faults.take(path)
         if fault is not None:
             if fault.errcode is None:
@@ -614,7 +617,16 @@ class Emulator(ChannelsMixin, ArchiveSdkMixin, OAuthMixin):
         invalid = [u for u in wanted if u not in valid]
         if not valid:
             raise ApiError(81013, "user & party & tag all invalid")
+        # enable_duplicate_check: the same content to the same member within the interval is accepted, not shown
+        check = body.get("enable_duplicate_check") == 1
+        interval = min(int(body.get("duplicate_check_interval") or 1800), 4 * 3600)
+        now = self.clock()
         for userid in valid:
+            key = (userid, hashlib.sha1(f"{msgtype}:{content}".encode()).hexdigest())
+            if check and now - self._app_sent.get(key, float("-inf")) < interval:
+                self.stats["message/send:duplicate_dropped"] += 1
+                continue
+            self._app_sent[key] = now
             self.record(f"app:{userid}", SENDER_APP, "out", "message_send", msgtype, content, body)
         return _ok(invaliduser="|".join(invalid), msgid=secrets.token_hex(8))
 

@@ -227,35 +227,33 @@ async def requeue(session: AsyncSession, row_id: int) -> bool:
     return res.rowcount == 1
 
 
-# --- who sends: a running server's worker beats a lease; a job run by hand beside it leaves the sending to it ----
-# Two senders on one database can both send a row when one of them stalls past its lease (a long write holding
-# SQLite's lock while it waits to mark the row sent): the other reclaims the row and sends it again.
+# --- who sends: one worker per database holds a lease; the others (a second server, a job run by hand) stand by --
+# Two senders on one database could both send a row when one of them stalled past its row lease (a long write
+# holding SQLite's lock while it waited to mark the row sent): the other reclaimed the row and sent it again (the
+# summary went out 4×). With one sender a row is reclaimed only from a sender that is gone.
 
 SENDER_LEASE = "outbox-sender"
 
 
-async def beat_sender(session: AsyncSession, holder: str, now: dt.datetime, until: dt.datetime) -> None:
-    """Say "a worker is sending here" until `until` (renewed every round)."""
-    # update first, insert only when there is no row; two beats racing on an empty table (the worker's first
-    # round and a second instance) must not fail on the primary key, so the insert sits in a savepoint
-    done = await session.execute(
+async def acquire_sender(session: AsyncSession, holder: str, now: dt.datetime, until: dt.datetime) -> bool:
+    """Take or renew the sender lease until `until`; False while another holder's lease runs. One sender per
+    database: two servers on one PostgreSQL, or a server and `lianhu jobs run`, never send side by side."""
+    taken = await session.execute(
         update(Lease)
-        .where(Lease.name == SENDER_LEASE)
+        .where(Lease.name == SENDER_LEASE, or_(Lease.holder == holder, Lease.expires_at < now))
         .values(holder=holder, expires_at=until)
         .execution_options(synchronize_session=False)
     )
-    if done.rowcount:
-        return
+    if taken.rowcount:
+        return True
+    # no row yet, or someone else's live lease; two first beats racing on an empty table must not fail on the
+    # primary key, so the insert sits in a savepoint
     try:
         async with session.begin_nested():
             session.add(Lease(name=SENDER_LEASE, holder=holder, expires_at=until))
     except IntegrityError:
-        await session.execute(
-            update(Lease)
-            .where(Lease.name == SENDER_LEASE)
-            .values(holder=holder, expires_at=until)
-            .execution_options(synchronize_session=False)
-        )
+        return False
+    return True
 
 
 async def drop_sender(session: AsyncSession, holder: str) -> None:

@@ -150,3 +150,20 @@ async def test_journal_keeps_what_is_unfinished_through_rewrites_and_a_torn_last
     assert [m.msg_id for m in again.unfinished()] == ["m6", "m7"]
     assert again.unfinished()[0] == msgs[6]  # every field back as it came in
     await again.close()
+
+
+async def test_two_instances_on_one_database_never_share_a_journal(tmp_path):
+    """Two `lianhu serve` with one config get the same journal path; each must hold its own file, and a restart
+    takes the first free one (replaying what a dead instance left there)."""
+    path = tmp_path / "intake.journal"
+    now = dt.datetime.now(dt.UTC)
+    first = IntakeJournal(path)
+    second = IntakeJournal(path)
+    assert first.path == path and second.path == tmp_path / "intake.journal.2"
+    await first.append(Inbound("aibot", "a1", USER, "", "single", "今天走访了方奶奶", now))
+    await second.append(Inbound("aibot", "b1", USER, "", "single", "今天走访了严德富", now))
+    await first.close()  # closed with a1 unfinished: it stays for whoever takes this file next
+    third = IntakeJournal(path)
+    assert third.path == path and [m.msg_id for m in third.unfinished()] == ["a1"]
+    await second.close()
+    await third.close()

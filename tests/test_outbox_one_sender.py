@@ -72,9 +72,11 @@ async def test_two_first_beats_at_once_do_not_collide(seeded_url):
     sm = make_sessionmaker(engine)
     now = dt.datetime.now(dt.UTC)
 
+    took: list[bool] = []
+
     async def beat(holder: str) -> None:
         async with sm() as s, s.begin():
-            await store.beat_sender(s, holder, now, now + dt.timedelta(minutes=1))
+            took.append(await store.acquire_sender(s, holder, now, now + dt.timedelta(minutes=1)))
 
     try:
         for _ in range(5):
@@ -83,5 +85,33 @@ async def test_two_first_beats_at_once_do_not_collide(seeded_url):
             await asyncio.gather(*(beat(f"serve-{i}") for i in range(4)))
             async with sm() as s:
                 assert await store.live_sender(s, now) in {f"serve-{i}" for i in range(4)}
+            assert sum(took) == 1  # exactly one of them sends
+            took.clear()
+    finally:
+        await engine.dispose()
+
+
+async def test_a_second_server_stands_by_until_the_senders_lease_lapses(seeded_url):
+    # two `lianhu serve` on one database: only the lease holder sends; the other takes over once the holder
+    # stops renewing (kill -9), and not before
+    settings = make_settings(seeded_url)
+    settings.outbox.sender_lease_seconds = 30
+    engine = make_engine(seeded_url)
+    sm = make_sessionmaker(engine)
+    now = [dt.datetime(2026, 12, 4, 8, 0, tzinfo=dt.UTC)]
+    a = OutboxWorker(settings.outbox, sm, None, instance="serve-a", clock=lambda: now[0])
+    b = OutboxWorker(settings.outbox, sm, None, instance="serve-b", clock=lambda: now[0])
+    try:
+        assert await a.beat() is True
+        assert await b.beat() is False and await b.run_once() == 0
+        now[0] += dt.timedelta(seconds=20)
+        assert await a.beat() is True  # renewed
+        now[0] += dt.timedelta(seconds=25)
+        assert await b.beat() is False  # 25 s after the renewal: a's lease still runs
+        now[0] += dt.timedelta(seconds=10)
+        assert await b.beat() is True  # a went quiet for 35 s: b sends from now on
+        assert await a.beat() is False  # and a, were it only stalled, now stands by
+        await b.drop()
+        assert await a.beat() is True  # a clean stop hands over at once
     finally:
         await engine.dispose()

@@ -83,9 +83,16 @@ class WeComClient:
             raise err
         raise AssertionError("unreachable")
 
-    async def send_app_message(self, touser: str, content: str, *, msgtype: str = "markdown") -> dict[str, Any]:
+    async def send_app_message(
+        self, touser: str, content: str, *, msgtype: str = "markdown", duplicate_check_seconds: int = 0
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {"touser": touser, "msgtype": msgtype, "agentid": self.agent_id}
         body[msgtype] = {"content": content}
+        if duplicate_check_seconds > 0:
+            # WeCom drops the same content to the same person within the interval (≤ 4 h): a resend after a kill -9
+            # mid-request (sent, but not yet marked sent) does not reach the member twice
+            body["enable_duplicate_check"] = 1
+            body["duplicate_check_interval"] = min(int(duplicate_check_seconds), 4 * 3600)
         return await self.call("message/send", body)
 
     async def webhook_send(self, key: str, payload: dict[str, Any]) -> dict[str, Any]:

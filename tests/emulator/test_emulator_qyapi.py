@@ -208,3 +208,17 @@ async def test_unknown_path_is_a_json_404(env):
     assert resp.status == 404
     data = await resp.json()
     assert data["errcode"] != 0 and "appchat/send" in data["errmsg"]
+
+
+async def test_duplicate_check_drops_the_same_content_within_the_interval(env):
+    token = await get_token(env.client)
+    check = {"enable_duplicate_check": 1, "duplicate_check_interval": 120}
+    for _ in range(2):  # a resend after a crash mid-request
+        assert (await send_app(env.client, token, **check))["errcode"] == 0
+    assert (await send_app(env.client, token, text={"content": "另一条"}, **check))["errcode"] == 0
+    env.clock.advance(121)
+    assert (await send_app(env.client, token, **check))["errcode"] == 0  # past the interval: shown again
+    assert (await send_app(env.client, token))["errcode"] == 0  # without the check: always shown
+    shown = [e.content for e in env.emu.timeline("app:zhangwei")]
+    assert shown == ["你好", "另一条", "你好", "你好"]
+    assert env.emu.stats["message/send:duplicate_dropped"] == 1

@@ -31,7 +31,7 @@ def _toml_str(v: str) -> str:
     return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def write_config(s: Settings, path: Path, port: int) -> Path:
+def write_config(s: Settings, path: Path, port: int, extra: str = "") -> Path:
     lines = [
         "[database]",
         f"url = {_toml_str(s.database.url)}",
@@ -54,7 +54,7 @@ def write_config(s: Settings, path: Path, port: int) -> Path:
         f"token = {_toml_str(s.aibot.token)}",
         f"encoding_aes_key = {_toml_str(s.aibot.encoding_aes_key)}",
     ]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
     return path
 
 
