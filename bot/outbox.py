@@ -35,6 +35,7 @@ from bot.keys import CLIENT_KEY, RUNTIME_KEY, SESSIONMAKER_KEY, SETTINGS_KEY
 from bot.wecom.client import WeComClient
 from bot.wecom.errors import WeComApiError
 from jobs import kf_window
+from jobs.context import split_markdown
 from storage import outbox as store
 from storage.models import OutboundMessage, utcnow
 
@@ -272,13 +273,19 @@ class OutboxWorker:
         return self.client
 
     async def _send_app(self, row: OutboundMessage) -> None:
-        # a row can be sent again only after its lease and the sender's lapsed: the check spans both, twice over
-        window = 2 * (self.settings.lease_seconds + self.settings.sender_lease_seconds)
-        data = await self._client().send_app_message(
-            row.target, row.content, msgtype=row.msgtype, duplicate_check_seconds=int(window)
-        )
-        if data.get("invaliduser"):
-            raise Permanent(f"成员账号无效：{data['invaliduser']}")
+        # A row claimed before (row.attempts is the count before this claim) may already have reached WeCom: a
+        # worker killed mid-request, or an answer lost. Only such a resend asks WeCom to drop it as a duplicate; a
+        # first send never does, or a member asking the same question twice would get no second answer. A resend
+        # comes after the row's lease and the sender's lapsed: the check spans both, twice over.
+        window = 2 * (self.settings.lease_seconds + self.settings.sender_lease_seconds) if row.attempts else 0
+        # an app message holds 2,048 bytes (a long 心愿清单 or 本月未走访户 does not): sent in numbered parts, cut at
+        # line ends; a part that went out before a retry is dropped by the duplicate check on the resend
+        for part in split_markdown(row.content, APP_TEXT_MAX):
+            data = await self._client().send_app_message(
+                row.target, part, msgtype=row.msgtype, duplicate_check_seconds=int(window)
+            )
+            if data.get("invaliduser"):
+                raise Permanent(f"成员账号无效：{data['invaliduser']}")
 
     async def _send_webhook(self, row: OutboundMessage) -> None:
         if row.msgtype == "image":  # payload = {"base64", "md5"} (jobs/charts.image_payload); content is a caption
@@ -340,6 +347,8 @@ class OutboxWorker:
             },
         )
 
+
+APP_TEXT_MAX = 2048  # message/send text and markdown content, bytes (wecom-platform.md §4.1)
 
 OUTBOX_KEY: web.AppKey[OutboxWorker] = web.AppKey("outbox_worker")
 

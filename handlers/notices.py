@@ -44,24 +44,27 @@ async def tell_household(
     if household is None:
         return "none"
     if household.external_userid:
-        last_kf = await session.scalar(
-            select(InboundMessage.sent_at)
-            .where(InboundMessage.channel == "kf", InboundMessage.sender == household.external_userid)
-            .order_by(InboundMessage.sent_at.desc())
-            .limit(1)
-        )
-        if last_kf is not None:
-            last_kf = aware(last_kf)
-            if now - last_kf < KF_WINDOW:
-                outbox.enqueue(
-                    session,
-                    channel="kf",
-                    target=household.external_userid,
-                    content=text,
-                    key=key,
-                    branch_id=household.branch_id,
-                )
-                return "kf"
+        last = (
+            await session.execute(
+                select(InboundMessage.sent_at, InboundMessage.meta)
+                .where(InboundMessage.channel == "kf", InboundMessage.sender == household.external_userid)
+                .order_by(InboundMessage.sent_at.desc())
+                .limit(1)
+            )
+        ).first()
+        # kf/send_msg needs the 微信客服 account the resident wrote to (without it WeCom answers 95000)
+        open_kfid = str((last[1] or {}).get("open_kfid") or "") if last is not None else ""
+        if last is not None and open_kfid and now - aware(last[0]) < KF_WINDOW:
+            outbox.enqueue(
+                session,
+                channel="kf",
+                target=household.external_userid,
+                content=text,
+                key=key,
+                branch_id=household.branch_id,
+                payload={"open_kfid": open_kfid},
+            )
+            return "kf"
     member = await repo.current_member_of(session, household.id)
     if tell_member(
         session,

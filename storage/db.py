@@ -9,8 +9,17 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 
-from storage import sqlite_inline
+from storage import outbox, sqlite_inline
+
+
+class LianhuSession(Session):
+    """The sync session under every AsyncSession here: an outbox row whose idempotency key is already stored is
+    dropped at flush instead of failing the transaction (storage/outbox.py drop_known_keys)."""
+
+
+event.listen(LianhuSession, "before_flush", outbox.drop_known_keys)
 
 
 def is_sqlite(url: str) -> bool:
@@ -49,4 +58,4 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=LianhuSession)

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from domain.privacy import mask
 from storage.models import ChatGroup, Lease, Member, OutboundMessage
@@ -37,8 +38,9 @@ def enqueue(
     inbound_id: int | None = None,
     payload: dict[str, Any] | None = None,
 ) -> OutboundMessage:
-    """Add a pending outbound row. `key` (idempotency key) makes a second enqueue of the same message a no-op
-    at commit time (unique constraint) — callers that may run twice (jobs) must pass one."""
+    """Add a pending outbound row. `key` (idempotency key) makes a second enqueue of the same message a no-op:
+    at flush, a row whose key is already stored (or queued twice in one flush) is dropped (drop_known_keys) —
+    callers that may run twice (jobs, a command said again) pass one."""
     if key is not None and len(key) > 120:
         key = hashlib.sha256(key.encode()).hexdigest()
     row = OutboundMessage(
@@ -55,6 +57,28 @@ def enqueue(
     session.add(row)
     session.info[QUEUED_KEY] = True  # the runtime wakes the worker only after messages that queued something
     return row
+
+
+def drop_known_keys(session: Session, _flush_context: Any, _instances: Any) -> None:
+    """before_flush (storage/db.py): new rows whose idempotency key is already stored leave the session. A
+    reminder sent once per key used to fail the whole message with a unique violation the second time (seen in
+    `lianhu simulate`: a 书记 said 派 twice for a matter still waiting for the member's opinion)."""
+    new = [o for o in session.new if isinstance(o, OutboundMessage) and o.idempotency_key]
+    if not new:
+        return
+    with session.no_autoflush:
+        known = set(
+            session.scalars(
+                select(OutboundMessage.idempotency_key).where(
+                    OutboundMessage.idempotency_key.in_({o.idempotency_key for o in new})
+                )
+            )
+        )
+    for o in new:
+        if o.idempotency_key in known:
+            session.expunge(o)
+        else:
+            known.add(o.idempotency_key)  # the first of two in this flush stays
 
 
 # --- group posts: one call, the right channel(s) ---------------------------------------------------------------

@@ -15,4 +15,5 @@ async def test_a_short_month_in_the_village_holds_every_invariant(migrated_url, 
     # the run really exercised what it checks
     assert f["archive_copies_ignored"] > 0 and f["same_words_by_second_door"] > 0
     assert f["visits"] > 20 and f["matters"] > 10 and f["deliveries"] > 20
+    assert f["month"]["ratings"] > 0  # matters carried through to the resident's rating
     assert f["utterances_handled_twice"] == 0 and f["delivered_twice_or_unasked"] == 0

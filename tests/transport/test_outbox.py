@@ -145,3 +145,23 @@ async def test_permanent_error_is_a_dead_letter_listed_by_the_cli(tpair, monkeyp
     assert "已放回发件箱" in capsys.readouterr().out
     await eventually(settled)
     assert {r.id: r.status for r in await _rows(url)}[dead_id] == "dead"  # still no such user: dead again
+
+
+async def test_the_same_answer_twice_reaches_the_member_twice(tpair):
+    """A member who asks the same thing twice gets the same answer twice: only a resend of one row asks WeCom to
+    drop a duplicate (a first send never does, or WeCom's duplicate check would swallow the second answer)."""
+    url = tpair.settings.database.url
+    engine = make_engine(url)
+    try:
+        async with make_sessionmaker(engine)() as s, s.begin():
+            for n in range(2):
+                outbox.enqueue(s, channel="app", target="zhangwei", content="本月您的联系户都走访到了", key=f"same:{n}")
+    finally:
+        await engine.dispose()
+    tpair.runners[1].app[RUNTIME_KEY].outbox.wake()
+
+    async def both():
+        return len(_out(tpair, "app:zhangwei")) == 2
+
+    await eventually(both)
+    assert tpair.emulator.stats["message/send:duplicate_dropped"] == 0
