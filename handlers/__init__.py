@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-from handlers import assessment, fallback, links, matters, mustvisit, opinions, pledges, points, queries, visits
+from handlers import (
+    assessment,
+    corrections,
+    fallback,
+    links,
+    matters,
+    mustvisit,
+    opinions,
+    pledges,
+    points,
+    queries,
+    visits,
+)
 from handlers.routing import Dispatcher, Hook, Route
 
 # Order of the modules is the tie-break inside one priority.
-MODULES = (visits, matters, links, queries, points, pledges, opinions, assessment)
+MODULES = (corrections, visits, matters, links, queries, points, pledges, opinions, assessment)
 
 
 def build_routes() -> list[Route]:
