@@ -53,13 +53,19 @@ _FINISH = (
 )
 
 
+CHANNELS = frozenset({"aibot", "ws", "app", "archive", "kf", "console"})  # every Inbound.channel
+# Where the same words can legitimately arrive twice, both copies owned: a resident's 联户群 (the archive) and their
+# 微信客服. Messages to the 智能机器人 or the app skip the look-up (copies of those are the archive's, which the
+# ownership rule drops); an archive or 微信客服 message looks at every other channel.
+TWO_DOORS = frozenset({"archive", "kf"})
 _MENTION = re.compile(r"^\s*@\S+\s*")
 _SPACE = re.compile(r"\s+")
 
 
-def _words(text: str) -> str:
-    """What two copies of one utterance share: the text without a leading @mention and without spacing."""
-    return _SPACE.sub("", _MENTION.sub("", text))
+def words_key(text: str) -> str | None:
+    """What two copies of one utterance share: a digest of the text without a leading @mention and spacing."""
+    words = _SPACE.sub("", _MENTION.sub("", text))
+    return hashlib.blake2b(words.encode(), digest_size=8).hexdigest() if words else None
 
 
 def _lock_key(sender: str) -> int:
@@ -246,6 +252,7 @@ class Intake:
                     "sent_at": msg.sent_at,
                     "status": "pending",
                     "meta": {k: v for k, v in msg.meta.items() if k != "response_url"},
+                    "words_key": words_key(msg.text),
                 },
             )
         ).scalar_one()
@@ -280,31 +287,32 @@ class Intake:
         lock per sender until commit, taken in a fixed order (no deadlock between batches). SQLite has one writer."""
         if session.bind.dialect.name != "postgresql":
             return
-        for key in sorted({_lock_key(m.sender) for m in msgs if m.text.strip()}):
+        for key in sorted({_lock_key(m.sender) for m in msgs if m.channel in TWO_DOORS and m.text.strip()}):
             await session.execute(select(func.pg_advisory_xact_lock(key)))
 
     async def _same_words(self, session: AsyncSession, msg: Inbound, row_id: int) -> str | None:
         """The stored answer when the same person's same words were handled from another channel within the
-        window; None when these words are new. A repeat by the same channel is a new message (people do say a
-        thing twice); the same message retried by WeCom is caught earlier, by (channel, msg_id)."""
-        words = _words(msg.text)
-        if not words:
+        window (checked for TWO_DOORS messages); None when these words are new. A repeat by the same channel is
+        a new message (people do say a thing twice); a message WeCom retried is caught earlier, by msg_id."""
+        key = words_key(msg.text)
+        if key is None or msg.channel not in TWO_DOORS:
             return None
         rows = await session.execute(
-            select(_INBOUND.c.text, _INBOUND.c.reply)
+            select(_INBOUND.c.reply)
             .where(
                 _INBOUND.c.sender == msg.sender,
-                _INBOUND.c.sent_at.between(msg.sent_at - self.same_words, msg.sent_at + self.same_words),
-                _INBOUND.c.channel != msg.channel,
+                _INBOUND.c.words_key == key,
+                # one probe per other channel (an IN on the index), not a scan of this channel's repeats
+                _INBOUND.c.channel.in_(sorted(CHANNELS - {msg.channel})),
                 _INBOUND.c.status == "done",
                 _INBOUND.c.id != row_id,
+                _INBOUND.c.sent_at.between(msg.sent_at - self.same_words, msg.sent_at + self.same_words),
             )
             .order_by(_INBOUND.c.id)
+            .limit(1)
         )
-        for text, reply in rows:
-            if text is not None and _words(text) == words:
-                return reply or ""
-        return None
+        found = rows.first()
+        return None if found is None else (found[0] or "")
 
     async def _duplicate(self, msg: Inbound) -> HandleResult:
         async with self.sessionmaker() as session:

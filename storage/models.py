@@ -161,7 +161,8 @@ class InboundMessage(Base):
     __tablename__ = "inbound_message"
     __table_args__ = (
         UniqueConstraint("channel", "msg_id", name="uq_inbound_channel_msg"),
-        Index("ix_inbound_sender_sent", "sender", "sent_at"),  # the same words by another channel (bot/intake.py)
+        # the same person's same words by another channel (bot/intake.py): one equality lookup
+        Index("ix_inbound_sender_words", "sender", "words_key", "channel"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String(20))  # aibot / app / archive / kf / ws
@@ -178,6 +179,9 @@ class InboundMessage(Base):
     status: Mapped[str] = mapped_column(String(10), default="pending")
     reply: Mapped[str | None] = mapped_column(Text)  # what we answered, replayed on redelivery
     meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # digest of the words without a leading @mention or spacing (bot/intake.py words_key); kept when the text is
+    # purged, it reveals nothing
+    words_key: Mapped[str | None] = mapped_column(String(16))
 
 
 class OutboundMessage(Base):
