@@ -9,6 +9,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from nlp.prefilter import gate
 from nlp.text import NUM
 
 # in an override file these tables replace the bundled ones whole (a branch's own must-visit list)
@@ -68,9 +69,11 @@ def compile_any(patterns: list[str] | None, where: str) -> re.Pattern[str] | Non
     # compile the union once (cold start); only when it fails are the patterns compiled one by one to name
     # the culprit
     try:
-        return re.compile("|".join(f"(?:{p})" for p in expanded))
+        union = re.compile("|".join(f"(?:{p})" for p in expanded))
     except re.error:
         pass
+    else:
+        return gate(union)  # skipped at once when the text holds none of its first characters (nlp/prefilter.py)
     for p in expanded:  # find the culprit to name it
         try:
             re.compile(p)
