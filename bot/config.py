@@ -161,6 +161,7 @@ class ScheduleSettings(_Section):
     remind_every_days: int = 7
     points_cron: str = "30 1 * * *"
     year_end_cron: str = "0 9 20 12 *"
+    attention_cron: str = "0 18 * * *"  # the member's private list of residents' words that made no record
 
 
 class PointsSettings(_Section):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handlers import (
     assessment,
+    attention,
     corrections,
     fallback,
     links,
@@ -18,7 +19,7 @@ from handlers import (
 from handlers.routing import Dispatcher, Hook, Route
 
 # Order of the modules is the tie-break inside one priority.
-MODULES = (corrections, visits, matters, links, queries, points, pledges, opinions, assessment)
+MODULES = (corrections, visits, matters, links, queries, points, pledges, opinions, assessment, attention)
 
 
 def build_routes() -> list[Route]:

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from jobs import digest, matter_timers, points, reminders, retention, summary, year_end
+from jobs import attention, digest, matter_timers, points, reminders, retention, summary, year_end
 from jobs.context import JobContext, ScheduleOptions, day_period
 from storage.models import Branch
 
@@ -69,6 +69,14 @@ JOBS: dict[str, JobSpec] = {
             chunks=retention.purge_chunks,
         ),
         JobSpec("points", "积分结算", _cron("points_cron"), day_period, points.run_points, "2026-11-26"),
+        JobSpec(
+            "attention",
+            "拿不准的话，私下给党员",
+            _cron("attention_cron"),
+            day_period,
+            attention.run_attention,
+            "2026-11-26",
+        ),
         JobSpec(
             "year_end", "年终积分名单", _cron("year_end_cron"), year_end.year_period, year_end.run_year_end, "2026"
         ),

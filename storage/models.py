@@ -335,6 +335,24 @@ class LinkChange(Base):
 # --- transport: cursors of pulled feeds, outbox bookkeeping ----------------------------------------------------
 
 
+class AttentionItem(Base):
+    """A resident's words in a 联户群 that made no record but may need someone (a question, distress): they go on
+    the linked member's private daily list (jobs/attention.py), numbered there; "登记 N" registers one."""
+
+    __tablename__ = "attention_item"
+    __table_args__ = (Index("ix_attention_member_listed", "member_id", "listed_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"))
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_message.id"))
+    summary: Mapped[str] = mapped_column(String(200))  # masked
+    said_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    listed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))  # sent in a daily list
+    number: Mapped[int | None] = mapped_column(Integer)  # its number in the member's lists ("登记 N")
+    matter_id: Mapped[int | None] = mapped_column(ForeignKey("matter.id"))
+
+
 class FeedCursor(Base):
     """Where a pulled feed stands (archive seq, kf cursor); written in the same transaction as what it produced."""
 
