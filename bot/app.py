@@ -89,8 +89,8 @@ def create_app(
 
 
 def _transport_ctxs() -> list:
-    """Issue-5 transport: the outbox worker, the chat-archive poller, 微信客服, the long connection."""
-    from bot.archive import archive_ctx
+    """Issue-5 transport: the outbox worker, the chat-archive reader, 微信客服, the long connection."""
+    from bot.archive_bridge.bridge import archive_ctx
     from bot.kf import kf_ctx
     from bot.outbox import outbox_ctx
     from bot.ws import ws_ctx

@@ -1,28 +1,21 @@
-"""Reading household groups through the chat archive (会话内容存档), by /work/shared/spec/archive-feed.md.
+"""Household groups through the chat archive (会话内容存档): a message the bridge (bot/archive_bridge/) opened
+becomes an Inbound, strictly in seq order.
 
-The poller asks the bridge for messages after the last handled seq and handles them strictly in seq order. Each
-message's cursor write happens in the transaction of what the message produced (Runtime.handle's before_commit),
-so a crash anywhere re-reads from the last committed seq and the (archive, msgid) key keeps a message from being
-recorded twice. A non-zero errcode, a bad answer or a failure to store stops the round; the next round retries
-from the same seq — nothing is skipped.
+Each message's cursor write happens in the transaction of what the message produced (Runtime.handle's
+before_commit), so a crash anywhere re-reads from the last committed seq and the (archive, msgid) key keeps a
+message from being recorded twice. The archive also carries the internal groups' words (the archived members are
+in them); which of those are handled is decided in bot/intake.py by domain/channels.py, not here.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 import json
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
-from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import ArchiveSettings
-from bot.keys import RUNTIME_KEY, SETTINGS_KEY
 from bot.runtime import Runtime
 from handlers.context import Inbound
 from jobs.recall import apply_recall
@@ -32,10 +25,6 @@ from storage.models import FeedCursor, utcnow
 log = logging.getLogger(__name__)
 
 CURSOR = "archive:seq"
-
-
-class FeedError(Exception):
-    pass
 
 
 async def read_cursor(session: AsyncSession, name: str = CURSOR) -> int:
@@ -92,70 +81,12 @@ def text_of(msg: dict[str, Any]) -> str | None:
     return None
 
 
-class ArchivePoller:
-    def __init__(self, settings: ArchiveSettings, runtime: Runtime, http: aiohttp.ClientSession) -> None:
-        self.settings = settings
+class ArchiveInbound:
+    """What the bridge opened, into the one inbound path: roster groups' text and recalls are handled, the rest
+    (1:1 chats, rooms the roster does not bind, switch events, media alone) only moves the cursor."""
+
+    def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.http = http
-        self._task: asyncio.Task[None] | None = None
-        self._lock = asyncio.Lock()
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                while await self.poll_once() >= self.settings.batch_limit:
-                    pass  # a full page: there is more right away
-            except Exception:
-                log.exception("archive poll failed; retrying from the same seq")
-            await asyncio.sleep(self.settings.poll_seconds)
-
-    async def fetch(self, seq: int) -> list[dict[str, Any]]:
-        url = f"{self.settings.feed_url.rstrip('/')}/chatdata"
-        try:
-            async with self.http.get(
-                url,
-                params={"seq": str(seq), "limit": str(self.settings.batch_limit)},
-                headers={"Authorization": f"Bearer {self.settings.feed_token}"},
-                timeout=aiohttp.ClientTimeout(total=30),
-            ) as resp:
-                data = await resp.json(content_type=None)
-        except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
-            raise FeedError(f"chatdata: {type(exc).__name__}: {exc}") from exc
-        if not isinstance(data, dict) or data.get("errcode", -1) != 0:
-            raise FeedError(f"chatdata answered {data!r:.200}")
-        items = data.get("chatdata") or []
-        return items if isinstance(items, list) else []
-
-    async def poll_once(self) -> int:
-        """Handle one page; returns how many items it moved past. Errors leave the cursor where it was."""
-        async with self._lock:
-            async with self.runtime.sessionmaker() as session:
-                seq = await read_cursor(session)
-            try:
-                items = await self.fetch(seq)
-            except FeedError as exc:
-                log.warning("%s; will retry", exc)
-                return 0
-            done = 0
-            for item in items:
-                item_seq = item.get("seq") if isinstance(item, dict) else None
-                if not isinstance(item_seq, int) or item_seq <= seq:
-                    log.warning("archive item out of order after seq %s: %r", seq, item)
-                    break  # never skip: stop here and ask again next round
-                await self.handle_item(item_seq, item.get("msg") or {})
-                seq = item_seq
-                done += 1
-            return done
 
     async def handle_item(self, seq: int, msg: dict[str, Any]) -> None:
         rt = self.runtime
@@ -209,20 +140,3 @@ class ArchivePoller:
                 session, recalled_msgid=pre, recall_msgid=str(msg.get("msgid")), resident=resident, member_id=member_id
             )
         self.runtime._kick_outbox()
-
-
-ARCHIVE_KEY: web.AppKey[ArchivePoller] = web.AppKey("archive_poller")
-
-
-async def archive_ctx(app: web.Application) -> AsyncIterator[None]:
-    """cleanup_ctx: poll the archive bridge when [archive] feed_url is set."""
-    settings = app[SETTINGS_KEY].archive
-    if not settings.feed_url:
-        yield
-        return
-    async with aiohttp.ClientSession() as http:
-        poller = ArchivePoller(settings, app[RUNTIME_KEY], http)
-        app[ARCHIVE_KEY] = poller
-        poller.start()
-        yield
-        await poller.stop()

@@ -25,6 +25,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not (settings.aibot.token or settings.wecom.token):
         print("配置里没有 [aibot] 或 [wecom] 的 token/encoding_aes_key，机器人收不到任何消息。", file=sys.stderr)
         return 2
+    if settings.archive.sdk:  # `lianhu serve` reads the chat archive too: say now what keeps it from reading
+        from bot.archive_bridge.bridge import config_problem
+
+        if (problem := config_problem(settings.archive)) is not None:
+            print(problem, file=sys.stderr)
+            return 2
     web.run_app(create_app(settings), host=args.host or settings.server.host, port=args.port or settings.server.port)
     return 0
 

@@ -68,7 +68,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_bridge(args: argparse.Namespace) -> int:
     import aiohttp
 
-    from bot.archive_bridge.bridge import ArchiveBridge, worker_for
+    from bot.archive_bridge.bridge import ArchiveBridge, config_problem, worker_for
     from bot.archive_bridge.keys import KeyProblem, PrivateKeys
     from bot.runtime import Runtime
     from bot.wecom.client import WeComClient
@@ -78,20 +78,11 @@ def cmd_bridge(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     a = settings.archive
-    if not a.sdk:
-        print('[archive] sdk 没有配置（"pywecomarchive" 或 "emulator"），桥接服务不知道用哪个 SDK。', file=sys.stderr)
+    problem = config_problem(a)
+    if problem is not None:
+        print(problem, file=sys.stderr)
         return 2
-    if a.feed_url:
-        print("[archive] feed_url 和 sdk 只能用一个：两边都读会重复处理同一批消息。", file=sys.stderr)
-        return 2
-    try:
-        keys = PrivateKeys.from_files(a.private_keys)
-    except KeyProblem as exc:
-        print(f"私钥有问题：{exc}", file=sys.stderr)
-        return 2
-    if not keys.versions:
-        print("[archive] private_keys 为空：解不开任何消息。", file=sys.stderr)
-        return 2
+    keys = PrivateKeys.from_files(a.private_keys)
 
     async def main() -> int:
         if settings.database.auto_migrate:

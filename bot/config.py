@@ -101,13 +101,11 @@ class NlpSettings(_Section):
 
 
 class ArchiveSettings(_Section):
-    """The chat-archive bridge (spec/archive-feed.md); empty feed_url = off."""
+    """The chat archive (会话内容存档), read with Tencent's SDK (bot/archive_bridge/) by `lianhu serve` or
+    `lianhu archive bridge`; empty sdk = not read."""
 
-    feed_url: str = ""
-    feed_token: str = ""
     poll_seconds: float = 15.0
     batch_limit: int = 100
-    # The bridge on Tencent's SDK (`lianhu archive bridge`, bot/archive_bridge/); empty sdk = not used.
     sdk: Literal["", "pywecomarchive", "emulator"] = ""
     corp_id: str = ""
     secret: SecretStr = SecretStr("")  # the 会话内容存档 Secret, not the app's
@@ -120,6 +118,8 @@ class ArchiveSettings(_Section):
     backoff_max_seconds: float = 300.0
     media_dir: str = ""  # empty: media stay a placeholder ("[图片]"), nothing is downloaded
     media_max_bytes: int = 20 * 1024 * 1024
+    # one reader per database; another instance takes over when the reader has not renewed for this long
+    reader_lease_seconds: float = 30.0
 
 
 class KfSettings(_Section):
@@ -294,6 +294,13 @@ def load_settings(path: str | Path | None = None, environ: Mapping[str, str] | N
             raise ConfigError(f"配置文件 {p} 不是合法的 TOML：{exc}") from exc
     for section, values in _env_overrides(os.environ if environ is None else environ).items():
         data.setdefault(section, {}).update(values)
+    archive = data.get("archive")
+    if isinstance(archive, dict) and {"feed_url", "feed_token"} & archive.keys():
+        # said here, not by pydantic, whose message would repeat the section's values (the secret among them)
+        raise ConfigError(
+            "配置有误：[archive] feed_url / feed_token 已经不用了。联户助手直接用腾讯的会话存档 SDK 读取，"
+            "请删掉这两项，改填 sdk、corp_id、secret、private_keys（见 docs/channels.md）。"
+        )
     try:
         settings = Settings.model_validate(data)
         policy_options(settings)  # the policy sections are checked at load, not at the first message

@@ -12,6 +12,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.privacy import mask
+from domain.roles import branch_heads
 from handlers.context import Context
 from storage import outbox, repo
 from storage.models import Member, OutboundMessage
@@ -90,29 +91,40 @@ class Delivery:
     async def _reply_to_group_member(
         self, session: AsyncSession, ctx: Context, text: str, key: str, branch_id: int | None, inbound_id: int
     ) -> None:
+        """The bot only reads this group (the archive): a member's own words are answered to them privately; the
+        answer to a resident goes to the group's linked member — or, in a group with none, the branch's 书记 —
+        plainly marked as the resident's, to pass on."""
         group = ctx.chat.group
-        member = await session.get(Member, group.member_id) if group is not None and group.member_id else None
-        if member is None or not member.userid:
-            log.warning("no member to tell about %s in %s", ctx.msg.msg_id, ctx.msg.chat_id)
-            return
+        where = f"「{group.name}」" if group is not None else "群"
         raw = mask(ctx.msg.text)  # masked before it is cut: half a number would slip past the rule
         said = raw if len(raw) <= 60 else raw[:60] + "…"
-        if ctx.sender.member is not None:  # the member's own words in their group: the answer is theirs
-            note = f"「{group.name}」里您说：{said}\n\n{text}"
-        else:  # the answer is for the resident, and only the member can say it there
-            note = (
-                f"「{group.name}」里{ctx.sender.display}说：{said}\n\n"
-                f"机器人在联户群里说不了话，请您转告{ctx.sender.display}：\n{text}"
+        if ctx.sender.member is not None:  # a member's words: the answer is theirs
+            targets = [ctx.sender.member]
+            note = f"{where}里您说：{said}\n\n{text}"
+        else:  # the answer is for the resident, and only a member can say it there
+            member = await session.get(Member, group.member_id) if group is not None and group.member_id else None
+            if member is not None and member.active and member.userid:
+                targets = [member]
+            elif group is not None:
+                targets = branch_heads(await repo.active_members(session, group.branch_id))
+            else:
+                targets = []
+            who = ctx.sender.display
+            note = f"{where}里{who}说：{said}\n\n机器人在联户群里说不了话，请您转告{who}：\n{text}"
+        targets = [m for m in targets if m.userid]
+        if not targets:
+            log.warning("nobody to tell about message %s in %s (no linked member, no 书记)", inbound_id, where)
+            return
+        for n, member in enumerate(targets):
+            outbox.enqueue(
+                session,
+                channel="app",
+                target=member.userid,
+                content=note,
+                branch_id=branch_id,
+                inbound_id=inbound_id,
+                key=key if n == 0 else f"{key}:{member.id}",
             )
-        outbox.enqueue(
-            session,
-            channel="app",
-            target=member.userid,
-            content=note,
-            branch_id=branch_id,
-            inbound_id=inbound_id,
-            key=key,
-        )
 
     def kick(self) -> None:
         """New rows are waiting: wake the worker now rather than at its next poll."""

@@ -63,8 +63,10 @@ class Runtime:
             "year_end_threshold": settings.points.year_end_threshold,
         }
         ai = settings.aibot
-        bot_listens = (
-            bool(ai.bot_id and ai.secret) if ai.mode == "websocket" else bool(ai.token and ai.encoding_aes_key)
+        # the 智能机器人 can hear (so it owns internal groups): its callback can be opened (callback routes exist
+        # whenever token and key are set, whatever the mode), or the long connection is configured
+        bot_listens = bool(ai.token and ai.encoding_aes_key) or (
+            ai.mode == "websocket" and bool(ai.bot_id and ai.secret)
         )
         self.intake = Intake(
             sessionmaker,

@@ -19,10 +19,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     async def main() -> None:
         # Household groups are external: the demo reads them the only official way, through the chat archive,
-        # with the bridge a village runs (`lianhu archive bridge`) on the emulator's archive-SDK mode; every other
-        # channel is on too (智能机器人, app, 微信客服), so docs/channels.md's ownership rule is what you see.
+        # with the reader a village runs (bot/archive_bridge/, inside `lianhu serve`) on the emulator's archive-SDK
+        # mode; every other channel is on too (智能机器人, app, 微信客服), so docs/channels.md's ownership rule is
+        # what you see.
         settings.archive.poll_seconds = min(settings.archive.poll_seconds, 1.0)
-        pair = await start_pair(settings, roster, emulator_port=args.port, bot_port=args.bot_port, archive="bridge")
+        pair = await start_pair(settings, roster, emulator_port=args.port, bot_port=args.bot_port, archive=True)
         print(
             f"联户助手演示已启动 / demo running\n  打开 / open: {pair.emulator_url}/\n"
             f"  书记工作台 / console: {pair.bot_url}/console/\n"

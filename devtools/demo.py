@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
+import functools
 import secrets
 import shutil
 import tempfile
@@ -17,9 +17,11 @@ from importlib import resources
 from pathlib import Path
 
 from aiohttp import web
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.app import create_app
-from bot.config import Settings
+from bot.config import ArchiveSettings, Settings
 from emulator.server import Emulator, start_emulator
 from emulator.world import Chat, EmulatorSettings, User, World
 from storage import migrate
@@ -65,14 +67,14 @@ class Pair:
     bot_url: str
     settings: Settings
     runners: list[web.AppRunner]
-    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)  # stopped first (the bridge)
+    closers: list[Callable[[], Awaitable[object]]] = field(default_factory=list)  # run last
 
     async def close(self) -> None:
-        for stop in reversed(self.closers):
-            await stop()
         await self.emulator.close()
         for r in reversed(self.runners):
             await r.cleanup()
+        for done in reversed(self.closers):
+            await done()
 
 
 async def run_job_now(pair: Pair, name: str) -> str:
@@ -97,20 +99,18 @@ async def run_job_now(pair: Pair, name: str) -> str:
     return f"{title}，{period}：" + "；".join(lines)
 
 
-async def start_bridge(pair: Pair, *, poll_seconds: float = 1.0) -> None:
-    """The chat-archive bridge of `lianhu archive bridge`, in this process, on the emulator's archive-SDK mode:
-    records sealed with a key pair made here, opened by the same bridge code a village runs on Tencent's SDK
-    (only the SDK call differs: bot/archive_bridge/worker.py)."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
+@functools.cache
+def _archive_key() -> rsa.RSAPrivateKey:
+    """The demo's 会话内容存档 key pair (one per process: 2048-bit keys take a moment to make)."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
-    from bot.archive_bridge.bridge import ArchiveBridge, worker_for
-    from bot.archive_bridge.keys import PrivateKeys
-    from bot.config import ArchiveSettings
-    from bot.keys import RUNTIME_KEY
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    folder = Path(tempfile.mkdtemp(prefix="lianhu-demo-archive-"))
+def archive_settings(emulator: Emulator, emulator_url: str, corp_id: str, folder: Path, **kw) -> ArchiveSettings:
+    """What a village configures in [archive], pointed at the emulator's archive-SDK mode: the private key in a
+    file under `folder`, its public key given to the emulator's "admin console" as version 1. `lianhu serve`
+    then reads the archive with the same bridge code a village runs on Tencent's SDK (only the SDK call differs:
+    bot/archive_bridge/worker.py)."""
+    key = _archive_key()
     pem = folder / "archive_v1.pem"
     pem.write_bytes(
         key.private_bytes(
@@ -118,30 +118,15 @@ async def start_bridge(pair: Pair, *, poll_seconds: float = 1.0) -> None:
         )
     )
     pem.chmod(0o600)
-    pair.emulator.set_archive_key(1, key.public_key())
-    settings = ArchiveSettings(
+    emulator.set_archive_key(1, key.public_key())
+    return ArchiveSettings(
         sdk="emulator",
-        corp_id=pair.settings.wecom.corp_id,
-        secret=pair.emulator.settings.archive_secret,
-        emulator_url=pair.emulator_url,
+        corp_id=corp_id,
+        secret=emulator.settings.archive_secret,
+        emulator_url=emulator_url,
         private_keys={"1": str(pem)},
-        poll_seconds=poll_seconds,
-        backoff_min_seconds=min(1.0, poll_seconds * 10),
+        **kw,
     )
-    pair.settings.archive = settings
-    runtime = next(r.app[RUNTIME_KEY] for r in pair.runners if RUNTIME_KEY in r.app)
-    bridge = ArchiveBridge(settings, runtime, worker_for(settings), PrivateKeys.from_files(settings.private_keys))
-    stop = asyncio.Event()
-    task = asyncio.get_running_loop().create_task(bridge.run(stop))
-
-    async def close() -> None:
-        stop.set()
-        with contextlib.suppress(Exception):
-            await task
-        await bridge.worker.close()
-        await asyncio.to_thread(shutil.rmtree, folder, True)  # the demo's private key goes with it
-
-    pair.closers.append(close)
 
 
 def paired_settings(base: Settings, emulator_url: str) -> Settings:
@@ -183,12 +168,14 @@ async def start_pair(
     bot_port: int = 0,
     callback_timeout: float = 5.0,
     import_roster_first: bool = True,
-    archive: bool | str = False,
+    archive: bool = False,
+    aibot: bool = True,
     **app_kw,
 ) -> Pair:
-    """`archive=True` (or "feed") points the bot's [archive] feed at the emulator's feed endpoint; "bridge" runs
-    the SDK bridge (start_bridge) instead, as `lianhu demo` does; [aibot] mode = "websocket" in `base` connects
-    the bot to the emulator's long-connection gateway."""
+    """`archive=True`: the bot reads the chat archive (every group, internal ones too) from the emulator's
+    archive-SDK mode, as `lianhu demo` does; [aibot] mode = "websocket" in `base` connects the bot to the
+    emulator's long-connection gateway. `aibot=False`: the bot has no 智能机器人 configured (a village with only
+    the app and the archive), so the archive owns the internal groups too (domain/channels.py)."""
     rf = load_roster(roster)
     world = world_from_roster(rf)
     # The emulator must know the bot's URL and the bot the emulator's: bind the bot's socket first.
@@ -223,17 +210,30 @@ async def start_pair(
     settings.webhook.base_url = emulator_url
     settings.console.oauth_base = settings.console.sso_base = emulator_url
     settings.aibot.ws_url = emulator_url.replace("http://", "ws://", 1) + "/ws"
-    if archive in (True, "feed"):
-        settings.archive.feed_url = f"{emulator_url}/archive"
-        settings.archive.feed_token = emu_settings.archive_token
+    if not aibot:
+        settings.aibot.token = settings.aibot.encoding_aes_key = settings.aibot.bot_id = settings.aibot.secret = ""
+    closers: list[Callable[[], Awaitable[object]]] = []
+    if archive:
+        folder = Path(tempfile.mkdtemp(prefix="lianhu-demo-archive-"))
+        closers.append(lambda: asyncio.to_thread(shutil.rmtree, folder, True))  # the private key goes with it
+        poll = min(base.archive.poll_seconds, 1.0)
+        settings.archive = archive_settings(
+            emulator,
+            emulator_url,
+            settings.wecom.corp_id,
+            folder,
+            poll_seconds=poll,
+            batch_limit=base.archive.batch_limit,
+            backoff_min_seconds=min(base.archive.backoff_min_seconds, poll * 10),
+            backoff_max_seconds=base.archive.backoff_max_seconds,
+            reader_lease_seconds=base.archive.reader_lease_seconds,
+        )
     if import_roster_first:
         await import_file(settings, roster)
     app = create_app(settings, **app_kw)
     runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, host, bot_port).start()
-    pair = Pair(emulator, emulator_url, bot_url, settings, [emu_runner, runner])
+    pair = Pair(emulator, emulator_url, bot_url, settings, [emu_runner, runner], closers)
     emulator.job_runner = lambda name: run_job_now(pair, name)
-    if archive == "bridge":
-        await start_bridge(pair, poll_seconds=min(base.archive.poll_seconds, 1.0))
     return pair

@@ -39,8 +39,16 @@ from typing import Any
 import aiohttp
 from sqlalchemy import func, select
 
+from bot.config import ArchiveSettings
 from bot.outbox import APP_TEXT_MAX
-from devtools.demo import DEMO_AGENT_ID, DEMO_CORP_ID, demo_roster_path, random_aes_key, world_from_roster
+from devtools.demo import (
+    DEMO_AGENT_ID,
+    DEMO_CORP_ID,
+    archive_settings,
+    demo_roster_path,
+    random_aes_key,
+    world_from_roster,
+)
 from emulator.server import Emulator, start_emulator
 from emulator.world import EmulatorSettings
 from jobs.context import split_markdown
@@ -301,7 +309,17 @@ def _toml(v: str) -> str:
     return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def write_config(path: Path, *, db: str, port: int, emu_url: str, secrets_: dict[str, str], journal: Path) -> None:
+def write_config(
+    path: Path,
+    *,
+    db: str,
+    port: int,
+    emu_url: str,
+    secrets_: dict[str, str],
+    journal: Path,
+    archive: ArchiveSettings,
+) -> None:
+    keys = ", ".join(f"{_toml(v)} = {_toml(f)}" for v, f in archive.private_keys.items())
     path.write_text(
         f"""[database]
 url = {_toml(db)}
@@ -324,9 +342,15 @@ name = "联户小助手"
 token = {_toml(secrets_["bot_token"])}
 encoding_aes_key = {_toml(secrets_["bot_aes"])}
 [archive]
-feed_url = {_toml(emu_url + "/archive")}
-feed_token = "archive-bridge-token"
+sdk = "emulator"
+corp_id = {_toml(archive.corp_id)}
+secret = {_toml(archive.secret.get_secret_value())}
+emulator_url = {_toml(emu_url)}
+private_keys = {{ {keys} }}
 poll_seconds = 0.2
+backoff_min_seconds = 0.2
+backoff_max_seconds = 2.0
+reader_lease_seconds = 3.0
 [outbox]
 poll_seconds = 0.2
 lease_seconds = 3.0
@@ -412,7 +436,12 @@ async def simulate(
     )
     emu, emu_runner, emu_url = await start_emulator(es, world_from_roster(rf))
     config = work / "serve.toml"
-    write_config(config, db=url, port=port, emu_url=emu_url, secrets_=sec, journal=work / "intake.journal")
+    # the archive is read the way a village reads it: the SDK bridge inside `lianhu serve`, on the emulator's
+    # archive-SDK mode, with a key pair made here
+    archive = archive_settings(emu, emu_url, DEMO_CORP_ID, work)
+    write_config(
+        config, db=url, port=port, emu_url=emu_url, secrets_=sec, journal=work / "intake.journal", archive=archive
+    )
     serve = Serve(config, port, work / "serve.log")
     traffic = Traffic(v, rng)
     said: list[Utterance] = []

@@ -1,5 +1,5 @@
-"""The emulator's archive-SDK mode (issue 14): the same archived messages as `/archive/chatdata`, handed out the
-way Tencent's SDK hands them out, so the bridge (`lianhu archive bridge`, sdk = "emulator") runs the code it runs
+"""The emulator's archive-SDK mode (issue 14): the archived messages (`Emulator.archive`), handed out the way
+Tencent's SDK hands them out, so the bridge (`lianhu archive bridge`, sdk = "emulator") runs the code it runs
 against the real SDK, the SDK call aside.
 
     POST /archive/sdk/getchatdata   {"corpid", "secret", "seq", "limit"}  → {"errcode": 0, "chatdata": [
@@ -101,6 +101,11 @@ class ArchiveSdkMixin:
         body, refused = await self._sdk_auth(request)
         if refused is not None:
             return refused
+        fault = self.faults.take("getchatdata")  # e.g. fail_next("getchatdata", 10001): the network, as the SDK says
+        if fault is not None:
+            if fault.errcode is None:
+                return web.Response(status=fault.status, text=f"injected HTTP {fault.status}")
+            return web.json_response({"errcode": fault.errcode, "errmsg": fault.errmsg or "injected"})
         seq, limit = body.get("seq"), body.get("limit")
         if not isinstance(seq, int) or not isinstance(limit, int) or seq < 0 or not 1 <= limit <= 1000:
             return web.json_response({"errcode": 10000, "errmsg": "seq >= 0 and 1 <= limit <= 1000"})

@@ -1,4 +1,4 @@
-"""The emulator's issue-5 channels: the chat-archive bridge (`GET /archive/chatdata`), recalls, 微信客服 (kf),
+"""The emulator's issue-5 channels: the chat archive's contents (handed out by archive_sdk.py), recalls, 微信客服 (kf),
 externalcontact/add_msg_template tasks, and the 智能机器人 long-connection gateway (`GET /ws`).
 
 A mixin of `Emulator` (server.py): it uses the emulator's timeline, clock, token check, faults and callbacks.
@@ -29,7 +29,6 @@ KF_WINDOW = 48 * 3600  # "仅当微信客户在主动发送消息给客服后的
 KF_MAX = 5  # "最多可发送5条消息"
 KF_LIMIT_ERR = 95018  # emulator's choice: WeCom's exact code for "outside the window" is not in our notes
 WS_PER_CHAT_MINUTE = 30  # "每会话 30 条/分钟" (§2.5)
-ARCHIVE_LIMIT_MAX = 1000
 SENDER_KF = "kf"
 
 
@@ -73,7 +72,6 @@ class ChannelsMixin:
         )
 
     def _channel_routes(self: Emulator, app: web.Application) -> None:
-        app.router.add_get("/archive/chatdata", self._archive_feed)
         app.router.add_get("/ws", self._ws_gateway)
         app.router.add_post("/emu/recall", self._ctl_recall)
         app.router.add_post("/emu/confirm_template", self._ctl_confirm)
@@ -87,11 +85,11 @@ class ChannelsMixin:
             with contextlib.suppress(ConnectionError, RuntimeError):
                 await ws.close(code=1001, message=b"emulator shutting down")
 
-    # --- chat archive (spec/archive-feed.md) --------------------------------------------------------------
+    # --- chat archive: what it holds, in the shape DecryptData gives (archive_sdk.py seals and hands it out) ----
     def archive_message(
         self: Emulator, user: User, group: Chat, msgtype: str, body: dict[str, Any], ts: float | None = None
     ) -> str:
-        """Append one message to the archive as the bridge would serve it; returns its msgid."""
+        """Append one message to the archive, as DecryptData would open it; returns its msgid."""
         msgid = _msgid()
         ts = self.clock() if ts is None else ts
         self.archive.append(
@@ -149,25 +147,6 @@ class ChannelsMixin:
             {"pre_msgid": msgid},
         )
         return new_id
-
-    async def _archive_feed(self: Emulator, request: web.Request) -> web.Response:
-        self.stats["chatdata"] += 1
-        if request.headers.get("Authorization") != f"Bearer {self.settings.archive_token}":
-            return _json({"errcode": 40001, "errmsg": "invalid feed token"}, status=401)
-        fault = self.faults.take("chatdata")
-        if fault is not None:
-            if fault.errcode is None:
-                return web.Response(status=fault.status, text=f"injected HTTP {fault.status}")
-            return _json({"errcode": fault.errcode, "errmsg": fault.errmsg}, status=fault.status)
-        try:
-            seq = int(request.query.get("seq", "0"))
-            limit = int(request.query.get("limit", "100"))
-        except ValueError:
-            return _json({"errcode": 40035, "errmsg": "invalid seq or limit"})
-        if seq < 0 or not 1 <= limit <= ARCHIVE_LIMIT_MAX:
-            return _json({"errcode": 40035, "errmsg": f"seq >= 0 and 1 <= limit <= {ARCHIVE_LIMIT_MAX}"})
-        items = [i for i in self.archive if i["seq"] > seq][:limit]
-        return _json({"errcode": 0, "errmsg": "ok", "chatdata": items})
 
     # --- 微信客服 (§4.4) ------------------------------------------------------------------------------------
     async def say_kf(self: Emulator, userid: str, text: str) -> SayResult:

@@ -172,7 +172,7 @@ class Emulator(ChannelsMixin, ArchiveSdkMixin, OAuthMixin):
         self.world = world
         self.clock = clock
         self.base_url = base_url.rstrip("/") if base_url else None  # needed for response_url
-        self.archive: list[dict[str, Any]] = []  # chat-archive items {"seq", "msg"} (spec/archive-feed.md)
+        self.archive: list[dict[str, Any]] = []  # chat-archive items {"seq", "msg"}, sealed by archive_sdk.py
         self.stats: Counter[str] = Counter()
         self.faults = Faults(on_expire_tokens=self._expire_all_tokens)
         self.last_verify: dict[str, Any] | None = None

@@ -46,7 +46,6 @@ class EmulatorSettings:
     stream_refresh_interval: float = 1.0
     stream_max_refreshes: int = 360
     stream_window: float = 360.0
-    archive_token: str = "archive-bridge-token"  # bearer token of GET /archive/chatdata
     kf_open_kfid: str = "wkLianhuKf0001"  # the one 微信客服 account
     aibot_secret: str = ""  # long-connection secret; empty = the gateway refuses every subscribe
     aibot_mode: str = "callback"  # "websocket": people's messages go over the long connection

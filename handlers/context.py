@@ -68,7 +68,8 @@ class Sender:
             return self.member.name
         if self.household is not None:
             return f"{self.household.head_name}家"
-        return self.userid
+        # never the raw account id: people read this
+        return "镇街工作人员" if self.kind == "township" else "一位名册里没有的人"
 
 
 @dataclass

@@ -384,10 +384,11 @@ async def _apply(ctx: Context, m: Matter, action: str, rest: str, decision: comm
         return f"{r} 已派给{who.name}承办，{md(due)}前办结，已通知本人。"
     if action == "认领":
         me = ctx.sender.member
-        await _move(ctx, ctx.session, m, "认领", actor, f"{ctx.sender.display} 认领", now=now)
+        by = me.name if me else "志愿者"  # a volunteer outside the roster has no name here, only an account id
+        await _move(ctx, ctx.session, m, "认领", actor, f"{by} 认领", now=now)
         m.assignee_id = me.id if me else None
         m.due_date = mt.add_working_days(ctx.today, close_days)
-        await _notify_change(ctx, m, f"您的微心愿 {r} 已由{ctx.sender.display}认领，会尽快帮您实现。")
+        await _notify_change(ctx, m, f"您的微心愿 {r} 已由{by}认领，会尽快帮您实现。")
         return f"{r} 已由您认领（{m.summary}），已告诉群众。实现后回复“办结 {r} 结果”。"
     if action == "办结":
         if not rest:

@@ -6,12 +6,17 @@ Per record, in seq order:
 2. DecryptData in the SDK child process. If the child dies on a record, it is restarted and the record tried
    once more; a record that kills it twice, or that the SDK calls broken (10002/10008), is quarantined: a row in
    `archive_quarantine` and the cursor moved past it, in one transaction;
-3. delivery through bot/archive.py's ArchivePoller.handle_item — the one inbound path the feed reader uses —
-   which commits the cursor in the transaction of what the message produced. Nothing is skipped (the cursor
+3. delivery through bot/archive.py's ArchiveInbound.handle_item — the one way archived words come in — which
+   commits the cursor in the transaction of what the message produced. Nothing is skipped (the cursor
    moves only with a delivery or a quarantine row) and nothing is delivered twice (cursor and (archive, msgid)).
 
 A failed GetChatData, a dead child while pulling, or a missing/wrong private key stops the round without moving
 the cursor; the next round waits `backoff_min_seconds`, doubling up to `backoff_max_seconds`.
+
+`lianhu serve` runs the reader itself when `[archive] sdk` is set (archive_ctx below); `lianhu archive bridge` runs
+the same reader on its own. Either way one reader per database reads (the lease `archive-reader`); another
+instance stands by and takes over when the holder stops renewing. The lease saves work, it does not keep records
+single: a second reader's copy of a message meets the (archive, msgid) key and only moves the cursor.
 """
 
 from __future__ import annotations
@@ -21,26 +26,31 @@ import contextlib
 import datetime as dt
 import logging
 import os
-from collections.abc import Awaitable, Callable
+import secrets
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aiohttp import web
 from sqlalchemy import select
 
-from bot.archive import ArchivePoller, read_cursor, write_cursor
+from bot.archive import ArchiveInbound, read_cursor, write_cursor
 from bot.archive_bridge import media
 from bot.archive_bridge.codes import RECORD_BROKEN, describe
 from bot.archive_bridge.keys import KeyProblem, PrivateKeys
 from bot.archive_bridge.supervisor import SdkFailure, SdkWorker, WorkerDied
 from bot.config import ArchiveSettings
+from bot.keys import RUNTIME_KEY, SETTINGS_KEY
 from bot.runtime import Runtime
-from storage import repo
+from storage import leases, repo
 from storage.models import ArchiveQuarantine, InboundMessage, utcnow
 
 log = logging.getLogger(__name__)
 
 DEATHS_BEFORE_QUARANTINE = 2
+READER_LEASE = "archive-reader"
 
 
 @dataclass
@@ -63,7 +73,9 @@ class ArchiveBridge:
         self.worker = worker
         self.keys = keys
         self.sleep = sleep
-        self.delivery = ArchivePoller(settings, runtime, http=None)  # type: ignore[arg-type]  # fetch is not used
+        self.delivery = ArchiveInbound(runtime)
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"[:80]
+        self.reading = False  # holds the reader lease now
         self.delays: list[float] = []  # every backoff wait, in order
         self.last_error: str = ""
 
@@ -223,9 +235,33 @@ class ArchiveBridge:
 
     # --- the loop -----------------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
+        try:
+            await self._run(stop)
+        finally:
+            if self.reading:
+                with contextlib.suppress(Exception):  # shutting down: at worst the lease lapses by itself
+                    async with self.runtime.sessionmaker() as session, session.begin():
+                        await leases.drop(session, READER_LEASE, self.holder)
+                self.reading = False
+
+    async def hold_lease(self) -> bool:
+        """Take or renew the reader lease; False while another instance reads."""
+        now = utcnow()
+        until = now + dt.timedelta(seconds=max(self.settings.reader_lease_seconds, 3 * self.settings.poll_seconds))
+        async with self.runtime.sessionmaker() as session, session.begin():
+            held = await leases.take(session, READER_LEASE, self.holder, now, until)
+        if held != self.reading:
+            log.info("archive reader %s: %s", self.holder, "reading" if held else "standing by (another reads)")
+        self.reading = held
+        return held
+
+    async def _run(self, stop: asyncio.Event) -> None:
         delay = self.settings.backoff_min_seconds
         while not stop.is_set():
             try:
+                if not await self.hold_lease():
+                    await self._wait(stop, self.settings.poll_seconds)
+                    continue
                 moved = await self.pull_once()
             except (SdkFailure, WorkerDied, KeyProblem) as exc:
                 self.last_error = str(exc)
@@ -282,3 +318,45 @@ def worker_for(settings: ArchiveSettings, *, call_timeout: float | None = None) 
         "emulator_url": settings.emulator_url,
     }
     return SdkWorker(init, call_timeout=call_timeout or settings.sdk_timeout_seconds + 30.0)
+
+
+def config_problem(settings: ArchiveSettings) -> str | None:
+    """Why a reader cannot start with these settings (said in Chinese), or None."""
+    if not settings.sdk:
+        return '[archive] sdk 没有配置（"pywecomarchive" 或 "emulator"），不知道用哪个 SDK 读会话存档。'
+    try:
+        keys = PrivateKeys.from_files(settings.private_keys)
+    except KeyProblem as exc:
+        return f"私钥有问题：{exc}"
+    if not keys.versions:
+        return "[archive] private_keys 为空：解不开任何消息。"
+    return None
+
+
+async def archive_ctx(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx of `lianhu serve`: read the chat archive when [archive] sdk is set (checked by the CLI first)."""
+    settings = app[SETTINGS_KEY].archive
+    if not settings.sdk:
+        yield
+        return
+    problem = config_problem(settings)
+    if problem is not None:  # `lianhu serve` refuses to start on this; an app made otherwise still answers
+        log.error("chat archive not read: %s", problem)
+        yield
+        return
+    bridge = ArchiveBridge(
+        settings, app[RUNTIME_KEY], worker_for(settings), PrivateKeys.from_files(settings.private_keys)
+    )
+    app[BRIDGE_KEY] = bridge
+    stop = asyncio.Event()
+    task = asyncio.get_running_loop().create_task(bridge.run(stop))
+    yield
+    stop.set()
+    try:
+        await task
+    except Exception:
+        log.exception("archive reader stopped with an error")
+    await bridge.worker.close()
+
+
+BRIDGE_KEY: web.AppKey[ArchiveBridge] = web.AppKey("archive_bridge")

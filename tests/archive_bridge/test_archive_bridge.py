@@ -246,3 +246,25 @@ async def test_file_names_and_link_titles_are_logged_not_parsed(bridged):
     assert all(branch is not None for _, _, branch in rows)
     assert (await _q(b.url, select(func.count()).select_from(Matter)))[0][0] == 1  # the wish only
     assert await b.bridge().pull_once() == 0  # once
+
+
+async def test_one_reader_per_database_the_other_stands_by_and_takes_over(bridged):
+    """Two servers (or a server and `lianhu archive bridge`) on one database: one reads, the other stands by; when
+    the reader stops it gives the lease up, and when it is killed the lease runs out and the other takes over."""
+    b = bridged
+    s = b.settings(reader_lease_seconds=0.3)
+    first, second = b.bridge(s), b.bridge(s)
+    stop = asyncio.Event()
+    running = asyncio.create_task(first.run(stop))
+    await eventually(lambda: first.reading)
+    assert not await second.hold_lease()
+    await b.emulator.say(RESIDENT, HH, WISH)
+    await eventually(lambda: _cursor(b.url))
+    assert [t for _, t in await _inbound(b.url)] == [WISH]  # read by the holder
+    stop.set()
+    await running
+    assert await second.hold_lease()  # a clean stop hands over at once
+    # the new holder is killed (it renews no more): the lease runs out and the first may read again
+    assert not await first.hold_lease()
+    assert await eventually(first.hold_lease, within=5.0)
+    assert not await second.hold_lease()

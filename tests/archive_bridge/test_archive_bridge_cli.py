@@ -213,3 +213,25 @@ def test_the_python_decryptdata_opens_what_seal_makes_and_fails_like_the_sdk():
     other_key, _ = emulated.seal(msg)
     with pytest.raises(emulated.EmulatedDecryptError):
         emulated.open_record(other_key, sealed)
+
+
+def test_serve_says_why_it_cannot_read_the_archive_and_does_not_start(tmp_path, capsys):
+    cfg = _config(
+        tmp_path,
+        {"sdk": "emulator", "corp_id": "ww01", "private_keys": {"1": str(tmp_path / "missing.pem")}},
+    )
+    with open(cfg, "a", encoding="utf-8") as f:
+        f.write('[aibot]\ntoken = "t"\nencoding_aes_key = "' + "k" * 43 + '"\n')
+    assert cli.main(["serve", "--config", cfg]) == 2
+    err = capsys.readouterr().err
+    assert "第 1 版私钥文件" in err and "missing.pem" in err
+
+
+def test_the_old_feed_settings_are_refused_with_what_to_use_instead(tmp_path, capsys):
+    secret = "s3cret-archive-" + "x" * 12
+    cfg = _config(tmp_path, {"feed_url": "http://127.0.0.1:9300", "feed_token": "tok-" + secret, "secret": secret})
+    assert cli.main(["archive", "quarantine", "--config", cfg]) != 0
+    said = capsys.readouterr()
+    text = said.out + said.err
+    assert "feed_url" in text and "private_keys" in text and "Traceback" not in text
+    assert secret not in text

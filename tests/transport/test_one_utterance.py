@@ -5,11 +5,10 @@ become 微心愿 and the first visit report gets its full answer; a resident's w
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from storage.db import make_engine, make_sessionmaker
-from storage.models import FeedCursor, InboundMessage, Matter, Visit
+from storage.models import ChatGroup, FeedCursor, InboundMessage, Matter, OutboundMessage, Visit
 from tests.transport.conftest import eventually
 
 BRANCH = "wrQYbranch0001"  # 党员群 (internal)
@@ -37,22 +36,27 @@ async def _archive_caught_up(pair) -> bool:
     return bool(rows) and int(rows[0][0]) >= seq
 
 
-# the feed of a bridge service beside the bot, and the SDK bridge the demo runs (bot/archive_bridge/)
-ARCHIVE_MODES = pytest.mark.parametrize("mode", ["feed", "bridge"])
+def _private(emu, userid: str) -> list[str]:
+    return [e.content for e in emu.timeline(f"app:{userid}") if e.direction == "out"]
 
 
-@ARCHIVE_MODES
-async def test_commands_in_the_branch_group_are_answered_once_and_never_become_wishes(make_pair, mode):
-    pair = await make_pair(_archive, archive=mode)
+async def test_commands_in_the_branch_group_are_answered_once_and_never_become_wishes(make_pair):
+    # the archive reader is the bridge on the emulator's SDK mode (bot/archive_bridge/), as in `lianhu demo`
+    pair = await make_pair(_archive, archive=True)
     url, emu = pair.settings.database.url, pair.emulator
     first = await emu.say("zhangwei", BRANCH, AT + "今天走访了严德富")
     await eventually(lambda: _archive_caught_up(pair))
     # the archive copy was seen too, but the first report still gets its full answer
     assert first.replies and first.replies[0].content.startswith("已记录"), first.replies
-    for text in ("心愿清单", "我的积分", "本月汇总", "受理 心愿1"):
+    for text in ("心愿清单", "我的积分", "积分排名", "本月汇总", "受理 心愿1"):
         r = await emu.say("chenjianguo", BRANCH, AT + text)
         assert r.delivered and len(r.replies) == 1, (text, r.replies)
     await eventually(lambda: _archive_caught_up(pair))
+    # 我的积分 and 积分排名 go privately: once each, though the archive brought both again (the archive is read to
+    # its end, and a copy would have queued its answer in the transaction that moved the cursor)
+    queued = await _q(url, select(OutboundMessage.content).where(OutboundMessage.target == "chenjianguo"))
+    assert len(queued) == 2 and "积分排名" in queued[1][0], queued
+    await eventually(lambda: len(_private(emu, "chenjianguo")) == 2)
     assert await _q(url, select(func.count()).select_from(Matter)) == [(0,)]
     assert await _q(url, select(func.count()).select_from(Visit)) == [(1,)]
     statuses = dict(
@@ -63,14 +67,13 @@ async def test_commands_in_the_branch_group_are_answered_once_and_never_become_w
             .group_by(InboundMessage.channel),
         )
     )
-    assert statuses == {"archive": 5}  # every archive copy kept as seen, none handled
+    assert statuses == {"archive": 6}  # every archive copy kept as seen, none handled
     # nobody was told privately about a copy
-    assert not [e for e in emu.timeline("app:zhangwei") if e.direction == "out"]
+    assert not _private(emu, "zhangwei")
 
 
-@ARCHIVE_MODES
-async def test_a_residents_words_by_two_doors_stay_one_matter(make_pair, mode):
-    pair = await make_pair(_archive, archive=mode)
+async def test_a_residents_words_by_two_doors_stay_one_matter(make_pair):
+    pair = await make_pair(_archive, archive=True)
     url, emu = pair.settings.database.url, pair.emulator
     words = "村口那个路灯坏了好几天了，晚上黑乎乎的"
     await emu.say(RESIDENT, HH, words)
@@ -89,3 +92,32 @@ async def test_a_residents_words_by_two_doors_stay_one_matter(make_pair, mode):
     await emu.say(RESIDENT, "kf", "微心愿：想要一个老年手机")
     await eventually(lambda: _q(url, select(Matter.id).where(Matter.kind == "wish")))
     assert await _q(url, select(func.count()).select_from(Matter)) == [(2,)]
+
+
+async def test_without_a_bot_the_archive_owns_the_branch_group_and_answers_privately(make_pair):
+    # a village with the app and the archive but no 智能机器人: nobody else hears the 党员群, so the archive does
+    pair = await make_pair(_archive, archive=True, aibot=False)
+    url, emu = pair.settings.database.url, pair.emulator
+    said = await emu.say("zhangwei", BRANCH, "今天走访了严德富")  # no @: there is no bot to @
+    assert not said.delivered
+    await eventually(lambda: _archive_caught_up(pair))
+    assert await _q(url, select(func.count()).select_from(Visit)) == [(1,)]
+    assert await _q(url, select(InboundMessage.channel, InboundMessage.status)) == [("archive", "done")]
+    # the bot cannot speak there: the member who said it hears back privately
+    [note] = await eventually(lambda: _private(emu, "zhangwei"))
+    assert "里您说：今天走访了严德富" in note and "已记录" in note, note
+    assert [e.sender for e in emu.timeline(BRANCH)] == ["zhangwei"]
+
+
+async def test_a_resident_in_a_group_with_no_linked_member_reaches_the_secretary(make_pair, seeded_url):
+    engine = make_engine(seeded_url)
+    async with make_sessionmaker(engine)() as s, s.begin():
+        await s.execute(update(ChatGroup).where(ChatGroup.chat_id == HH).values(member_id=None))
+    await engine.dispose()
+    pair = await make_pair(_archive, archive=True)
+    emu = pair.emulator
+    await emu.say(RESIDENT, HH, "村口那个路灯坏了好几天了，晚上黑乎乎的")
+    # the answer meant for the resident goes to the 书记 (the household's own member still hears of the matter)
+    [note] = await eventually(lambda: [t for t in _private(emu, "chenjianguo") if "请您转告" in t])
+    assert "请您转告王秀英家" in note and "已登记 诉求1" in note, note
+    assert not [t for t in _private(emu, "wanghaifeng") if "请您转告" in t]
