@@ -58,7 +58,7 @@ COMMANDS: dict[str, Command] = {
             "受理",
             {SECRETARY, COMMITTEE, CENTRAL},
             "受理需要中心户或支部书记、委员。",
-            "已受理（户组梳理）",
+            "已受理（支部安排人办）",
             [REPORTER],
             township=True,
             usage="受理 诉求N [备注]",
