@@ -264,7 +264,11 @@ class Intake:
         ):
             status, reply, handled_by = "copy", None, "copy"  # another channel brings (brought) these words
         elif (earlier := await self._same_words(session, msg, row_id)) is not None:
-            status, reply, handled_by = "same", earlier, "same"  # answered once, where it was first heard
+            status, reply, handled_by = "same", earlier, "same"  # recorded once, where it was first heard
+            if msg.channel == "kf" and earlier:
+                # the resident asked in their own 1:1 chat: they hear what was done with their words there too
+                ctx.reply(earlier)
+                await self.delivery.queue_outgoing(session, ctx, row_id)
         else:
             handled_by = await self.dispatcher.dispatch(ctx)
             reply = ctx.reply_text or None

@@ -96,6 +96,10 @@ async def test_a_residents_words_by_two_doors_stay_one_matter(make_pair):
     assert await _q(url, select(func.count()).select_from(Matter)) == [(1,)]
     rows = await _q(url, select(InboundMessage.channel, InboundMessage.status).order_by(InboundMessage.id))
     assert rows == [("archive", "done"), ("kf", "same")]
+    # the resident, who asked again in 微信客服, is answered there with what was done the first time
+    await eventually(lambda: [e for e in emu.timeline(f"kf:{RESIDENT}") if e.direction == "out"])
+    [answer] = [e.content for e in emu.timeline(f"kf:{RESIDENT}") if e.direction == "out"]
+    assert answer.startswith("已登记 诉求1"), answer
     # something new said by the second door is new
     await emu.say(RESIDENT, "kf", "微心愿：想要一个老年手机")
     await eventually(lambda: _q(url, select(Matter.id).where(Matter.kind == "wish")))
