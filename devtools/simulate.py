@@ -39,16 +39,8 @@ from typing import Any
 import aiohttp
 from sqlalchemy import func, select
 
-from bot.config import ArchiveSettings
 from bot.outbox import APP_TEXT_MAX
-from devtools.demo import (
-    DEMO_AGENT_ID,
-    DEMO_CORP_ID,
-    archive_settings,
-    demo_roster_path,
-    random_aes_key,
-    world_from_roster,
-)
+from devtools.demo import DEMO_AGENT_ID, DEMO_CORP_ID, demo_roster_path, random_aes_key, world_from_roster
 from emulator.server import Emulator, start_emulator
 from emulator.world import EmulatorSettings
 from jobs.context import split_markdown
@@ -309,17 +301,7 @@ def _toml(v: str) -> str:
     return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def write_config(
-    path: Path,
-    *,
-    db: str,
-    port: int,
-    emu_url: str,
-    secrets_: dict[str, str],
-    journal: Path,
-    archive: ArchiveSettings,
-) -> None:
-    keys = ", ".join(f"{_toml(v)} = {_toml(f)}" for v, f in archive.private_keys.items())
+def write_config(path: Path, *, db: str, port: int, emu_url: str, secrets_: dict[str, str], journal: Path) -> None:
     path.write_text(
         f"""[database]
 url = {_toml(db)}
@@ -343,10 +325,10 @@ token = {_toml(secrets_["bot_token"])}
 encoding_aes_key = {_toml(secrets_["bot_aes"])}
 [archive]
 sdk = "emulator"
-corp_id = {_toml(archive.corp_id)}
-secret = {_toml(archive.secret.get_secret_value())}
+corp_id = {_toml(DEMO_CORP_ID)}
+secret = {_toml(secrets_["archive_secret"])}
 emulator_url = {_toml(emu_url)}
-private_keys = {{ {keys} }}
+private_keys = {{ "1" = {_toml(secrets_["archive_key"])} }}
 poll_seconds = 0.2
 backoff_min_seconds = 0.2
 backoff_max_seconds = 2.0
@@ -435,13 +417,14 @@ async def simulate(
         aibot_callback_url=f"http://127.0.0.1:{port}/wecom/aibot",
     )
     emu, emu_runner, emu_url = await start_emulator(es, world_from_roster(rf))
-    config = work / "serve.toml"
     # the archive is read the way a village reads it: the SDK bridge inside `lianhu serve`, on the emulator's
-    # archive-SDK mode, with a key pair made here
+    # archive-SDK mode, with a key pair made here (the private key's file goes in the server's config)
+    from devtools.demo import archive_settings
+
     archive = archive_settings(emu, emu_url, DEMO_CORP_ID, work)
-    write_config(
-        config, db=url, port=port, emu_url=emu_url, secrets_=sec, journal=work / "intake.journal", archive=archive
-    )
+    sec |= {"archive_secret": archive.secret.get_secret_value(), "archive_key": archive.private_keys["1"]}
+    config = work / "serve.toml"
+    write_config(config, db=url, port=port, emu_url=emu_url, secrets_=sec, journal=work / "intake.journal")
     serve = Serve(config, port, work / "serve.log")
     traffic = Traffic(v, rng)
     said: list[Utterance] = []
