@@ -19,7 +19,6 @@ import re
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -29,7 +28,6 @@ from bot.delivery import Delivery
 from bot.whois import WhoIsWho
 from domain import channels
 from handlers.context import ChatInfo, Context, Inbound, Options
-from handlers.conversation import OPEN_HINT
 from handlers.routing import Dispatcher
 from jobs import kf_window, township
 from storage import outbox
@@ -94,7 +92,6 @@ class Intake:
         whois: WhoIsWho,
         delivery: Delivery,
         options: Options,
-        state_defaults: dict[str, Any] | None = None,
         *,
         bot_listens: bool = True,
         same_words_seconds: float = 600,
@@ -104,8 +101,6 @@ class Intake:
         self.whois = whois
         self.delivery = delivery
         self.options = options
-        # a few settings handlers read from ctx.state (points policy), set when the context is built
-        self.state_defaults = dict(state_defaults or {})
         self.bot_listens = bot_listens  # a 智能机器人 is configured: it owns internal groups (domain/channels.py)
         self.same_words = dt.timedelta(seconds=same_words_seconds)
         self._inflight: dict[tuple[str, str], asyncio.Future[HandleResult]] = {}
@@ -387,9 +382,6 @@ class Intake:
             inbound_id=inbound_id,
             options=self.options,
         )
-        ctx.state.update(self.state_defaults)
-        if open_question is False:
-            ctx.state[OPEN_HINT] = False  # get_state need not look
-        if township_choices:
-            ctx.state["township_choices"] = list(township_choices)
+        ctx.no_open_question = open_question is False  # get_state need not look
+        ctx.township_choices = tuple(township_choices)
         return ctx

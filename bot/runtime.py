@@ -54,14 +54,11 @@ class Runtime:
             duplicate_similarity=settings.matters.duplicate_similarity,
             policy=policy_options(settings),
             bot_name=settings.aibot.name,
+            public_ranking=settings.points.public_ranking,
+            year_end_threshold=settings.points.year_end_threshold,
         )
         self.whois = WhoIsWho(settings.roles.township_userids, settings.nlp.vocab_path or None)
         self.delivery = Delivery()
-        # handlers never see bot.config: the few points settings they need travel in the context they get
-        points_policy = {
-            "public_ranking": settings.points.public_ranking,
-            "year_end_threshold": settings.points.year_end_threshold,
-        }
         ai = settings.aibot
         # the 智能机器人 can hear (so it owns internal groups): its callback can be opened (callback routes exist
         # whenever token and key are set, whatever the mode), or the long connection is configured
@@ -74,7 +71,6 @@ class Runtime:
             self.whois,
             self.delivery,
             self.options,
-            {"points_policy": points_policy},
             bot_listens=bot_listens,
             same_words_seconds=settings.intake.same_words_seconds,
         )

@@ -106,13 +106,12 @@ async def handle_candidates(ctx: Context) -> bool:
     return True
 
 
-ROUTES_SPEC = (
-    ("assessment_score", lambda ctx: SCORE.match(ctx.msg.text) is not None, handle_score, 10, ""),
+ROUTES = (
+    ("assessment_score", lambda ctx: SCORE.match(ctx.msg.text) is not None, handle_score, ""),
     (
         "assessment_candidates",
         lambda ctx: CANDIDATES.match(ctx.msg.text) is not None,
         handle_candidates,
-        13,
         "",
     ),
 )

@@ -68,8 +68,8 @@ async def handle_register(ctx: Context) -> bool:
     return True
 
 
-ROUTES_SPEC = (
-    # (name, rule, handler, priority, help)
-    ("register_item", is_register, handle_register, 11, "登记清单里的一条：“登记 3”（每天私下发给您的“拿不准”清单）"),
-    ("attention", needs_a_look, handle_note, 48, ""),
+ROUTES = (
+    # (name, rule, handler, help); the priority is in handlers/__init__.py
+    ("register_item", is_register, handle_register, "登记清单里的一条：“登记 3”（每天私下发给您的“拿不准”清单）"),
+    ("attention", needs_a_look, handle_note, ""),
 )

@@ -17,8 +17,9 @@ from domain.time import TZ
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from handlers.events import Event
     from nlp.parser import Parser, ParseResult
-    from storage.models import Branch, ChatGroup, Household, Member
+    from storage.models import Branch, ChatGroup, ConversationState, Household, MatterEvent, Member
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,8 @@ class Options:
     duplicate_similarity: int = 80
     policy: PolicyOptions = field(default_factory=PolicyOptions)  # articles 3, 7–9 (domain/policy.py)
     bot_name: str = "联户小助手"  # how people @ the bot in a group (told when an answer must be @-ed)
+    public_ranking: bool = False  # 积分排名 in a group (off by default: 基层减负, no public rankings)
+    year_end_threshold: int = 60  # below this at year end a member is named to the 书记 privately
 
 
 @dataclass
@@ -129,7 +132,17 @@ class Context:
         self.inbound_id = inbound_id
         self.options = options or Options()
         self.outgoing: list[Outgoing] = []
-        self.state: dict[str, Any] = {}  # per-dispatch scratch space for hooks
+        # what this message did, for the reactions after the route (handlers/events.py)
+        self.events: list[Event] = []
+        # the last change a command made to a matter: notices are keyed by it, so never sent twice for one change
+        self.last_change: MatterEvent | None = None
+        # the question this person has open in this chat, once looked up (handlers/conversation.py)
+        self.open_question: ConversationState | None = None
+        # True when the runtime already knows, from the statement that read the branch, that no question is open
+        self.no_open_question = False
+        # township staff in a deployment of many branches who named none: the branches they may name
+        self.township_choices: tuple[str, ...] = ()
+        self.handled_by: str | None = None  # the route that answered (set by the dispatcher)
 
     @property
     def conversation_timeout(self) -> int:
@@ -148,8 +161,19 @@ class Context:
             chat = "group1"  # an internal group the roster does not list: treat like the branch group
         return self.parser.parse(self.msg.text, sender=self.sender.userid, chat=chat, today=self.today)
 
+    def publish(self, event: Event) -> None:
+        self.events.append(event)
+
     def reply(self, text: str) -> None:
         self.outgoing.append(Outgoing("reply", self.msg.chat_key, text))
+
+    def reply_more(self, line: str) -> None:
+        """Add a line to the answer already given (one message, not two), or answer with it."""
+        for out in reversed(self.outgoing):
+            if out.kind == "reply":
+                out.text = mask(f"{out.text}\n{line}")
+                return
+        self.reply(line)
 
     def notify(self, userid: str, text: str) -> None:
         """Tell one person privately (reminders, sensitive details)."""

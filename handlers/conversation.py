@@ -15,10 +15,6 @@ from domain.time import aware
 from handlers.context import Context
 from storage.models import ConversationState
 
-# ctx.state[OPEN_HINT] is False when the runtime already knows (from the statement that read the branch, in this
-# transaction) that this person has no question open in this chat: get_state then need not ask again.
-OPEN_HINT = "conversation_open"
-
 
 def open_state_exists() -> Exists:
     """EXISTS (a state for :chat_key, :userid); built once by its user, parameters bound at execution."""
@@ -36,7 +32,9 @@ _CLEAR = delete(ConversationState).where(
 
 
 async def get_state(ctx: Context) -> ConversationState | None:
-    if ctx.state.get(OPEN_HINT) is False:
+    """The question this person has open here (kept on ctx.open_question for the handler that asked it)."""
+    ctx.open_question = None
+    if ctx.no_open_question:  # the runtime knows from the statement that read the branch: no need to ask again
         return None
     row = (
         await ctx.session.execute(_GET, {"chat_key": ctx.msg.chat_key, "userid": ctx.msg.sender})
@@ -46,12 +44,13 @@ async def get_state(ctx: Context) -> ConversationState | None:
     expires = aware(row.expires_at)
     if expires <= ctx.msg.sent_at:
         return None  # expired: the sweeper says so and deletes it
+    ctx.open_question = row
     return row
 
 
 async def set_state(ctx: Context, state: str, data: dict[str, Any]) -> None:
     await clear_state(ctx)
-    ctx.state.pop(OPEN_HINT, None)
+    ctx.no_open_question = False
     ctx.session.add(
         ConversationState(
             chat_key=ctx.msg.chat_key,

@@ -54,13 +54,12 @@ async def handle_correction(ctx: Context) -> bool:
     return True
 
 
-ROUTES_SPEC = (
-    # (name, rule, handler, priority, help): before the visit route, so "刚才那条不是走访" never records one
+ROUTES = (
+    # (name, rule, handler, help); the priority is in handlers/__init__.py (before the visit route)
     (
         "correct_visit",
         is_visit_correction,
         handle_correction,
-        15,
         "改走访：说“刚才那条记错了，不是王大伯是王大妈”或“撤销”",
     ),
 )

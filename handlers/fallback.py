@@ -6,10 +6,12 @@ from collections.abc import Sequence
 
 from handlers.common import query_is
 from handlers.context import Context
-from handlers.routing import Route
+from handlers.routing import Handler, Route
 
 
-def make_help_route(routes: Sequence[Route]) -> Route:
+def make_help(routes: Sequence[Route]) -> Handler:
+    """帮助 lists the help line of every route (in the order given) that this sender may use."""
+
     async def handle_help(ctx: Context) -> bool:
         lines = ["我是联户小助手，能帮您："]
         for r in routes:
@@ -19,7 +21,11 @@ def make_help_route(routes: Sequence[Route]) -> Route:
         ctx.reply("\n".join(lines))
         return True
 
-    return Route("help", query_is("help"), handle_help, 90, "看帮助：“帮助”")
+    return handle_help
+
+
+HELP_LINE = "看帮助：“帮助”"
+IS_HELP = query_is("help")
 
 
 async def handle_unknown(ctx: Context) -> bool:
@@ -35,12 +41,13 @@ async def handle_unknown(ctx: Context) -> bool:
     return True
 
 
-FALLBACK = Route("fallback", lambda ctx: True, handle_unknown, 100)
+def anything(ctx: Context) -> bool:
+    return True
 
 
 async def township_needs_branch(ctx: Context) -> bool | None:
     """Pre-hook: township staff in a deployment of many branches name the branch first."""
-    choices = ctx.state.get("township_choices")
+    choices = ctx.township_choices
     if not choices:
         return None
     ctx.reply("请在前面写上支部名，例如“前洋村 本月未走访户”。现有支部：" + "、".join(choices))

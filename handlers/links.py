@@ -249,21 +249,19 @@ async def handle_gaps(ctx: Context) -> bool:
     return True
 
 
-ROUTES_SPEC = (
+ROUTES = (
     (
         "link_request",
         lambda ctx: REQUEST.match(ctx.msg.text) is not None,
         handle_request,
-        11,
         "调整联户：“调整联户 H011 王丽 原因”",
     ),
     (
         "link_decide",
         lambda ctx: DECIDE.match(ctx.msg.text) is not None,
         handle_decide,
-        11,
         "审批调整：“同意 调整N”或“驳回 调整N 原因”",
     ),
-    ("link_gaps", lambda ctx: ctx.msg.text.strip() in GAP_WORDS, handle_gaps, 13, "看联户缺口：“联户缺口”"),
-    ("link_resident_ask", _resident_ask, handle_resident_ask, 15, ""),
+    ("link_gaps", lambda ctx: ctx.msg.text.strip() in GAP_WORDS, handle_gaps, "看联户缺口：“联户缺口”"),
+    ("link_resident_ask", _resident_ask, handle_resident_ask, ""),
 )

@@ -18,6 +18,7 @@ from domain.matters import RELAYED, UNHAPPY, rating_in
 from domain.mustvisit import SENSITIVE
 from handlers.common import actor_of, intent_is, md, subject_of
 from handlers.context import Context
+from handlers.events import MatterRegistered, VisitReported
 from handlers.notices import secretaries, tell_household, tell_member
 from nlp.pii import mask_pii
 from storage import matters as mt
@@ -129,7 +130,7 @@ async def intake(ctx: Context, kind: str, text: str, household: Household | None
         source_chat=ctx.msg.chat_key,
         now=now,
     )
-    ctx.state.setdefault("new_matters", []).append(m)  # post-hooks (handlers/opinions.py: 把关 asks the member)
+    ctx.publish(MatterRegistered(m))  # reactions: 把关 asks the member (handlers/opinions.py)
     who = f"{household.head_name}家" if household else ctx.sender.display
     detail = f"{mt.ref(m)}（{category}）：{who}——{summary}"
     told = False
@@ -172,8 +173,9 @@ async def handle_intake(ctx: Context) -> bool:
     return True
 
 
-async def problems_in_visit(ctx: Context, households: list[Household]) -> None:
-    """A visit report that also carries a problem stays a visit; the problem becomes a matter (side effect)."""
+async def problems_in_visit(ctx: Context, event: VisitReported) -> None:
+    """A visit report that also carries a problem stays a visit; the problem becomes a matter (a reaction)."""
+    households = event.households
     if ctx.parser is None or len(households) != 1:
         return
     clauses = [c for c in re.split(r"[，,。；;！!？?\n]+", ctx.msg.text) if c.strip()]
@@ -192,8 +194,13 @@ async def problems_in_visit(ctx: Context, households: list[Household]) -> None:
 async def _move(ctx: Context, session, m: Matter, action: str, actor: str, note: str = "", **kw):
     """mt.transition, remembering the event so notices are keyed by it (never twice for one change)."""
     event = await mt.transition(session, m, action, actor, note, **kw)
-    ctx.state["last_event"] = event
+    ctx.last_change = event
     return event
+
+
+def _change_id(ctx: Context) -> int:
+    assert ctx.last_change is not None  # set by _move just before
+    return ctx.last_change.id
 
 
 async def _rate(ctx: Context, m: Matter, rating: str, *, relayed: bool = False) -> None:
@@ -213,7 +220,7 @@ async def _rate(ctx: Context, m: Matter, rating: str, *, relayed: bool = False) 
                 ctx.session,
                 person,
                 f"{mt.ref(m)} 群众评价“不满意”，已重新打开，请重新办理：{m.summary}",
-                key=f"unhappy:{ctx.state['last_event'].id}:{person.id}",
+                key=f"unhappy:{_change_id(ctx)}:{person.id}",
                 branch_id=ctx.branch.id,
             )
         ctx.reply(f"{mt.ref(m)} 已记下“不满意”，这件事已重新打开，支部会重新办理。")
@@ -299,7 +306,7 @@ async def _notify_change(ctx: Context, m: Matter, text: str) -> None:
     assert ctx.branch is not None
     if m.reporter == ctx.msg.sender:
         return  # they are reading the reply already
-    last = ctx.state.get("last_event")
+    last = ctx.last_change
     key = f"matter-event:{last.id}" if last is not None else f"change:{m.id}:{m.state}:{ctx.inbound_id}"
     member = await repo.member_by_userid(ctx.session, m.reporter)
     if member is not None:
@@ -370,14 +377,14 @@ async def _apply(ctx: Context, m: Matter, action: str, rest: str, decision: comm
                 ctx.session,
                 before,
                 f"{r}（{m.category}）改由{who.name}承办了，您不用再办这件事。谢谢！",
-                key=f"unassign:{ctx.state['last_event'].id}:{before.id}",
+                key=f"unassign:{_change_id(ctx)}:{before.id}",
                 branch_id=ctx.branch.id,
             )
         tell_member(
             ctx.session,
             who,
             f"请您承办 {r}（{m.category}）：{m.summary}\n{md(due)}前办结，办好后回复“办结 {r} 办理结果”。",
-            key=f"assign:{ctx.state['last_event'].id}",
+            key=f"assign:{_change_id(ctx)}",
             branch_id=ctx.branch.id,
         )
         await _notify_change(ctx, m, f"您反映的 {r} 已由{who.name}承办，{md(due)}前办结。")
@@ -454,7 +461,7 @@ async def _apply(ctx: Context, m: Matter, action: str, rest: str, decision: comm
                     person,
                     f"{r} 已重开（{state}），原因：{rest}",
                     branch_id=ctx.branch.id,
-                    key=f"reopen:{ctx.state['last_event'].id}:{person.id}",
+                    key=f"reopen:{_change_id(ctx)}:{person.id}",
                 )
         await _notify_change(ctx, m, f"您反映的 {r} 已重新打开：{rest}")
         return f"{r} 已重开，现在“{state}”。"
@@ -565,21 +572,19 @@ async def handle_status(ctx: Context) -> bool:
     return True
 
 
-ROUTES_SPEC = (
+ROUTES = (
     (
         "command",
         lambda ctx: COMMAND.match(ctx.msg.text) is not None,
         handle_command,
-        10,
         "办事命令：受理/商议/派/办结/评价/不予受理/重复/撤回/上报/延期/重开 诉求N（心愿N 同样）",
     ),
     (
         "wish_list",
         lambda ctx: ctx.msg.text.strip() in ("心愿清单", "微心愿清单", "心愿墙"),
         handle_wish_list,
-        12,
         "看待认领的微心愿：“心愿清单”，认领：“认领 心愿N”",
     ),
-    ("intake", intent_is("wish", "request"), handle_intake, 40, "提诉求、说心愿：直接说，例如“村口路灯坏了”"),
-    ("feedback", intent_is("feedback"), handle_feedback, 45, "评价办好的事：回复 满意 / 基本满意 / 不满意"),
+    ("intake", intent_is("wish", "request"), handle_intake, "提诉求、说心愿：直接说，例如“村口路灯坏了”"),
+    ("feedback", intent_is("feedback"), handle_feedback, "评价办好的事：回复 满意 / 基本满意 / 不满意"),
 )

@@ -12,12 +12,15 @@ from sqlalchemy import select
 from domain.mustvisit import TRIGGER_LABEL
 from handlers.common import household_label
 from handlers.context import Context
+from handlers.events import VisitRecorded
 from handlers.notices import secretaries, tell_member
 from storage import repo
 from storage.models import Household, Member, MustVisitTask, Visit
 
 
-async def close_tasks(ctx: Context, household: Household, visit: Visit) -> int:
+async def close_tasks(ctx: Context, event: VisitRecorded) -> None:
+    """A reaction: the household's recorded visit meets its open 八必访 tasks; the answer says so."""
+    household, visit = event.household, event.visit
     rows = list(
         await ctx.session.scalars(
             select(MustVisitTask).where(MustVisitTask.household_id == household.id, MustVisitTask.closed_at.is_(None))
@@ -25,7 +28,8 @@ async def close_tasks(ctx: Context, household: Household, visit: Visit) -> int:
     )
     for t in rows:
         t.closed_at, t.closed_by_visit_id = ctx.msg.sent_at, visit.id
-    return len(rows)
+    if rows:
+        ctx.reply_more(f"{household.head_name}家的八必访提醒已了结。")
 
 
 async def open_tasks_hook(ctx: Context) -> None:
@@ -36,7 +40,7 @@ async def open_tasks_hook(ctx: Context) -> None:
     households = list((await repo.households_by_codes(ctx.session, ctx.branch.id, codes)).values()) if codes else []
     if not households and ctx.sender.household is not None:
         households = [ctx.sender.household]
-    visited_now: dict[int, Visit] = ctx.state.get("visits", {})
+    visited_now: dict[int, Visit] = {e.household.id: e.visit for e in ctx.events if isinstance(e, VisitRecorded)}
     for h in households:
         member = await repo.current_member_of(ctx.session, h.id)
         for trigger in p.triggers:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from domain.policy import NOMINATION_KINDS, needs_approval
 from handlers.common import is_private, md
 from handlers.context import TZ, Context
+from handlers.events import MatterRegistered
 from handlers.matters import COMMAND
 from handlers.notices import secretaries, tell_member
 from nlp.pii import mask_pii
@@ -39,29 +40,27 @@ def _answer(ctx: Context, text: str, group_note: str) -> None:
         ctx.reply(group_note)
 
 
-# --- asking: a post-hook after every message -------------------------------------------------------------------
-async def ask_linked_member(ctx: Context) -> None:
+# --- asking: a reaction to a registered matter ------------------------------------------------------------------
+async def ask_linked_member(ctx: Context, event: MatterRegistered) -> None:
     """A request registered by this message that needs the branch's 把关: ask its household's member, privately."""
-    if ctx.branch is None:
+    m = event.matter
+    if ctx.branch is None or m.kind != "request":
         return
-    # intake lists what this message registered (no query on the message path: most messages register nothing)
-    new = [m for m in ctx.state.get("new_matters", []) if m.kind == "request"]
     keywords = ctx.options.policy.approval_keywords
-    for m in new:
-        if m.household_id is None or m.member_id is None or not needs_approval(m.category, m.summary, keywords):
-            continue
-        member = await ctx.session.get(Member, m.member_id)
-        if member is None or await policy.ask_opinion(ctx.session, m, member, ctx.msg.sent_at) is None:
-            continue
-        ref = mt.ref(m)
-        tell_member(
-            ctx.session,
-            member,
-            f"{ref}：{m.summary}\n这件事需要支部把关审批，支部商议前请您发表意见："
-            f"回复“意见 {ref} 同意 理由”或“意见 {ref} 不同意 理由”。",
-            key=f"opinion-ask:{m.id}:{member.id}",
-            branch_id=ctx.branch.id,
-        )
+    if m.household_id is None or m.member_id is None or not needs_approval(m.category, m.summary, keywords):
+        return
+    member = await ctx.session.get(Member, m.member_id)
+    if member is None or await policy.ask_opinion(ctx.session, m, member, ctx.msg.sent_at) is None:
+        return
+    ref = mt.ref(m)
+    tell_member(
+        ctx.session,
+        member,
+        f"{ref}：{m.summary}\n这件事需要支部把关审批，支部商议前请您发表意见："
+        f"回复“意见 {ref} 同意 理由”或“意见 {ref} 不同意 理由”。",
+        key=f"opinion-ask:{m.id}:{member.id}",
+        branch_id=ctx.branch.id,
+    )
 
 
 # --- the gate: a decision waits for the view, a few days at most --------------------------------------------------
@@ -211,19 +210,17 @@ async def handle_nominate(ctx: Context) -> bool:
     return True
 
 
-ROUTES_SPEC = (
+ROUTES = (
     (
         "opinion",
         lambda ctx: OPINION.match(ctx.msg.text) is not None,
         handle_opinion,
-        10,
         "把关意见（联户党员）：“意见 诉求N 同意 理由”或“意见 诉求N 不同意 理由”",
     ),
     (
         "nominate",
         _is_nomination,
         handle_nominate,
-        10,
         "推荐（私下给书记）：“推荐 张三 入党积极分子|评优|后备干部 理由”",
     ),
 )

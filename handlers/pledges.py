@@ -50,4 +50,4 @@ async def handle_pledge(ctx: Context) -> bool:
     return True
 
 
-ROUTES_SPEC = (("pledge", _is_pledge, handle_pledge, 10, "先锋承诺：“承诺 每月为重点户代办一件实事”"),)
+ROUTES = (("pledge", _is_pledge, handle_pledge, "先锋承诺：“承诺 每月为重点户代办一件实事”"),)

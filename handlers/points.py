@@ -15,11 +15,6 @@ from storage import points, repo
 from storage.rhythm import EXEMPT, day_start
 
 RANKING = re.compile(r"排名|排行|全支部|大家|所有人|名单")
-DEFAULT_POLICY = {"public_ranking": False, "year_end_threshold": 60}
-
-
-def _policy(ctx: Context) -> dict:
-    return {**DEFAULT_POLICY, **ctx.state.get("points_policy", {})}
 
 
 async def _own(ctx: Context) -> str:
@@ -49,7 +44,7 @@ async def _ranking(ctx: Context) -> str:
     year = ctx.today.year
     y0, y1 = points.year_bounds(year)
     rows = await points.ranking(ctx.session, ctx.branch.id, y0, y1)
-    threshold = int(_policy(ctx)["year_end_threshold"])
+    threshold = ctx.options.year_end_threshold
     lines = [f"**{ctx.branch.name} {year}年积分排名**（免联户党员不计）"]
     for i, (m, total) in enumerate(rows, 1):
         lines.append(f"{i}. {m.name}：{total} 分" + ("（低于年终线）" if total < threshold else ""))
@@ -66,7 +61,7 @@ async def handle_points(ctx: Context) -> bool:
         text = "积分排名只发给支部书记和委员。以下是您自己的积分：\n" + await _own(ctx)
     elif wants_ranking:
         text = await _ranking(ctx)
-        if not is_private(ctx) and _policy(ctx)["public_ranking"]:
+        if not is_private(ctx) and ctx.options.public_ranking:
             ctx.reply(text)  # the branch chose to publish rankings in its group
             return True
     else:
@@ -79,4 +74,4 @@ async def handle_points(ctx: Context) -> bool:
     return True
 
 
-ROUTES_SPEC = (("points", query_is("points"), handle_points, 30, "查积分：“我的积分”（书记可问“积分排名”）"),)
+ROUTES = (("points", query_is("points"), handle_points, "查积分：“我的积分”（书记可问“积分排名”）"),)

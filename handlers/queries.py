@@ -156,10 +156,10 @@ async def handle_summary(ctx: Context) -> bool:
     return True
 
 
-ROUTES_SPEC = (
-    ("my_households", query_is("my_households"), handle_my_households, 30, "我的联系户：“我联系了哪些户”"),
-    ("request_status", query_is("request_status"), handle_status, 30, "诉求/心愿进度：“我的诉求办得怎么样了”"),
-    ("key_households", query_is("key_households"), handle_key_households, 30, "重点户走访情况：“本月重点户走访情况”"),
-    ("summary", query_is("summary"), handle_summary, 30, "本月汇总：“本月汇总”"),
-    ("unvisited", query_is("unvisited"), handle_unvisited, 30, "查未走访户：“本月未走访户”"),
+ROUTES = (
+    ("my_households", query_is("my_households"), handle_my_households, "我的联系户：“我联系了哪些户”"),
+    ("request_status", query_is("request_status"), handle_status, "诉求/心愿进度：“我的诉求办得怎么样了”"),
+    ("key_households", query_is("key_households"), handle_key_households, "重点户走访情况：“本月重点户走访情况”"),
+    ("summary", query_is("summary"), handle_summary, "本月汇总：“本月汇总”"),
+    ("unvisited", query_is("unvisited"), handle_unvisited, "查未走访户：“本月未走访户”"),
 )

@@ -11,8 +11,7 @@ import datetime as dt
 from handlers.common import household_label, intent_is, md
 from handlers.context import Context
 from handlers.conversation import clear_state, get_state, set_state
-from handlers.matters import problems_in_visit
-from handlers.mustvisit import close_tasks
+from handlers.events import VisitRecorded, VisitReported
 from nlp.parser import parse_choice
 from storage import policy, repo
 from storage.models import Household
@@ -28,7 +27,7 @@ async def record_visits(
     assert ctx.branch is not None
     if duties is None:  # 五联到户: what the member's words say was done there (domain/duties.py); none forced
         duties = ctx.options.policy.catalog.recognise(ctx.msg.text)
-    done, already, notes = [], [], []
+    done, already = [], []
     for h in households:
         member = ctx.sender.member
         if member is None or ctx.sender.kind == "resident":
@@ -47,12 +46,9 @@ async def record_visits(
             inbound_id=ctx.inbound_id,
             recorded_by=ctx.msg.sender,
         )
-        ctx.state.setdefault("visits", {})[h.id] = visit
         policy.add_visit_duties(ctx.session, visit, duties)
-        closed = await close_tasks(ctx, h, visit)
+        ctx.publish(VisitRecorded(h, visit))  # open 八必访 tasks of the household close (handlers/mustvisit.py)
         done.append(h)
-        if closed:
-            notes.append(f"{h.head_name}家的八必访提醒已了结。")
     lines = []
     if done:
         lines.append(f"已记录：{md(day)} 走访 " + "、".join(household_label(h) for h in done))
@@ -62,8 +58,9 @@ async def record_visits(
         lines.append(f"联户内容：{'、'.join(duties)}")
     if not lines:
         lines.append("这一户目前没有联系党员，没有记录。请联系支部书记调整联户关系。")
-    ctx.reply("\n".join(lines + notes))
-    await problems_in_visit(ctx, done)
+    ctx.reply("\n".join(lines))
+    if done:  # a need said in the same words becomes a matter (handlers/matters.py)
+        ctx.publish(VisitReported(tuple(done), day))
 
 
 async def handle_visit(ctx: Context) -> bool:
@@ -106,7 +103,6 @@ async def handle_visit(ctx: Context) -> bool:
 
 async def has_open_choice(ctx: Context) -> bool:
     state = await get_state(ctx)
-    ctx.state["conversation"] = state
     return state is not None and state.state == CHOOSE_HOUSEHOLD
 
 
@@ -114,7 +110,8 @@ async def handle_choice(ctx: Context) -> bool:
     """The answer to 您说的是哪一户？ — or something else, which ends the question and is dispatched as usual."""
     if not await has_open_choice(ctx):
         return False
-    state = ctx.state["conversation"]
+    state = ctx.open_question
+    assert state is not None
     codes: list[str] = state.data["codes"]
     text = ctx.msg.text.strip()
     if text in CANCEL_WORDS:
@@ -136,10 +133,10 @@ async def handle_choice(ctx: Context) -> bool:
     return True
 
 
-ROUTES_SPEC = (
-    # (name, rule, handler, priority, help)
-    ("choose_household", lambda ctx: True, handle_choice, 5, ""),
-    ("visit", intent_is("visit"), handle_visit, 20, "记录走访：直接说，例如“昨天走访了王大伯，路灯坏了”"),
+ROUTES = (
+    # (name, rule, handler, help); the priority is in handlers/__init__.py
+    ("choose_household", lambda ctx: True, handle_choice, ""),
+    ("visit", intent_is("visit"), handle_visit, "记录走访：直接说，例如“昨天走访了王大伯，路灯坏了”"),
 )
 
 # What the person is told when a question of this handler expires unanswered (the sweeper, bot/sweeper.py, says it).
