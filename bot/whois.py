@@ -19,10 +19,10 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from handlers.context import Inbound, Sender
-from handlers.conversation import open_state_exists
 from nlp.parser import Parser
 from storage import repo
 from storage.models import Branch, ChatGroup, Household, Member
+from storage.uow import open_state_exists
 
 # the branch (whose roster_version validates the cached roster rows) and whether the sender has a question open
 _BRANCH_AND_QUESTION = select(Branch, open_state_exists()).where(Branch.id == bindparam("branch_id"))

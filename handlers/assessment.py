@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
-
 from domain.policy import parse_period, period_label
 from domain.roles import CADRES
 from handlers.common import is_private
 from handlers.context import Context
-from storage import policy
-from storage.models import Member
+from storage import policy, repo
 
 SCORE = re.compile(r"^\s*(?:评分|考评评分|村党组织评分)\s+(\S+)\s+(\S+?)\s+(-?\d+(?:\.\d+)?)\s*分?\s*$")
 CANDIDATES = re.compile(r"^\s*(锋领候选|锋领党员候选|示范网格候选|考评情况|年度考评)\s*$")
@@ -46,11 +43,7 @@ async def handle_score(ctx: Context) -> bool:
     if not 0 <= score <= 100:
         ctx.reply(f"没有记录：评分应在 0–100 之间，收到 {score_text}。")
         return True
-    members = list(
-        await ctx.session.scalars(
-            select(Member).where(Member.branch_id == ctx.branch.id, Member.active, Member.name == name)
-        )
-    )
+    members = await repo.members_named(ctx.session, ctx.branch.id, name)
     if len(members) != 1:
         why = "有重名，请改用导入表格（按党员编号）" if members else "本支部没有这名党员"
         ctx.reply(f"没有记录：“{name}”{why}。")

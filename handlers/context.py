@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from domain.policy import PolicyOptions
 from domain.privacy import mask
 from domain.time import TZ
+from storage.uow import SqlUnitOfWork, UnitOfWork
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -122,6 +123,7 @@ class Context:
         parser: Parser | None,
         inbound_id: int | None = None,
         options: Options | None = None,
+        uow: UnitOfWork | None = None,
     ) -> None:
         self.msg = msg
         self.sender = sender
@@ -131,6 +133,8 @@ class Context:
         self.parser = parser
         self.inbound_id = inbound_id
         self.options = options or Options()
+        # the repositories handlers read and write through (storage/uow.py; an in-memory one in tests/fakes.py)
+        self.uow: UnitOfWork = uow if uow is not None else SqlUnitOfWork(session)
         self.outgoing: list[Outgoing] = []
         # what this message did, for the reactions after the route (handlers/events.py)
         self.events: list[Event] = []

@@ -9,26 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Exists, bindparam, delete, exists, select
-
 from domain.time import aware
 from handlers.context import Context
 from storage.models import ConversationState
-
-
-def open_state_exists() -> Exists:
-    """EXISTS (a state for :chat_key, :userid); built once by its user, parameters bound at execution."""
-    return exists().where(
-        ConversationState.chat_key == bindparam("chat_key"), ConversationState.userid == bindparam("userid")
-    )
-
-
-_GET = select(ConversationState).where(
-    ConversationState.chat_key == bindparam("chat_key"), ConversationState.userid == bindparam("userid")
-)
-_CLEAR = delete(ConversationState).where(
-    ConversationState.chat_key == bindparam("chat_key"), ConversationState.userid == bindparam("userid")
-)
 
 
 async def get_state(ctx: Context) -> ConversationState | None:
@@ -36,9 +19,7 @@ async def get_state(ctx: Context) -> ConversationState | None:
     ctx.open_question = None
     if ctx.no_open_question:  # the runtime knows from the statement that read the branch: no need to ask again
         return None
-    row = (
-        await ctx.session.execute(_GET, {"chat_key": ctx.msg.chat_key, "userid": ctx.msg.sender})
-    ).scalar_one_or_none()
+    row = await ctx.uow.questions.get(ctx.msg.chat_key, ctx.msg.sender)
     if row is None:
         return None
     expires = aware(row.expires_at)
@@ -51,7 +32,7 @@ async def get_state(ctx: Context) -> ConversationState | None:
 async def set_state(ctx: Context, state: str, data: dict[str, Any]) -> None:
     await clear_state(ctx)
     ctx.no_open_question = False
-    ctx.session.add(
+    ctx.uow.questions.put(
         ConversationState(
             chat_key=ctx.msg.chat_key,
             userid=ctx.msg.sender,
@@ -63,4 +44,4 @@ async def set_state(ctx: Context, state: str, data: dict[str, Any]) -> None:
 
 
 async def clear_state(ctx: Context) -> None:
-    await ctx.session.execute(_CLEAR, {"chat_key": ctx.msg.chat_key, "userid": ctx.msg.sender})
+    await ctx.uow.questions.clear(ctx.msg.chat_key, ctx.msg.sender)

@@ -7,8 +7,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from sqlalchemy import select
-
 from domain import commands
 from domain.roles import EXEMPT
 from handlers.common import actor_of, household_label
@@ -32,24 +30,14 @@ async def _household(ctx: Context, token: str) -> Household | None:
     if re.fullmatch(r"[Hh]\d+", token):
         return (await repo.households_by_codes(ctx.session, ctx.branch.id, [token.upper()])).get(token.upper())
     name = token.removesuffix("家")
-    rows = list(
-        await ctx.session.scalars(
-            select(Household).where(Household.branch_id == ctx.branch.id, Household.active, Household.head_name == name)
-        )
-    )
-    return rows[0] if len(rows) == 1 else None
+    return await repo.household_by_name(ctx.session, ctx.branch.id, name)
 
 
 async def _member(ctx: Context, name: str) -> Member | None:
     assert ctx.branch is not None
     if name in ("我", "本人") and ctx.sender.member is not None:
         return ctx.sender.member
-    rows = list(
-        await ctx.session.scalars(
-            select(Member).where(Member.branch_id == ctx.branch.id, Member.active, Member.name == name)
-        )
-    )
-    return rows[0] if len(rows) == 1 else None
+    return await repo.member_by_name(ctx.session, ctx.branch.id, name)
 
 
 async def _create(ctx: Context, household: Household, to: Member, reason: str) -> None:
@@ -177,9 +165,7 @@ async def handle_decide(ctx: Context) -> bool:
         )
         ctx.reply(f"调整{number} 已驳回，原因：{note}。")
         return True
-    current = (
-        await ctx.session.execute(select(Link).where(Link.household_id == household.id, Link.valid_to.is_(None)))
-    ).scalar_one_or_none()
+    current = await repo.current_link(ctx.session, household.id)
     old = await ctx.session.get(Member, current.member_id) if current else None
     if current is not None:
         current.valid_to = now
@@ -219,18 +205,8 @@ async def handle_gaps(ctx: Context) -> bool:
     if ctx.branch is None or not ctx.sender.is_cadre:
         ctx.reply("联户缺口只给支部书记、委员看。")
         return True
-    members = {
-        m.id: m
-        for m in await ctx.session.scalars(select(Member).where(Member.branch_id == ctx.branch.id, Member.active))
-    }
-    rows = (
-        await ctx.session.execute(
-            select(Household, Link.member_id)
-            .outerjoin(Link, (Link.household_id == Household.id) & Link.valid_to.is_(None))
-            .where(Household.branch_id == ctx.branch.id, Household.active)
-            .order_by(Household.code)
-        )
-    ).all()
+    members = {m.id: m for m in await repo.active_members(ctx.session, ctx.branch.id)}
+    rows = await repo.households_with_member(ctx.session, ctx.branch.id)
     lines = []
     load: Counter[int] = Counter()
     for h, mid in rows:

@@ -11,7 +11,6 @@ import datetime as dt
 import re
 
 from rapidfuzz import fuzz
-from sqlalchemy import select
 
 from domain import commands
 from domain.matters import RELAYED, UNHAPPY, rating_in
@@ -293,12 +292,7 @@ async def handle_feedback(ctx: Context) -> bool:
 
 async def _member_by_name(ctx: Context, name: str) -> Member | None:
     assert ctx.branch is not None
-    rows = list(
-        await ctx.session.scalars(
-            select(Member).where(Member.branch_id == ctx.branch.id, Member.active, Member.name == name)
-        )
-    )
-    return rows[0] if len(rows) == 1 else None
+    return await repo.member_by_name(ctx.session, ctx.branch.id, name)
 
 
 async def _notify_change(ctx: Context, m: Matter, text: str) -> None:
@@ -486,13 +480,7 @@ async def handle_wish_list(ctx: Context) -> bool:
     ):
         ctx.reply("心愿清单给党员和志愿者认领用。")
         return True
-    rows = list(
-        await ctx.session.scalars(
-            select(Matter)
-            .where(Matter.branch_id == ctx.branch.id, Matter.kind == "wish", Matter.state.in_(mt.OPEN_BEFORE_WORK))
-            .order_by(Matter.number)
-        )
-    )
+    rows = await mt.wishes_to_claim(ctx.session, ctx.branch.id)
     if not rows:
         ctx.reply("现在没有待认领的微心愿。")
         return True
@@ -518,10 +506,9 @@ async def handle_status(ctx: Context) -> bool:
         ctx.reply("没有在名册里找到您。")
         return True
     s, now = ctx.sender, ctx.msg.sent_at
-    q = select(Matter).where(Matter.branch_id == ctx.branch.id)
     if s.kind == "resident":
         assert s.household is not None
-        rows = list(await ctx.session.scalars(q.where(Matter.household_id == s.household.id).order_by(Matter.id)))
+        rows = await mt.of_household(ctx.session, ctx.branch.id, s.household.id)
         if not rows:
             ctx.reply("您家还没有登记过诉求或心愿。有事直接说就行。")
             return True
@@ -538,24 +525,14 @@ async def handle_status(ctx: Context) -> bool:
             oldest = c.oldest if c.oldest is None or c.oldest.tzinfo else c.oldest.replace(tzinfo=dt.UTC)
             age = f"，最早 {(now - oldest).days} 天前" if oldest else ""
             lines.append(f"- {mt.KIND_LABEL[c.kind]} {c.state}：{c.count} 件{age}")
-        overdue = list(
-            await ctx.session.scalars(
-                q.where(Matter.state_type == "open", Matter.due_date.is_not(None), Matter.due_date < ctx.today)
-            )
-        )
+        overdue = await mt.overdue(ctx.session, ctx.branch.id, ctx.today)
         if overdue:
             lines.append("已超期：" + "、".join(mt.ref(m) for m in overdue))
         ctx.reply("\n".join(lines))
         return True
     assert s.member is not None
     hh = [h.id for h in await repo.households_of_member(ctx.session, s.member.id)]
-    rows = list(
-        await ctx.session.scalars(
-            q.where((Matter.household_id.in_(hh)) | (Matter.assignee_id == s.member.id) | (Matter.reporter == s.userid))
-            .where(Matter.state_type != "closed")
-            .order_by(Matter.id)
-        )
-    )
+    rows = await mt.unfinished_for_member(ctx.session, ctx.branch.id, s.member.id, s.userid, hh)
     if not rows:
         ctx.reply("您联系的户和您承办的事项里，没有未了结的。")
         return True

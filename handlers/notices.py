@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.roles import CADRES, branch_heads
 from domain.time import aware
 from storage import outbox, repo
-from storage.models import Household, InboundMessage, Member
+from storage.models import Household, Member
 
 KF_WINDOW = dt.timedelta(hours=48)
 
@@ -28,13 +27,7 @@ async def cadres(session: AsyncSession, branch_id: int) -> list[Member]:
     return [m for m in await repo.active_members(session, branch_id) if m.role_set & CADRES and m.userid]
 
 
-def tell_member(
-    session: AsyncSession, member: Member | None, text: str, *, key: str | None = None, branch_id: int | None = None
-) -> bool:
-    if member is None or not member.userid:
-        return False
-    outbox.enqueue(session, channel="app", target=member.userid, content=text, key=key, branch_id=branch_id)
-    return True
+tell_member = outbox.tell_member
 
 
 async def tell_household(
@@ -44,16 +37,9 @@ async def tell_household(
     if household is None:
         return "none"
     if household.external_userid:
-        last = (
-            await session.execute(
-                select(InboundMessage.sent_at, InboundMessage.meta)
-                .where(InboundMessage.channel == "kf", InboundMessage.sender == household.external_userid)
-                .order_by(InboundMessage.sent_at.desc())
-                .limit(1)
-            )
-        ).first()
+        last = await repo.last_kf_message(session, household.external_userid)
         # kf/send_msg needs the 微信客服 account the resident wrote to (without it WeCom answers 95000)
-        open_kfid = str((last[1] or {}).get("open_kfid") or "") if last is not None else ""
+        open_kfid = str(last[1].get("open_kfid") or "") if last is not None else ""
         if last is not None and open_kfid and now - aware(last[0]) < KF_WINDOW:
             outbox.enqueue(
                 session,

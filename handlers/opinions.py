@@ -11,8 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from sqlalchemy import select
-
 from domain.policy import NOMINATION_KINDS, needs_approval
 from handlers.common import is_private, md
 from handlers.context import TZ, Context
@@ -22,7 +20,7 @@ from handlers.notices import secretaries, tell_member
 from nlp.pii import mask_pii
 from storage import matters as mt
 from storage import policy, repo
-from storage.models import Matter, Member
+from storage.models import Member
 
 OPINION = re.compile(r"^\s*意见\s*(诉求|心愿)\s*([0-9０-９]+)\s*(不同意|同意)?\s*(.*)$", re.S)
 NOMINATE = re.compile(r"^\s*推荐\s*(\S+?)\s*(入党积极分子|积极分子|评优|评先评优|后备干部)?(?:\s+(.*))?$", re.S)
@@ -72,9 +70,7 @@ async def wait_for_opinion(ctx: Context) -> bool | None:
     if cm is None or cm.group(1) not in DECISIONS or cm.group(2) != "诉求":
         return None
     number = int(cm.group(3).translate(_FULLWIDTH))
-    matter = await ctx.session.scalar(
-        select(Matter).where(Matter.branch_id == ctx.branch.id, Matter.kind == "request", Matter.number == number)
-    )
+    matter = await mt.by_ref(ctx.session, ctx.branch.id, "request", number)
     if matter is None:
         return None
     op = await policy.opinion_of(ctx.session, matter.id)
@@ -120,11 +116,7 @@ async def handle_opinion(ctx: Context) -> bool:
     if verdict == "不同意" and not reason:
         ctx.reply(f"{ref} 没有记录意见：不同意请写明理由。")
         return True
-    matter = await ctx.session.scalar(
-        select(Matter).where(
-            Matter.branch_id == ctx.branch.id, Matter.kind == mt.LABEL_KIND[label], Matter.number == number
-        )
-    )
+    matter = await mt.by_ref(ctx.session, ctx.branch.id, mt.LABEL_KIND[label], number)
     if matter is None:
         ctx.reply(f"没有找到 {ref}。")
         return True
@@ -183,11 +175,7 @@ async def handle_nominate(ctx: Context) -> bool:
         )
         return True
     kind = _KIND_ALIASES.get(kind, kind)
-    nominee = (
-        await ctx.session.scalars(
-            select(Member).where(Member.branch_id == ctx.branch.id, Member.active, Member.name == name)
-        )
-    ).first()
+    nominee = next(iter(await repo.members_named(ctx.session, ctx.branch.id, name)), None)
     if kind == "入党积极分子" and nominee is not None:
         _answer(ctx, f"没有记录推荐：{name}已经是党员，不能推荐为入党积极分子。", "没有记录推荐，原因已私信您。")
         return True

@@ -13,7 +13,6 @@ from handlers.context import Context
 from handlers.conversation import clear_state, get_state, set_state
 from handlers.events import VisitRecorded, VisitReported
 from nlp.parser import parse_choice
-from storage import policy, repo
 from storage.models import Household
 
 CHOOSE_HOUSEHOLD = "choose_household"
@@ -31,22 +30,21 @@ async def record_visits(
     for h in households:
         member = ctx.sender.member
         if member is None or ctx.sender.kind == "resident":
-            member = await repo.current_member_of(ctx.session, h.id)  # a resident tells us their member came
+            member = await ctx.uow.households.linked_member(h.id)  # a resident tells us their member came
         if member is None:
             continue
-        if await repo.visit_exists(ctx.session, h.id, day):
+        if await ctx.uow.visits.exists(h.id, day):
             already.append(h)
             continue
-        visit = await repo.add_visit(
-            ctx.session,
+        visit = await ctx.uow.visits.add(
             branch_id=ctx.branch.id,
             member_id=member.id,
             household_id=h.id,
             day=day,
             inbound_id=ctx.inbound_id,
-            recorded_by=ctx.msg.sender,
+            by=ctx.msg.sender,
         )
-        policy.add_visit_duties(ctx.session, visit, duties)
+        ctx.uow.visits.add_duties(visit, duties)
         ctx.publish(VisitRecorded(h, visit))  # open 八必访 tasks of the household close (handlers/mustvisit.py)
         done.append(h)
     lines = []
@@ -73,13 +71,13 @@ async def handle_visit(ctx: Context) -> bool:
     if day > ctx.today:
         ctx.reply("走访日期在今天之后，没有记录。计划中的走访请走访后再告诉我。")
         return True
-    found = await repo.households_by_codes(ctx.session, ctx.branch.id, p.households)
+    found = await ctx.uow.households.by_codes(ctx.branch.id, p.households)
     households = [found[c] for c in p.households if c in found]
     if households:
         await record_visits(ctx, households, day)
         return True
     if p.ambiguous:
-        candidates = await repo.households_by_codes(ctx.session, ctx.branch.id, list(p.ambiguous[0]))
+        candidates = await ctx.uow.households.by_codes(ctx.branch.id, list(p.ambiguous[0]))
         options = [candidates[c] for c in p.ambiguous[0] if c in candidates]
         if options:
             await set_state(
@@ -128,7 +126,7 @@ async def handle_choice(ctx: Context) -> bool:
         return True
     await clear_state(ctx)
     assert ctx.branch is not None
-    chosen = (await repo.households_by_codes(ctx.session, ctx.branch.id, [codes[k - 1]]))[codes[k - 1]]
+    chosen = (await ctx.uow.households.by_codes(ctx.branch.id, [codes[k - 1]]))[codes[k - 1]]
     await record_visits(ctx, [chosen], dt.date.fromisoformat(state.data["date"]), state.data.get("duties", []))
     return True
 

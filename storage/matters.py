@@ -139,6 +139,54 @@ async def by_ref(session: AsyncSession, branch_id: int, kind: str, number: int) 
     ).scalar_one_or_none()
 
 
+async def wishes_to_claim(session: AsyncSession, branch_id: int) -> list[Matter]:
+    """心愿清单: the branch's wishes nobody has taken up yet."""
+    return list(
+        await session.scalars(
+            select(Matter)
+            .where(Matter.branch_id == branch_id, Matter.kind == "wish", Matter.state.in_(OPEN_BEFORE_WORK))
+            .order_by(Matter.number)
+        )
+    )
+
+
+async def of_household(session: AsyncSession, branch_id: int, household_id: int) -> list[Matter]:
+    return list(
+        await session.scalars(
+            select(Matter).where(Matter.branch_id == branch_id, Matter.household_id == household_id).order_by(Matter.id)
+        )
+    )
+
+
+async def overdue(session: AsyncSession, branch_id: int, today: dt.date) -> list[Matter]:
+    return list(
+        await session.scalars(
+            select(Matter).where(
+                Matter.branch_id == branch_id,
+                Matter.state_type == "open",
+                Matter.due_date.is_not(None),
+                Matter.due_date < today,
+            )
+        )
+    )
+
+
+async def unfinished_for_member(
+    session: AsyncSession, branch_id: int, member_id: int, userid: str, household_ids: list[int]
+) -> list[Matter]:
+    """What a member still has on hand: their households' matters, those assigned to them, those they reported."""
+    return list(
+        await session.scalars(
+            select(Matter)
+            .where(Matter.branch_id == branch_id, Matter.state_type != "closed")
+            .where(
+                Matter.household_id.in_(household_ids) | (Matter.assignee_id == member_id) | (Matter.reporter == userid)
+            )
+            .order_by(Matter.id)
+        )
+    )
+
+
 async def open_for_household(session: AsyncSession, household_id: int, kind: str | None = None) -> list[Matter]:
     q = select(Matter).where(Matter.household_id == household_id, Matter.state_type == "open")
     if kind:

@@ -26,6 +26,16 @@ from storage.models import ChatGroup, Lease, Member, OutboundMessage
 QUEUED_KEY = "lianhu.outbox_queued"
 
 
+def tell_member(
+    session: AsyncSession, member: Member | None, text: str, *, key: str | None = None, branch_id: int | None = None
+) -> bool:
+    """A private message to a member (an app message after commit); False when they cannot be reached."""
+    if member is None or not member.userid:
+        return False
+    enqueue(session, channel="app", target=member.userid, content=text, key=key, branch_id=branch_id)
+    return True
+
+
 def enqueue(
     session: AsyncSession,
     *,

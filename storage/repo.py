@@ -9,7 +9,7 @@ from sqlalchemy import and_, bindparam, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nlp import roster as nlp_roster
-from storage.models import Branch, ChatGroup, Household, Link, LinkChange, Member, Visit
+from storage.models import Branch, ChatGroup, Household, InboundMessage, Link, LinkChange, Member, Visit
 
 
 def month_bounds(month: str) -> tuple[dt.date, dt.date]:
@@ -252,12 +252,49 @@ async def active_members(s: AsyncSession, branch_id: int) -> list[Member]:
     return list(await s.scalars(select(Member).where(Member.branch_id == branch_id, Member.active).order_by(Member.id)))
 
 
+async def members_named(s: AsyncSession, branch_id: int, name: str) -> list[Member]:
+    """The branch's active members with this name (several when 重名)."""
+    return list(
+        await s.scalars(
+            select(Member).where(Member.branch_id == branch_id, Member.active, Member.name == name).order_by(Member.id)
+        )
+    )
+
+
 async def member_by_name(s: AsyncSession, branch_id: int, name: str) -> Member | None:
     """The one active member of the branch with this name; None when there is none or several (重名)."""
-    rows = list(
-        await s.scalars(select(Member).where(Member.branch_id == branch_id, Member.active, Member.name == name))
-    )
+    rows = await members_named(s, branch_id, name)
     return rows[0] if len(rows) == 1 else None
+
+
+async def current_link(s: AsyncSession, household_id: int) -> Link | None:
+    return (
+        await s.execute(select(Link).where(Link.household_id == household_id, Link.valid_to.is_(None)))
+    ).scalar_one_or_none()
+
+
+async def households_with_member(s: AsyncSession, branch_id: int) -> list[tuple[Household, int | None]]:
+    """Every active household of the branch with its linked member's id (None: nobody links it), by code."""
+    rows = await s.execute(
+        select(Household, Link.member_id)
+        .outerjoin(Link, (Link.household_id == Household.id) & Link.valid_to.is_(None))
+        .where(Household.branch_id == branch_id, Household.active)
+        .order_by(Household.code)
+    )
+    return [(h, mid) for h, mid in rows.all()]
+
+
+async def last_kf_message(s: AsyncSession, external_userid: str) -> tuple[dt.datetime, dict] | None:
+    """When a resident last wrote to 微信客服, and that message's details (which 客服 account)."""
+    row = (
+        await s.execute(
+            select(InboundMessage.sent_at, InboundMessage.meta)
+            .where(InboundMessage.channel == "kf", InboundMessage.sender == external_userid)
+            .order_by(InboundMessage.sent_at.desc())
+            .limit(1)
+        )
+    ).first()
+    return (row[0], row[1] or {}) if row is not None else None
 
 
 async def household_by_name(s: AsyncSession, branch_id: int, head_name: str) -> Household | None:

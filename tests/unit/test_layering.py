@@ -43,3 +43,17 @@ def test_package_imports_point_one_way(package):
         if hits:
             bad.append(f"{path.relative_to(ROOT)} imports {sorted(hits)}")
     assert bad == []
+
+
+def test_handlers_build_no_sql():
+    """Handlers read and write through storage (storage/uow.py, storage/repo.py …): no statement is built in them."""
+    bad = []
+    for path in sorted((ROOT / "handlers").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sqlalchemy"):
+                names = {a.name for a in node.names}
+                if node.module != "sqlalchemy.ext.asyncio" or names != {"AsyncSession"}:  # a type, for annotations
+                    bad.append(f"{path.relative_to(ROOT)} imports {sorted(names)} from {node.module}")
+            elif isinstance(node, ast.Import) and any(a.name.startswith("sqlalchemy") for a in node.names):
+                bad.append(f"{path.relative_to(ROOT)} imports sqlalchemy")
+    assert bad == []

@@ -1,0 +1,204 @@
+"""The unit of work a chat capability uses: repositories for what it reads and writes, inside one transaction.
+
+Handlers never build SQL: they ask `ctx.uow` (`ctx.uow.households.by_codes(...)`, `ctx.uow.tasks.open_for(...)`).
+`SqlUnitOfWork` wraps the message's session; the runtime commits it (group commit, bot/intake.py), so everything a
+message did is written together or not at all. `tests/fakes.py` has an in-memory one with the same methods, so a
+capability's rules can be tested without a database or sockets (tests/capabilities/).
+
+Capabilities moved onto it so far: visits (handlers/visits.py), 八必访 (handlers/mustvisit.py) and the questions the
+bot asks back (handlers/conversation.py). The others still call the storage modules with `ctx.session`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Protocol
+
+from sqlalchemy import Exists, bindparam, delete, exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.roles import branch_heads
+from storage import outbox, policy, repo
+from storage.models import ConversationState, Household, Member, MustVisitTask, Visit
+
+# --- what the capabilities ask for -------------------------------------------------------------------------------
+
+
+class Members(Protocol):
+    async def get(self, member_id: int) -> Member | None: ...
+    async def heads(self, branch_id: int) -> list[Member]: ...
+
+
+class Households(Protocol):
+    async def by_codes(self, branch_id: int, codes: Sequence[str]) -> dict[str, Household]: ...
+    async def linked_member(self, household_id: int) -> Member | None: ...
+
+
+class Visits(Protocol):
+    async def exists(self, household_id: int, day: dt.date) -> bool: ...
+    async def add(
+        self, *, branch_id: int, member_id: int, household_id: int, day: dt.date, inbound_id: int | None, by: str
+    ) -> Visit: ...
+    def add_duties(self, visit: Visit, duties: Sequence[str]) -> None: ...
+
+
+class Tasks(Protocol):
+    """八必访 tasks: opened by a message that reveals a situation, closed by the household's next visit."""
+
+    async def open_for(self, household_id: int) -> list[MustVisitTask]: ...
+    async def open_with(self, household_id: int, trigger: str) -> MustVisitTask | None: ...
+    async def add(self, task: MustVisitTask) -> MustVisitTask: ...
+    async def open_in_branch(
+        self, branch_id: int, member_ids: Sequence[int] | None
+    ) -> list[tuple[MustVisitTask, Household]]: ...
+
+
+class Questions(Protocol):
+    """The one question the bot has open with a person in a chat (python-telegram-bot's conversation state)."""
+
+    async def get(self, chat_key: str, userid: str) -> ConversationState | None: ...
+    def put(self, state: ConversationState) -> None: ...
+    async def clear(self, chat_key: str, userid: str) -> None: ...
+
+
+class Notices(Protocol):
+    def tell(self, member: Member | None, text: str, *, key: str | None, branch_id: int | None) -> bool: ...
+
+
+class UnitOfWork(Protocol):
+    members: Members
+    households: Households
+    visits: Visits
+    tasks: Tasks
+    questions: Questions
+    notices: Notices
+
+
+# --- on the database ---------------------------------------------------------------------------------------------
+
+
+def open_state_exists() -> Exists:
+    """EXISTS (a question open for :chat_key, :userid): the runtime reads it with the branch, in one statement."""
+    return exists().where(
+        ConversationState.chat_key == bindparam("chat_key"), ConversationState.userid == bindparam("userid")
+    )
+
+
+# built once with bound parameters: building a statement costs more than SQLite takes to run it (docs/scale.md §2)
+_QUESTION = select(ConversationState).where(
+    ConversationState.chat_key == bindparam("chat_key"), ConversationState.userid == bindparam("userid")
+)
+_CLEAR_QUESTION = delete(ConversationState).where(
+    ConversationState.chat_key == bindparam("chat_key"), ConversationState.userid == bindparam("userid")
+)
+_OPEN_TASKS = select(MustVisitTask).where(
+    MustVisitTask.household_id == bindparam("household_id"), MustVisitTask.closed_at.is_(None)
+)
+
+
+class _SqlMembers:
+    def __init__(self, s: AsyncSession) -> None:
+        self.s = s
+
+    async def get(self, member_id: int) -> Member | None:
+        return await self.s.get(Member, member_id)
+
+    async def heads(self, branch_id: int) -> list[Member]:
+        return branch_heads(await repo.active_members(self.s, branch_id))
+
+
+class _SqlHouseholds:
+    def __init__(self, s: AsyncSession) -> None:
+        self.s = s
+
+    async def by_codes(self, branch_id: int, codes: Sequence[str]) -> dict[str, Household]:
+        return await repo.households_by_codes(self.s, branch_id, list(codes))
+
+    async def linked_member(self, household_id: int) -> Member | None:
+        return await repo.current_member_of(self.s, household_id)
+
+
+class _SqlVisits:
+    def __init__(self, s: AsyncSession) -> None:
+        self.s = s
+
+    async def exists(self, household_id: int, day: dt.date) -> bool:
+        return await repo.visit_exists(self.s, household_id, day)
+
+    async def add(
+        self, *, branch_id: int, member_id: int, household_id: int, day: dt.date, inbound_id: int | None, by: str
+    ) -> Visit:
+        return await repo.add_visit(
+            self.s,
+            branch_id=branch_id,
+            member_id=member_id,
+            household_id=household_id,
+            day=day,
+            inbound_id=inbound_id,
+            recorded_by=by,
+        )
+
+    def add_duties(self, visit: Visit, duties: Sequence[str]) -> None:
+        policy.add_visit_duties(self.s, visit, duties)
+
+
+class _SqlTasks:
+    def __init__(self, s: AsyncSession) -> None:
+        self.s = s
+
+    async def open_for(self, household_id: int) -> list[MustVisitTask]:
+        return list(await self.s.scalars(_OPEN_TASKS, {"household_id": household_id}))
+
+    async def open_with(self, household_id: int, trigger: str) -> MustVisitTask | None:
+        return next((t for t in await self.open_for(household_id) if t.trigger == trigger), None)
+
+    async def add(self, task: MustVisitTask) -> MustVisitTask:
+        self.s.add(task)
+        await self.s.flush()  # its id keys the notices
+        return task
+
+    async def open_in_branch(
+        self, branch_id: int, member_ids: Sequence[int] | None
+    ) -> list[tuple[MustVisitTask, Household]]:
+        q = (
+            select(MustVisitTask, Household)
+            .join(Household, Household.id == MustVisitTask.household_id)
+            .where(MustVisitTask.branch_id == branch_id, MustVisitTask.closed_at.is_(None))
+        )
+        if member_ids is not None:
+            q = q.where(MustVisitTask.member_id.in_(list(member_ids)))
+        return [(t, h) for t, h in (await self.s.execute(q.order_by(MustVisitTask.id))).all()]
+
+
+class _SqlQuestions:
+    def __init__(self, s: AsyncSession) -> None:
+        self.s = s
+
+    async def get(self, chat_key: str, userid: str) -> ConversationState | None:
+        return (await self.s.execute(_QUESTION, {"chat_key": chat_key, "userid": userid})).scalar_one_or_none()
+
+    def put(self, state: ConversationState) -> None:
+        self.s.add(state)
+
+    async def clear(self, chat_key: str, userid: str) -> None:
+        await self.s.execute(_CLEAR_QUESTION, {"chat_key": chat_key, "userid": userid})
+
+
+class _SqlNotices:
+    def __init__(self, s: AsyncSession) -> None:
+        self.s = s
+
+    def tell(self, member: Member | None, text: str, *, key: str | None, branch_id: int | None) -> bool:
+        return outbox.tell_member(self.s, member, text, key=key, branch_id=branch_id)
+
+
+class SqlUnitOfWork:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.members = _SqlMembers(session)
+        self.households = _SqlHouseholds(session)
+        self.visits = _SqlVisits(session)
+        self.tasks = _SqlTasks(session)
+        self.questions = _SqlQuestions(session)
+        self.notices = _SqlNotices(session)

@@ -1,0 +1,226 @@
+"""An in-memory unit of work with the methods of storage/uow.py, and a way to build a handler's context on it.
+
+Rows are the ORM classes themselves, never attached to a session. What the fake stores is what a capability
+wrote; what it was told to send (`sent`) is what the outbox would hold after commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from domain.roles import branch_heads
+from domain.time import TZ
+from handlers.context import ChatInfo, Context, Inbound, Options, Sender
+from nlp.parser import Parser
+from storage.models import Branch, ChatGroup, ConversationState, Household, Member, MustVisitTask, Visit
+from storage.roster_file import RosterFile
+
+
+@dataclass
+class Told:
+    userid: str
+    text: str
+    key: str | None
+
+
+class FakeUnitOfWork:
+    def __init__(self, roster: RosterFile, branch_id: int = 1) -> None:
+        self.branch = Branch(id=branch_id, name=roster.branch_name or "前洋村党总支")
+        ids = itertools.count(1)
+        self.member_rows = {
+            m.code: Member(
+                id=next(ids),
+                branch_id=branch_id,
+                code=m.code,
+                name=m.name,
+                userid=m.userid,
+                roles=";".join(m.roles),
+                status=m.status,
+                active=True,
+            )
+            for m in roster.members
+        }
+        for m in roster.members:  # 中心户
+            if m.leader_code in self.member_rows:
+                self.member_rows[m.code].leader_id = self.member_rows[m.leader_code].id
+        self.household_rows = {
+            h.code: Household(
+                id=next(ids),
+                branch_id=branch_id,
+                code=h.code,
+                head_name=h.head_name,
+                address=h.address,
+                key_types=";".join(h.key_types),
+                aliases=";".join(h.aliases),
+                external_userid=h.external_userid,
+                active=True,
+            )
+            for h in roster.households
+        }
+        # household id -> member id: the current links
+        self.links = {
+            self.household_rows[h.code].id: self.member_rows[h.member_code].id
+            for h in roster.households
+            if h.member_code in self.member_rows
+        }
+        self.visit_rows: list[Visit] = []
+        self.duty_rows: list[tuple[int, str]] = []
+        self.task_rows: list[MustVisitTask] = []
+        self.question_rows: dict[tuple[str, str], ConversationState] = {}
+        self.sent: list[Told] = []
+        self._ids = ids
+        self.members = _Members(self)
+        self.households = _Households(self)
+        self.visits = _Visits(self)
+        self.tasks = _Tasks(self)
+        self.questions = _Questions(self)
+        self.notices = _Notices(self)
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    def member(self, userid: str) -> Member:
+        return next(m for m in self.member_rows.values() if m.userid == userid)
+
+
+class _Members:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+
+    async def get(self, member_id: int) -> Member | None:
+        return next((m for m in self.uow.member_rows.values() if m.id == member_id), None)
+
+    async def heads(self, branch_id: int) -> list[Member]:
+        rows = sorted(self.uow.member_rows.values(), key=lambda m: m.id)
+        return branch_heads([m for m in rows if m.branch_id == branch_id and m.active])
+
+
+class _Households:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+
+    async def by_codes(self, branch_id: int, codes: Sequence[str]) -> dict[str, Household]:
+        rows = self.uow.household_rows
+        return {c: rows[c] for c in codes if c in rows and rows[c].branch_id == branch_id}
+
+    async def linked_member(self, household_id: int) -> Member | None:
+        mid = self.uow.links.get(household_id)
+        return await self.uow.members.get(mid) if mid is not None else None
+
+
+class _Visits:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+
+    async def exists(self, household_id: int, day: dt.date) -> bool:
+        return any(v.household_id == household_id and v.visit_date == day for v in self.uow.visit_rows)
+
+    async def add(
+        self, *, branch_id: int, member_id: int, household_id: int, day: dt.date, inbound_id: int | None, by: str
+    ) -> Visit:
+        v = Visit(
+            id=self.uow.next_id(),
+            branch_id=branch_id,
+            member_id=member_id,
+            household_id=household_id,
+            visit_date=day,
+            inbound_id=inbound_id,
+            recorded_by=by,
+        )
+        self.uow.visit_rows.append(v)
+        return v
+
+    def add_duties(self, visit: Visit, duties: Sequence[str]) -> None:
+        self.uow.duty_rows += [(visit.id, d) for d in dict.fromkeys(duties)]
+
+
+class _Tasks:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+
+    async def open_for(self, household_id: int) -> list[MustVisitTask]:
+        return [t for t in self.uow.task_rows if t.household_id == household_id and t.closed_at is None]
+
+    async def open_with(self, household_id: int, trigger: str) -> MustVisitTask | None:
+        return next((t for t in await self.open_for(household_id) if t.trigger == trigger), None)
+
+    async def add(self, task: MustVisitTask) -> MustVisitTask:
+        task.id = self.uow.next_id()
+        self.uow.task_rows.append(task)
+        return task
+
+    async def open_in_branch(
+        self, branch_id: int, member_ids: Sequence[int] | None
+    ) -> list[tuple[MustVisitTask, Household]]:
+        by_id = {h.id: h for h in self.uow.household_rows.values()}
+        return [
+            (t, by_id[t.household_id])
+            for t in self.uow.task_rows
+            if t.branch_id == branch_id and t.closed_at is None and (member_ids is None or t.member_id in member_ids)
+        ]
+
+
+class _Questions:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+
+    async def get(self, chat_key: str, userid: str) -> ConversationState | None:
+        return self.uow.question_rows.get((chat_key, userid))
+
+    def put(self, state: ConversationState) -> None:
+        self.uow.question_rows[(state.chat_key, state.userid)] = state
+
+    async def clear(self, chat_key: str, userid: str) -> None:
+        self.uow.question_rows.pop((chat_key, userid), None)
+
+
+class _Notices:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+
+    def tell(self, member: Member | None, text: str, *, key: str | None, branch_id: int | None) -> bool:
+        if member is None or not member.userid:
+            return False
+        if key is not None and any(t.key == key for t in self.uow.sent):
+            return True  # the outbox drops a known key at flush: once only
+        self.uow.sent.append(Told(member.userid, text, key))
+        return True
+
+
+def fake_context(
+    uow: FakeUnitOfWork,
+    parser: Parser,
+    sender: str,
+    text: str,
+    *,
+    at: dt.datetime,
+    group: ChatGroup | None = None,
+    options: Options | None = None,
+) -> Context:
+    """A context as the runtime builds it (bot/intake.py), for a sender of the fake's roster."""
+    member = next((m for m in uow.member_rows.values() if m.userid == sender), None)
+    household = next((h for h in uow.household_rows.values() if h.external_userid == sender), None)
+    kind = "member" if member else "resident" if household else "unknown"
+    who = Sender(
+        sender,
+        kind,
+        member=member,
+        household=household,
+        branch_id=uow.branch.id,
+        roles=member.role_set if member else frozenset(),
+    )
+    msg = Inbound(
+        channel="aibot" if group is None or group.internal else "archive",
+        msg_id=f"m{uow.next_id()}",
+        sender=sender,
+        chat_id=group.chat_id if group is not None else "",
+        chat_type="group" if group is not None else "single",
+        text=text,
+        sent_at=at.astimezone(TZ),
+    )
+    return Context(
+        msg, who, ChatInfo(msg.chat_key, msg.chat_type, group), None, uow.branch, parser, options=options, uow=uow
+    )  # type: ignore[arg-type]
