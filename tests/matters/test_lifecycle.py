@@ -4,9 +4,9 @@ one inbound model (residents on 微信客服), asserting on replies, the event t
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from storage.models import AuditEvent, Household, Link, LinkChange, Matter, Member, MustVisitTask
+from storage.models import AuditEvent, Branch, Household, Link, LinkChange, Matter, Member, MustVisitTask
 from tests.matters.helpers import AT, BRANCH, Db, bot_replies, resident_says
 
 
@@ -216,3 +216,17 @@ async def test_month_summary_in_chat_matches_the_records(pair, db):
     assert "收集 1 个，认领 1 个" in branch
     own = await say(pair, "zhangwei", "本月汇总", chat="bot")
     assert "（您）" in own and "走访 2 次，覆盖联系户 2/6（33%）" in own
+
+
+async def test_must_visit_for_a_household_without_member_reaches_every_committee_member(pair, db):
+    """No 书记 and nobody linked: each 委员 is told (one shared notice key used to keep only the first of them)."""
+    async with db.sm() as s, s.begin():
+        await s.execute(update(Member).where(Member.roles.contains("书记")).values(roles="党员"))
+        h = (await s.execute(select(Household).where(Household.code == "H012"))).scalar_one()
+        await s.execute(update(Link).where(Link.household_id == h.id).values(valid_to=func.now()))
+        await s.execute(update(Branch).values(roster_version=Branch.roster_version + 1))  # who-is-who reloads
+        committee = sorted(await s.scalars(select(Member.userid).where(Member.roles.contains("委员"))))
+    assert len(committee) == 2
+    await resident_says(pair, "wmh012x7Qe", "我昨天摔了一跤住院了")
+    for userid in committee:
+        assert any("八必访提醒" in t and "没有联系党员" in t for t in await db.outbox_to(userid)), userid
