@@ -8,12 +8,9 @@ import re
 from collections import Counter
 
 from domain import commands
-from domain.roles import EXEMPT
+from domain.roles import CADRES, EXEMPT
 from handlers.common import actor_of, household_label
 from handlers.context import Context
-from handlers.notices import cadres, tell_member
-from storage import matters as mt
-from storage import repo
 from storage.models import AuditEvent, Household, Link, LinkChange, Member
 
 REQUEST = re.compile(r"^\s*调整联户\s+(\S+)\s+(\S+)\s*(.*)$", re.S)
@@ -28,29 +25,28 @@ LINKS_PER_MEMBER = (5, 20)
 async def _household(ctx: Context, token: str) -> Household | None:
     assert ctx.branch is not None
     if re.fullmatch(r"[Hh]\d+", token):
-        return (await repo.households_by_codes(ctx.session, ctx.branch.id, [token.upper()])).get(token.upper())
-    name = token.removesuffix("家")
-    return await repo.household_by_name(ctx.session, ctx.branch.id, name)
+        return (await ctx.uow.households.by_codes(ctx.branch.id, [token.upper()])).get(token.upper())
+    return await ctx.uow.households.by_name(ctx.branch.id, token.removesuffix("家"))
 
 
 async def _member(ctx: Context, name: str) -> Member | None:
     assert ctx.branch is not None
     if name in ("我", "本人") and ctx.sender.member is not None:
         return ctx.sender.member
-    return await repo.member_by_name(ctx.session, ctx.branch.id, name)
+    return await ctx.uow.members.by_name(ctx.branch.id, name)
 
 
 async def _create(ctx: Context, household: Household, to: Member, reason: str) -> None:
     assert ctx.branch is not None
-    current = await repo.current_member_of(ctx.session, household.id)
+    current = await ctx.uow.households.linked_member(household.id)
     if current is not None and current.id == to.id:
         ctx.reply(f"{household_label(household)} 现在就是{to.name}联系，不用调整。")
         return
     if to.status == EXEMPT:
         ctx.reply(f"{to.name}是免联户党员，不能联系户。")
         return
-    number = await mt.next_number(ctx.session, ctx.branch.id, "link")
-    ctx.session.add(
+    number = await ctx.uow.links.next_change_number(ctx.branch.id)
+    ctx.uow.links.add_change(
         LinkChange(
             branch_id=ctx.branch.id,
             number=number,
@@ -62,10 +58,9 @@ async def _create(ctx: Context, household: Household, to: Member, reason: str) -
             created_at=ctx.msg.sent_at,
         )
     )
-    for c in await cadres(ctx.session, ctx.branch.id):
-        if c.userid != ctx.msg.sender:
-            tell_member(
-                ctx.session,
+    for c in await ctx.uow.members.active(ctx.branch.id):
+        if c.role_set & CADRES and c.userid and c.userid != ctx.msg.sender:
+            ctx.uow.notices.tell(
                 c,
                 f"调整{number}：{household_label(household)} 由"
                 f"{current.name if current else '（无）'}改为{to.name}联系。原因：{reason or '未写'}。"
@@ -120,7 +115,7 @@ async def handle_decide(ctx: Context) -> bool:
     if m is None or ctx.branch is None:
         return False
     verb, number, note = m.group(1), int(m.group(2)), m.group(3).strip()
-    lc = await repo.link_change_by_number(ctx.session, ctx.branch.id, number)
+    lc = await ctx.uow.links.change(ctx.branch.id, number)
     if lc is None:
         ctx.reply(f"没有找到 调整{number}。")
         return True
@@ -139,8 +134,9 @@ async def handle_decide(ctx: Context) -> bool:
     if verb == "驳回" and not note:
         ctx.reply(f"调整{number} 没有变化：驳回请写明原因。")
         return True
-    household = await ctx.session.get_one(Household, lc.household_id)
-    to = await ctx.session.get_one(Member, lc.to_member_id)
+    household = await ctx.uow.households.get(lc.household_id)
+    to = await ctx.uow.members.get(lc.to_member_id)
+    assert household is not None and to is not None  # foreign keys
     now = ctx.msg.sent_at
     lc.state, lc.decided_by, lc.decision_note, lc.decided_at = (
         "已同意" if verb == "同意" else "已驳回",
@@ -148,9 +144,9 @@ async def handle_decide(ctx: Context) -> bool:
         note,
         now,
     )
-    requester = await repo.member_by_userid(ctx.session, lc.requested_by)
+    requester = await ctx.uow.members.by_userid(lc.requested_by)
     if verb == "驳回":
-        ctx.session.add(
+        ctx.uow.audit.add(
             AuditEvent(
                 branch_id=ctx.branch.id,
                 actor=ctx.msg.sender,
@@ -160,16 +156,14 @@ async def handle_decide(ctx: Context) -> bool:
                 at=now,
             )
         )
-        tell_member(
-            ctx.session, requester, f"调整{number} 被驳回：{note}", key=f"linkdec:{lc.id}", branch_id=ctx.branch.id
-        )
+        ctx.uow.notices.tell(requester, f"调整{number} 被驳回：{note}", key=f"linkdec:{lc.id}", branch_id=ctx.branch.id)
         ctx.reply(f"调整{number} 已驳回，原因：{note}。")
         return True
-    current = await repo.current_link(ctx.session, household.id)
-    old = await ctx.session.get(Member, current.member_id) if current else None
+    current = await ctx.uow.links.current(household.id)
+    old = await ctx.uow.members.get(current.member_id) if current else None
     if current is not None:
         current.valid_to = now
-    ctx.session.add(
+    ctx.uow.links.add(
         Link(
             branch_id=ctx.branch.id,
             member_id=to.id,
@@ -179,7 +173,7 @@ async def handle_decide(ctx: Context) -> bool:
             changed_by=ctx.msg.sender,
         )
     )
-    ctx.session.add(
+    ctx.uow.audit.add(
         AuditEvent(
             branch_id=ctx.branch.id,
             actor=ctx.msg.sender,
@@ -190,8 +184,7 @@ async def handle_decide(ctx: Context) -> bool:
         )
     )
     for person in {p.id: p for p in (requester, old, to) if p is not None}.values():
-        tell_member(
-            ctx.session,
+        ctx.uow.notices.tell(
             person,
             f"调整{number} 已同意：{household_label(household)} 今后由{to.name}联系。",
             key=f"linkdec:{lc.id}:{person.id}",
@@ -205,8 +198,8 @@ async def handle_gaps(ctx: Context) -> bool:
     if ctx.branch is None or not ctx.sender.is_cadre:
         ctx.reply("联户缺口只给支部书记、委员看。")
         return True
-    members = {m.id: m for m in await repo.active_members(ctx.session, ctx.branch.id)}
-    rows = await repo.households_with_member(ctx.session, ctx.branch.id)
+    members = {m.id: m for m in await ctx.uow.members.active(ctx.branch.id)}
+    rows = await ctx.uow.households.with_member(ctx.branch.id)
     lines = []
     load: Counter[int] = Counter()
     for h, mid in rows:

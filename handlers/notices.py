@@ -10,7 +10,7 @@ import datetime as dt
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.roles import CADRES, branch_heads
+from domain.roles import branch_heads
 from domain.time import aware
 from storage import outbox, repo
 from storage.models import Household, Member
@@ -21,10 +21,6 @@ KF_WINDOW = dt.timedelta(hours=48)
 async def secretaries(session: AsyncSession, branch_id: int) -> list[Member]:
     """Who answers for the branch: its 书记, or its 委员 when it has none (domain.roles.branch_heads)."""
     return branch_heads(await repo.active_members(session, branch_id))
-
-
-async def cadres(session: AsyncSession, branch_id: int) -> list[Member]:
-    return [m for m in await repo.active_members(session, branch_id) if m.role_set & CADRES and m.userid]
 
 
 tell_member = outbox.tell_member

@@ -5,8 +5,9 @@ Handlers never build SQL: they ask `ctx.uow` (`ctx.uow.households.by_codes(...)`
 message did is written together or not at all. `tests/fakes.py` has an in-memory one with the same methods, so a
 capability's rules can be tested without a database or sockets (tests/capabilities/).
 
-Capabilities moved onto it so far: visits (handlers/visits.py), 八必访 (handlers/mustvisit.py) and the questions the
-bot asks back (handlers/conversation.py). The others still call the storage modules with `ctx.session`.
+Capabilities moved onto it so far: visits (handlers/visits.py), 八必访 (handlers/mustvisit.py), the questions the
+bot asks back (handlers/conversation.py) and 联户关系 (handlers/links.py). The others still call the storage modules'
+query functions with `ctx.session`.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from sqlalchemy import Exists, bindparam, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.roles import branch_heads
-from storage import outbox, policy, repo
-from storage.models import ConversationState, Household, Member, MustVisitTask, Visit
+from storage import matters, outbox, policy, repo
+from storage.models import AuditEvent, ConversationState, Household, Link, LinkChange, Member, MustVisitTask, Visit
 
 # --- what the capabilities ask for -------------------------------------------------------------------------------
 
@@ -28,11 +29,31 @@ from storage.models import ConversationState, Household, Member, MustVisitTask, 
 class Members(Protocol):
     async def get(self, member_id: int) -> Member | None: ...
     async def heads(self, branch_id: int) -> list[Member]: ...
+    async def active(self, branch_id: int) -> list[Member]: ...
+    async def by_name(self, branch_id: int, name: str) -> Member | None: ...
+    async def by_userid(self, userid: str) -> Member | None: ...
 
 
 class Households(Protocol):
+    async def get(self, household_id: int) -> Household | None: ...
     async def by_codes(self, branch_id: int, codes: Sequence[str]) -> dict[str, Household]: ...
+    async def by_name(self, branch_id: int, head_name: str) -> Household | None: ...
     async def linked_member(self, household_id: int) -> Member | None: ...
+    async def with_member(self, branch_id: int) -> list[tuple[Household, int | None]]: ...
+
+
+class Links(Protocol):
+    """联户关系: a link is closed, never overwritten; a change is asked for (调整N) and decided by the branch."""
+
+    async def current(self, household_id: int) -> Link | None: ...
+    def add(self, link: Link) -> None: ...
+    async def next_change_number(self, branch_id: int) -> int: ...
+    def add_change(self, change: LinkChange) -> None: ...
+    async def change(self, branch_id: int, number: int) -> LinkChange | None: ...
+
+
+class Audit(Protocol):
+    def add(self, event: AuditEvent) -> None: ...
 
 
 class Visits(Protocol):
@@ -69,6 +90,8 @@ class Notices(Protocol):
 class UnitOfWork(Protocol):
     members: Members
     households: Households
+    links: Links
+    audit: Audit
     visits: Visits
     tasks: Tasks
     questions: Questions
@@ -107,16 +130,62 @@ class _SqlMembers:
     async def heads(self, branch_id: int) -> list[Member]:
         return branch_heads(await repo.active_members(self.s, branch_id))
 
+    async def active(self, branch_id: int) -> list[Member]:
+        return await repo.active_members(self.s, branch_id)
+
+    async def by_name(self, branch_id: int, name: str) -> Member | None:
+        return await repo.member_by_name(self.s, branch_id, name)
+
+    async def by_userid(self, userid: str) -> Member | None:
+        return await repo.member_by_userid(self.s, userid)
+
 
 class _SqlHouseholds:
     def __init__(self, s: AsyncSession) -> None:
         self.s = s
 
+    async def get(self, household_id: int) -> Household | None:
+        return await self.s.get(Household, household_id)
+
     async def by_codes(self, branch_id: int, codes: Sequence[str]) -> dict[str, Household]:
         return await repo.households_by_codes(self.s, branch_id, list(codes))
 
+    async def by_name(self, branch_id: int, head_name: str) -> Household | None:
+        return await repo.household_by_name(self.s, branch_id, head_name)
+
     async def linked_member(self, household_id: int) -> Member | None:
         return await repo.current_member_of(self.s, household_id)
+
+    async def with_member(self, branch_id: int) -> list[tuple[Household, int | None]]:
+        return await repo.households_with_member(self.s, branch_id)
+
+
+class _SqlLinks:
+    def __init__(self, s: AsyncSession) -> None:
+        self.s = s
+
+    async def current(self, household_id: int) -> Link | None:
+        return await repo.current_link(self.s, household_id)
+
+    def add(self, link: Link) -> None:
+        self.s.add(link)
+
+    async def next_change_number(self, branch_id: int) -> int:
+        return await matters.next_number(self.s, branch_id, "link")
+
+    def add_change(self, change: LinkChange) -> None:
+        self.s.add(change)
+
+    async def change(self, branch_id: int, number: int) -> LinkChange | None:
+        return await repo.link_change_by_number(self.s, branch_id, number)
+
+
+class _SqlAudit:
+    def __init__(self, s: AsyncSession) -> None:
+        self.s = s
+
+    def add(self, event: AuditEvent) -> None:
+        self.s.add(event)
 
 
 class _SqlVisits:
@@ -198,6 +267,8 @@ class SqlUnitOfWork:
         self.session = session
         self.members = _SqlMembers(session)
         self.households = _SqlHouseholds(session)
+        self.links = _SqlLinks(session)
+        self.audit = _SqlAudit(session)
         self.visits = _SqlVisits(session)
         self.tasks = _SqlTasks(session)
         self.questions = _SqlQuestions(session)

@@ -15,7 +15,18 @@ from domain.roles import branch_heads
 from domain.time import TZ
 from handlers.context import ChatInfo, Context, Inbound, Options, Sender
 from nlp.parser import Parser
-from storage.models import Branch, ChatGroup, ConversationState, Household, Member, MustVisitTask, Visit
+from storage.models import (
+    AuditEvent,
+    Branch,
+    ChatGroup,
+    ConversationState,
+    Household,
+    Link,
+    LinkChange,
+    Member,
+    MustVisitTask,
+    Visit,
+)
 from storage.roster_file import RosterFile
 
 
@@ -60,12 +71,20 @@ class FakeUnitOfWork:
             )
             for h in roster.households
         }
-        # household id -> member id: the current links
-        self.links = {
-            self.household_rows[h.code].id: self.member_rows[h.member_code].id
+        self.link_rows = [
+            Link(
+                id=next(ids),
+                branch_id=branch_id,
+                member_id=self.member_rows[h.member_code].id,
+                household_id=self.household_rows[h.code].id,
+                valid_from=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+                valid_to=None,
+            )
             for h in roster.households
             if h.member_code in self.member_rows
-        }
+        ]
+        self.change_rows: list[LinkChange] = []
+        self.audit_rows: list[AuditEvent] = []
         self.visit_rows: list[Visit] = []
         self.duty_rows: list[tuple[int, str]] = []
         self.task_rows: list[MustVisitTask] = []
@@ -74,6 +93,8 @@ class FakeUnitOfWork:
         self._ids = ids
         self.members = _Members(self)
         self.households = _Households(self)
+        self.links = _Links(self)
+        self.audit = _Audit(self)
         self.visits = _Visits(self)
         self.tasks = _Tasks(self)
         self.questions = _Questions(self)
@@ -85,6 +106,16 @@ class FakeUnitOfWork:
     def member(self, userid: str) -> Member:
         return next(m for m in self.member_rows.values() if m.userid == userid)
 
+    def current_links(self) -> dict[int, int]:
+        """household id -> member id, for the links in force."""
+        return {k.household_id: k.member_id for k in self.link_rows if k.valid_to is None}
+
+    def unlink(self, household_code: str) -> None:
+        hid = self.household_rows[household_code].id
+        for k in self.link_rows:
+            if k.household_id == hid and k.valid_to is None:
+                k.valid_to = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
+
 
 class _Members:
     def __init__(self, uow: FakeUnitOfWork) -> None:
@@ -94,21 +125,76 @@ class _Members:
         return next((m for m in self.uow.member_rows.values() if m.id == member_id), None)
 
     async def heads(self, branch_id: int) -> list[Member]:
+        return branch_heads(await self.active(branch_id))
+
+    async def active(self, branch_id: int) -> list[Member]:
         rows = sorted(self.uow.member_rows.values(), key=lambda m: m.id)
-        return branch_heads([m for m in rows if m.branch_id == branch_id and m.active])
+        return [m for m in rows if m.branch_id == branch_id and m.active]
+
+    async def by_name(self, branch_id: int, name: str) -> Member | None:
+        rows = [m for m in await self.active(branch_id) if m.name == name]
+        return rows[0] if len(rows) == 1 else None
+
+    async def by_userid(self, userid: str) -> Member | None:
+        return next((m for m in self.uow.member_rows.values() if m.userid == userid and m.active), None)
 
 
 class _Households:
     def __init__(self, uow: FakeUnitOfWork) -> None:
         self.uow = uow
 
+    async def get(self, household_id: int) -> Household | None:
+        return next((h for h in self.uow.household_rows.values() if h.id == household_id), None)
+
     async def by_codes(self, branch_id: int, codes: Sequence[str]) -> dict[str, Household]:
         rows = self.uow.household_rows
         return {c: rows[c] for c in codes if c in rows and rows[c].branch_id == branch_id}
 
+    async def by_name(self, branch_id: int, head_name: str) -> Household | None:
+        rows = [h for h in self.uow.household_rows.values() if h.branch_id == branch_id and h.head_name == head_name]
+        return rows[0] if len(rows) == 1 else None
+
     async def linked_member(self, household_id: int) -> Member | None:
-        mid = self.uow.links.get(household_id)
+        mid = self.uow.current_links().get(household_id)
         return await self.uow.members.get(mid) if mid is not None else None
+
+    async def with_member(self, branch_id: int) -> list[tuple[Household, int | None]]:
+        links = self.uow.current_links()
+        rows = sorted((h for h in self.uow.household_rows.values() if h.branch_id == branch_id), key=lambda h: h.code)
+        return [(h, links.get(h.id)) for h in rows]
+
+
+class _Links:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+        self.counter = 0
+
+    async def current(self, household_id: int) -> Link | None:
+        return next((k for k in self.uow.link_rows if k.household_id == household_id and k.valid_to is None), None)
+
+    def add(self, link: Link) -> None:
+        link.id = self.uow.next_id()
+        self.uow.link_rows.append(link)
+
+    async def next_change_number(self, branch_id: int) -> int:
+        self.counter += 1
+        return self.counter
+
+    def add_change(self, change: LinkChange) -> None:
+        change.id = self.uow.next_id()
+        change.state = change.state or "待审批"
+        self.uow.change_rows.append(change)
+
+    async def change(self, branch_id: int, number: int) -> LinkChange | None:
+        return next((c for c in self.uow.change_rows if c.branch_id == branch_id and c.number == number), None)
+
+
+class _Audit:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+
+    def add(self, event: AuditEvent) -> None:
+        self.uow.audit_rows.append(event)
 
 
 class _Visits:

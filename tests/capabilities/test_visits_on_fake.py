@@ -125,7 +125,7 @@ async def test_the_leader_hears_too_and_a_household_without_member_reaches_the_b
     assert [t.userid for t in uow.sent] == ["zhangwei", "wanghaifeng"]  # the member and their 中心户
 
     uow.sent.clear()
-    del uow.links[uow.household_rows["H012"].id]
+    uow.unlink("H012")
     await mustvisit.open_tasks_hook(fake_context(uow, parser, "wmh012x7Qe", "我住院了", at=NOW, group=household_group))
     assert [t.userid for t in uow.sent] == ["chenjianguo"]  # the 书记
     assert "没有联系党员" in uow.sent[0].text
@@ -133,7 +133,7 @@ async def test_the_leader_hears_too_and_a_household_without_member_reaches_the_b
 
 async def test_without_a_secretary_the_committee_members_hear(uow, parser):
     uow.member_rows["M01"].roles = "党员"  # the branch has no 书记 now
-    del uow.links[uow.household_rows["H012"].id]
+    uow.unlink("H012")
     household_group = ChatGroup(chat_id="wrQYm04hh01", name="张伟联户群", level=2, internal=False)
     await mustvisit.open_tasks_hook(fake_context(uow, parser, "wmh012x7Qe", "我住院了", at=NOW, group=household_group))
     assert sorted(t.userid for t in uow.sent) == ["lixiulan", "wanghaifeng"]  # the 委员
