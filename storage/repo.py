@@ -252,6 +252,13 @@ async def active_members(s: AsyncSession, branch_id: int) -> list[Member]:
     return list(await s.scalars(select(Member).where(Member.branch_id == branch_id, Member.active).order_by(Member.id)))
 
 
+async def member_by_code(s: AsyncSession, branch_id: int, code: str) -> Member | None:
+    """The member with this 党员编号 in the branch (a query that names a member: parse key `member`)."""
+    return (
+        await s.execute(select(Member).where(Member.branch_id == branch_id, Member.code == code))
+    ).scalar_one_or_none()
+
+
 async def member_by_name(s: AsyncSession, branch_id: int, name: str) -> Member | None:
     """The one active member of the branch with this name; None when there is none or several (重名)."""
     rows = list(
