@@ -47,6 +47,7 @@ from jobs.context import split_markdown
 from storage import migrate, rhythm
 from storage.db import make_engine, make_sessionmaker
 from storage.models import (
+    AttentionItem,
     Branch,
     FeedCursor,
     Household,
@@ -578,6 +579,8 @@ async def _check(report: Report, url: str, emu: Emulator, said: list[Utterance],
             visits = list(await s.scalars(select(Visit)))
             matters = list(await s.scalars(select(Matter)))
             tasks = list(await s.scalars(select(MustVisitTask)))
+            # words the parser was unsure of: on the member's private daily list (handlers/unsure.py, attention.py)
+            listed = set(await s.scalars(select(AttentionItem.inbound_id)))
             outbound = list(await s.scalars(select(OutboundMessage)))
             branch = await s.scalar(select(Branch))
             assert branch is not None
@@ -673,7 +676,7 @@ async def _check(report: Report, url: str, emu: Emulator, said: list[Utterance],
 
     # 5. residents' needs recorded or shown to the member; acknowledged messages all stored
     told = {o.inbound_id for o in outbound if o.inbound_id is not None}
-    recorded = {m.source_inbound_id for m in matters} | {t.source_inbound_id for t in tasks}
+    recorded = {m.source_inbound_id for m in matters} | {t.source_inbound_id for t in tasks} | listed
     needs = {(u.sender, _words(u.text)) for u in said if u.resident and u.kind in ("problem", "wish", "thanks")}
     lost = [
         r.text

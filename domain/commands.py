@@ -28,6 +28,7 @@ ASSIGNEE = "承办人"  # the sender was given it (派 / 认领)
 MEMBER = "党员"  # any member of the branch
 VOLUNTEER = "志愿者"  # a configured volunteer (认领 of a wish)
 AUTHOR = "记录人"  # whoever's message the bot recorded it from (撤销)
+SELF = "党员本人"  # the member a reading is about (查看: "张伟这个月走访了几户" asked by 张伟)
 
 HEADS = frozenset({SECRETARY, COMMITTEE})
 REQUEST_WISH = frozenset({"request", "wish"})
@@ -45,6 +46,7 @@ class Command:
     kinds: frozenset[str] = REQUEST_WISH
     never: frozenset[str] = frozenset()  # relations that exclude someone even when `who` lets them in
     usage: str = ""  # the canonical form, for 帮助 and docs/commands.md
+    reads: bool = False  # only shows something, changes nothing: 镇街 staff may read every branch
 
 
 def _c(action: str, who: Iterable[str], refusal: str, reply: str, tells: Iterable[str] = (), **kw) -> Command:
@@ -143,6 +145,17 @@ COMMANDS: dict[str, Command] = {
             [LINKED],
             usage="撤销 诉求N",
         ),
+        # a reading about one member (a query that names them, parse key `member`): the branch's heads and the
+        # member themself; nothing changes, so there is no state to check
+        _c(
+            "查看",
+            {SECRETARY, COMMITTEE, SELF},
+            "只有支部书记、委员和这位党员本人可以看。",
+            "这位党员的走访情况",
+            kinds=frozenset({"member"}),
+            reads=True,
+            usage="查看 姓名 本月未走访户|本月汇总|重点户走访情况",
+        ),
         # links (联户关系): a member, or the resident for their own household, asks; the branch decides
         _c(
             "调整联户",
@@ -205,6 +218,7 @@ class Subject:
     household_id: int | None = None
     assignee_id: int | None = None
     linked_member_id: int | None = None  # the household's linked member now
+    member_id: int | None = None  # for a reading about a member (kind "member"): that member
 
     @property
     def ref(self) -> str:
@@ -237,10 +251,14 @@ def relations(actor: Actor, subject: Subject) -> frozenset[str]:
         held |= {REPORTER, AUTHOR}
     if actor.volunteer:
         held.add(VOLUNTEER)
+    if subject.kind == "member" and actor.member_id is not None and actor.member_id == subject.member_id:
+        held.add(SELF)
     return frozenset(held)
 
 
 def _state_ok(action: str, subject: Subject) -> bool:
+    if COMMANDS[action].reads:
+        return True
     if subject.kind == "link":
         starts, _ = LINK_MOVES[action]
         return not starts or subject.state in starts
@@ -258,6 +276,8 @@ def may(actor: Actor, action: str, subject: Subject) -> Decision:
         return Decision(False, f"{subject.ref} 不能“{action}”。")
     held = relations(actor, subject)
     granted = frozenset() if held & cmd.never else held & cmd.who
+    if not granted and actor.township and cmd.reads:
+        granted = frozenset({"镇街"})  # 镇街 staff may read every branch
     if not granted and actor.township:
         if not cmd.township:
             return Decision(False, "镇街只办理已上报的事项（受理、派、办结、延期），这一步由支部书记、委员来做。")
@@ -266,6 +286,8 @@ def may(actor: Actor, action: str, subject: Subject) -> Decision:
         granted = frozenset({"镇街"})
     if not granted:
         if not held and actor.branch_id is not None and actor.branch_id != subject.branch_id:
+            if cmd.reads:
+                return Decision(False, "您不是本支部的人，看不到本支部党员的情况。")
             return Decision(False, "您不是本支部的人，不能操作本支部的事项。")
         if action == "评价" and ASSIGNEE in held:
             return Decision(False, "承办人不能给自己办的事评价；请群众本人评价，或由联系这户的党员转达。")

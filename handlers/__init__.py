@@ -18,16 +18,18 @@ from handlers import (
     pledges,
     points,
     queries,
+    unsure,
     visits,
 )
 from handlers.events import MatterRegistered, VisitRecorded, VisitReported
 from handlers.routing import Dispatcher, Hook, Route
 
 # The order of 帮助's lines (and of the modules' question-timeout notes).
-MODULES = (corrections, visits, matters, links, queries, points, pledges, opinions, assessment, attention)
+MODULES = (corrections, visits, matters, links, queries, points, pledges, opinions, assessment, attention, unsure)
 
 PRIORITIES: tuple[tuple[int, str], ...] = (
     (5, "choose_household"),  # the answer to 您说的是哪一户？ before anything else reads the number
+    (5, "confirm_record"),  # the answer to 要记为走访吗？ (handlers/unsure.py), likewise
     (10, "command"),  # 受理/派/办结 诉求N …: exact commands, before free text
     (10, "pledge"),
     (10, "opinion"),
@@ -41,7 +43,9 @@ PRIORITIES: tuple[tuple[int, str], ...] = (
     (13, "assessment_candidates"),
     (15, "correct_visit"),  # before the visit route, so "刚才那条不是走访" never records one
     (15, "link_resident_ask"),
+    (18, "unsure"),  # a reading between ASK and ACT: a member is asked back, a resident's words go on the daily list
     (20, "visit"),
+    (21, "not_visit"),  # a member's visit that did not happen, said to the bot: one line on why nothing was recorded
     (30, "my_households"),
     (30, "request_status"),
     (30, "key_households"),

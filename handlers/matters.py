@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz
 
@@ -23,6 +24,9 @@ from nlp.pii import mask_pii
 from storage import matters as mt
 from storage import repo
 from storage.models import Household, Matter, MatterEvent, Member
+
+if TYPE_CHECKING:
+    from nlp.parser import ParseResult
 
 SENSITIVE_TRIGGERS = SENSITIVE  # the 八必访 situations never detailed in a group (domain/mustvisit.py)
 
@@ -172,19 +176,41 @@ async def handle_intake(ctx: Context) -> bool:
     return True
 
 
+_CLAUSES = re.compile(r"[，,。；;！!？?\n]+")
+_PARTS = re.compile(r"[，,。；;！!？?\s]+")
+
+
 async def problems_in_visit(ctx: Context, event: VisitReported) -> None:
-    """A visit report that also carries a problem stays a visit; the problem becomes a matter (a reaction)."""
+    """A visit report that also carries a problem stays a visit; the problem becomes a matter (a reaction), told in
+    the same answer. A clause that reads as a request or wish on its own is registered; failing that, the parser's
+    `need` (the report as a whole carries one: "…棚子塌了一半 想请村里找人帮忙", with no comma to split on) still is.
+    """
     households = event.households
-    if ctx.parser is None or len(households) != 1:
+    if ctx.parser is None or not households:
         return
-    clauses = [c for c in re.split(r"[，,。；;！!？?\n]+", ctx.msg.text) if c.strip()]
-    for clause in clauses[1:]:
+    text = ctx.msg.text
+    for clause in [c for c in _CLAUSES.split(text) if c.strip()][1:]:
         if ctx.options.policy.catalog.reports_own_work(clause):  # 五联到户 done, not a need (domain/duties.py)
             continue
         r = ctx.parser.parse(clause, sender=ctx.msg.sender, chat="group1", today=ctx.today)
         if r.intent in ("request", "wish"):
-            await intake(ctx, "wish" if r.intent == "wish" else "request", clause, households[0])
+            await intake(ctx, "wish" if r.intent == "wish" else "request", clause, _household_of(r, households))
             return
+    p = ctx.parsed
+    if p is None or not p.need:
+        return
+    parts = [x for x in _PARTS.split(text) if x.strip()]
+    need = "，".join(parts[1:]) if len(parts) > 1 else text  # the words after the visit itself, when they stand apart
+    r = ctx.parser.parse(need, sender=ctx.msg.sender, chat="group1", today=ctx.today)
+    await intake(ctx, "request", need, _household_of(r, households))
+
+
+def _household_of(r: ParseResult, households: tuple[Household, ...]) -> Household | None:
+    """Whose need it is: the one household of the report, or the one the need's own words name; else nobody's."""
+    if len(households) == 1:
+        return households[0]
+    named = [h for h in households if h.code in r.households]
+    return named[0] if len(named) == 1 else None
 
 
 # --- feedback (评事) ----------------------------------------------------------------------------------------

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections import Counter
 from itertools import groupby
 
+from domain import commands
 from domain.duties import count_line
 from domain.roles import EXEMPT
-from handlers.common import household_label, is_private, query_is
+from handlers.common import actor_of, household_label, is_private, query_is
 from handlers.context import Context
 from handlers.matters import handle_status
 from handlers.mustvisit import open_task_lines
 from storage import repo, rhythm
+from storage.models import Member
 
 
 def _month_label(month: str) -> str:
@@ -26,14 +28,43 @@ def key_mark(kt: frozenset[str], private: bool) -> str:
 
 
 async def _members_only(ctx: Context, what: str) -> tuple[str, list[int] | None, str] | None:
-    """(scope label, member ids or None for the branch, month) — or None after telling a non-member why not."""
+    """(scope label, member ids or None for the branch, month) — or None after telling the sender why not.
+
+    A query that names a member ("张伟这个月走访了几户", parse key `member`) is about that member alone, and only
+    the branch's 书记/委员 (镇街 staff too) and that member may see it (domain/commands.py, 查看)."""
     p = ctx.parsed
     assert p is not None
     scope = await _scope(ctx) if ctx.branch is not None and ctx.sender.kind in ("member", "township") else None
     if scope is None:
         ctx.reply(f"“{what}”只对本支部党员开放。")
         return None
+    named = await named_member(ctx, what)
+    if named is False:
+        return None
+    if named is not None:
+        scope = (_who(ctx, named), [named.id])
     return scope[0], scope[1], p.month or ctx.today.strftime("%Y-%m")
+
+
+def _who(ctx: Context, m: Member) -> str:
+    return "您" if ctx.sender.member is not None and ctx.sender.member.id == m.id else m.name
+
+
+async def named_member(ctx: Context, what: str) -> Member | bool | None:
+    """The member the query names, when the sender may see them; None when it names nobody (or nobody known);
+    False after telling the sender, in one line, that they may not."""
+    p = ctx.parsed
+    if p is None or not p.member or ctx.branch is None:
+        return None
+    m = await repo.member_by_code(ctx.session, ctx.branch.id, p.member)
+    if m is None:
+        return None
+    about = commands.Subject(branch_id=m.branch_id, kind="member", number=0, state="—", member_id=m.id)
+    decision = commands.may(actor_of(ctx), "查看", about)
+    if not decision.allowed:
+        ctx.reply(f"抱歉，{m.name}的{what}不能给您看：{decision.reason_zh}")
+        return False
+    return m
 
 
 async def handle_unvisited(ctx: Context) -> bool:
@@ -42,10 +73,11 @@ async def handle_unvisited(ctx: Context) -> bool:
         return True
     scope, ids, month = got
     assert ctx.branch is not None
-    member = ctx.sender.member
-    if member is not None and ids == [member.id] and member.status == EXEMPT:
-        ctx.reply("您是免联户党员，没有需要走访的联系户。")
-        return True
+    if ids is not None and len(ids) == 1:
+        member = await ctx.session.get(Member, ids[0])
+        if member is not None and member.status == EXEMPT:
+            ctx.reply(f"{scope}是免联户党员，没有需要走访的联系户。")
+            return True
     rows = await repo.unvisited(ctx.session, ctx.branch.id, month, member_ids=ids)
     label = _month_label(month)
     private = is_private(ctx)
@@ -82,22 +114,30 @@ async def _scope(ctx: Context) -> tuple[str, list[int] | None] | None:
 
 async def handle_my_households(ctx: Context) -> bool:
     s = ctx.sender
-    if ctx.branch is None or s.member is None:
+    if ctx.branch is None or (s.member is None and s.kind != "township"):
         ctx.reply("“我的联系户”只对本支部党员开放。")
         return True
-    households = await repo.households_of_member(ctx.session, s.member.id)
+    named = await named_member(ctx, "联系户")
+    if named is False:
+        return True
+    member = named or s.member
+    if member is None:  # township staff asking about nobody in particular
+        ctx.reply("“我的联系户”只对本支部党员开放。")
+        return True
+    who = _who(ctx, member)
+    households = await repo.households_of_member(ctx.session, member.id)
     if not households:
-        ctx.reply("您现在没有联系户。" + ("（免联户）" if s.member.status == EXEMPT else ""))
+        ctx.reply(f"{who}现在没有联系户。" + ("（免联户）" if member.status == EXEMPT else ""))
         return True
     last = await repo.last_visits(ctx.session, [h.id for h in households])
     private = is_private(ctx)
-    lines = [f"**您联系的 {len(households)} 户**"]
+    lines = [f"**{who}联系的 {len(households)} 户**"]
     for h in households:
         mark = key_mark(h.key_type_set, private)
         seen = last.get(h.id)
         last_seen = f"上次走访 {seen.month}月{seen.day}日" if seen else "还没有走访记录"
         lines.append(f"- {household_label(h)}{mark}：{last_seen}")
-    tasks = await open_task_lines(ctx, [s.member.id])
+    tasks = await open_task_lines(ctx, [member.id])
     if tasks:
         lines.append("八必访待走访：")
         lines += tasks if private else [f"- 共 {len(tasks)} 户，详情请私聊我查看"]

@@ -261,6 +261,13 @@ async def members_named(s: AsyncSession, branch_id: int, name: str) -> list[Memb
     )
 
 
+async def member_by_code(s: AsyncSession, branch_id: int, code: str) -> Member | None:
+    """The member with this 党员编号 in the branch (a query that names a member: parse key `member`)."""
+    return (
+        await s.execute(select(Member).where(Member.branch_id == branch_id, Member.code == code))
+    ).scalar_one_or_none()
+
+
 async def member_by_name(s: AsyncSession, branch_id: int, name: str) -> Member | None:
     """The one active member of the branch with this name; None when there is none or several (重名)."""
     rows = await members_named(s, branch_id, name)

@@ -11,8 +11,9 @@ from domain import commands as c
 from domain.matters import MOVES, STATES, target_of
 
 BRANCH, OTHER = 1, 2
-HOUSEHOLD, MEMBER_ID, ASSIGNEE_ID = 11, 5, 6
+HOUSEHOLD, MEMBER_ID, ASSIGNEE_ID, SELF_ID = 11, 5, 6, 7
 LINK_STATES = list(c.LINK_STATES)
+READING = ["—"]  # a reading (查看) has no state: it changes nothing
 
 
 def subject(action: str, state: str) -> c.Subject:
@@ -26,6 +27,7 @@ def subject(action: str, state: str) -> c.Subject:
         household_id=HOUSEHOLD,
         assignee_id=ASSIGNEE_ID,
         linked_member_id=MEMBER_ID,
+        member_id=SELF_ID if kind == "member" else None,
     )
 
 
@@ -38,6 +40,7 @@ def actor_holding(who: str, branch: int = BRANCH) -> c.Actor:
         c.LINKED: c.Actor("linked", branch, member_id=MEMBER_ID),
         c.REPORTER: c.Actor("reporter", branch),
         c.AUTHOR: c.Actor("reporter", branch),
+        c.SELF: c.Actor("self", branch, member_id=SELF_ID),
         c.ASSIGNEE: c.Actor("assignee", branch, member_id=ASSIGNEE_ID),
         c.MEMBER: c.Actor("member", branch, member_id=98),
         c.VOLUNTEER: c.Actor("volunteer", None, volunteer=True),
@@ -45,10 +48,14 @@ def actor_holding(who: str, branch: int = BRANCH) -> c.Actor:
 
 
 def states_for(action: str) -> list[str]:
+    if c.COMMANDS[action].reads:
+        return READING
     return LINK_STATES if c.COMMANDS[action].kinds == {"link"} else list(STATES)
 
 
 def state_allows(action: str, state: str) -> bool:
+    if c.COMMANDS[action].reads:
+        return True
     if c.COMMANDS[action].kinds == {"link"}:
         starts, _ = c.LINK_MOVES[action]
         return not starts or state in starts
@@ -69,7 +76,7 @@ def test_each_role_or_relation_in_the_table_may_act_where_the_state_allows(actio
 REFUSALS = [
     (a, who, s)
     for a, cmd in c.COMMANDS.items()
-    for who in (c.SECRETARY, c.COMMITTEE, c.CENTRAL, c.RESIDENT, c.LINKED, c.REPORTER, c.ASSIGNEE, c.MEMBER)
+    for who in (c.SECRETARY, c.COMMITTEE, c.CENTRAL, c.RESIDENT, c.LINKED, c.REPORTER, c.ASSIGNEE, c.MEMBER, c.SELF)
     for s in states_for(a)
     if not c.relations(actor_holding(who), subject(a, s)) & cmd.who  # e.g. the linked member is also a 党员
 ]
@@ -100,7 +107,8 @@ def test_roles_from_another_branch_count_for_nothing(action, who, state):
 @pytest.mark.parametrize(("action", "state"), [(a, s) for a in c.COMMANDS for s in states_for(a)])
 def test_township_staff_act_only_on_escalated_matters(action, state):
     d = c.may(c.Actor("zhenjie", None, frozenset({"镇街"}), township=True), action, subject(action, state))
-    expected = c.COMMANDS[action].township and state == "已上报" and state_allows(action, state)
+    cmd = c.COMMANDS[action]
+    expected = cmd.reads or (cmd.township and state == "已上报" and state_allows(action, state))
     assert d.allowed == expected, (action, state, d)
     if not d.allowed:
         assert "镇街" in d.reason_zh or d.reason_zh.startswith("现在是")
@@ -108,6 +116,33 @@ def test_township_staff_act_only_on_escalated_matters(action, state):
 
 def test_township_may_do_exactly_what_commands_md_gives_them():
     assert {a for a, cmd in c.COMMANDS.items() if cmd.township} == {"受理", "派", "办结", "延期"}
+    assert {a for a, cmd in c.COMMANDS.items() if cmd.reads} == {"查看"}  # "镇街 staff may read every branch"
+
+
+# --- 查看: a query that names a member (parse key `member`) -----------------------------------------------------
+
+
+def test_a_reading_about_a_member_is_for_the_branch_heads_and_that_member_only():
+    about = c.Subject(BRANCH, "member", 0, "—", member_id=SELF_ID)
+    allowed = {
+        "书记": c.Actor("shuji", BRANCH, frozenset({c.SECRETARY}), member_id=1),
+        "委员": c.Actor("weiyuan", BRANCH, frozenset({c.COMMITTEE}), member_id=2),
+        "本人": c.Actor("self", BRANCH, frozenset(), member_id=SELF_ID),
+        "镇街": c.Actor("zhenjie", None, township=True),
+    }
+    for who, actor in allowed.items():
+        assert c.may(actor, "查看", about).allowed, who
+    refused = {
+        "另一位党员": c.Actor("other", BRANCH, member_id=SELF_ID + 1),
+        "他带的中心户": c.Actor("central", BRANCH, frozenset({c.CENTRAL}), member_id=3),
+        "群众": c.Actor("resident", BRANCH, household_id=HOUSEHOLD),
+        "别的支部的书记": c.Actor("other-shuji", OTHER, frozenset({c.SECRETARY}), member_id=500),
+        "别的支部里同号的党员": c.Actor("other-self", OTHER, member_id=SELF_ID),
+    }
+    for who, actor in refused.items():
+        d = c.may(actor, "查看", about)
+        assert not d.allowed, who
+        assert "书记、委员" in d.reason_zh or "不是本支部" in d.reason_zh, (who, d.reason_zh)
 
 
 # --- the holes of issue 11, by hand ------------------------------------------------------------------------
