@@ -24,7 +24,6 @@ from handlers.common import household_label, md
 from handlers.context import Context
 from handlers.conversation import clear_state, get_state, set_state
 from nlp.parser import ACT, ASK, ParseResult, parse_choice
-from storage import repo
 
 CONFIRM_RECORD = "confirm_record"
 CANCEL_WORDS = ("取消", "算了", "不用了", "不用", "不记", "不是")
@@ -75,7 +74,7 @@ async def handle_unsure(ctx: Context) -> bool:
     if _from_household_group(ctx):
         return True  # a member's words in their 联户群, not said to the bot: nothing recorded, nothing said
     assert ctx.branch is not None
-    found = await repo.households_by_codes(ctx.session, ctx.branch.id, list(p.households))
+    found = await ctx.uow.households.by_codes(ctx.branch.id, list(p.households))
     names = "、".join(household_label(found[c]) for c in p.households if c in found)
     if p.intent == "visit":
         what = f"要记为走访吗？{md(p.date or ctx.today)} 走访 {names}。"
