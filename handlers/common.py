@@ -8,7 +8,6 @@ import re
 
 from domain import commands
 from handlers.context import Context
-from storage import repo
 from storage.models import Household, Matter
 
 _VILLAGE_PREFIX = re.compile(r"^[^村组号]{1,8}村(?=.)")
@@ -66,7 +65,7 @@ def actor_of(ctx: Context) -> commands.Actor:
 
 
 async def subject_of(ctx: Context, m: Matter) -> commands.Subject:
-    linked = await repo.current_member_of(ctx.session, m.household_id) if m.household_id else None
+    linked = await ctx.uow.households.linked_member(m.household_id) if m.household_id else None
     return commands.Subject(
         branch_id=m.branch_id,
         kind=m.kind,

@@ -19,10 +19,8 @@ from domain.mustvisit import SENSITIVE
 from handlers.common import actor_of, intent_is, md, subject_of
 from handlers.context import Context
 from handlers.events import MatterRegistered, VisitReported
-from handlers.notices import secretaries, tell_household, tell_member
 from nlp.pii import mask_pii
 from storage import matters as mt
-from storage import repo
 from storage.models import Household, Matter, MatterEvent, Member
 
 if TYPE_CHECKING:
@@ -82,7 +80,7 @@ async def _household_for(ctx: Context) -> Household | None:
     p = ctx.parsed
     codes = list(p.households) if p else []
     if codes:
-        found = await repo.households_by_codes(ctx.session, ctx.branch.id, codes[:1])
+        found = await ctx.uow.households.by_codes(ctx.branch.id, codes[:1])
         return found.get(codes[0])
     return ctx.sender.household
 
@@ -95,16 +93,16 @@ async def intake(ctx: Context, kind: str, text: str, household: Household | None
     summary = short(mask_pii(text), 200)  # masked, then cut: never half a number
     category = category_of(text) if kind == "request" else "微心愿"
     sensitive = bool(triggers & SENSITIVE_TRIGGERS) or category == "矛盾调解"
-    member = await repo.current_member_of(ctx.session, household.id) if household else ctx.sender.member
+    member = await ctx.uow.households.linked_member(household.id) if household else ctx.sender.member
     now = ctx.msg.sent_at
 
     if household is not None:  # a duplicate of an open item is linked, not doubled
         threshold = ctx.options.duplicate_similarity
-        for other in await mt.open_for_household(ctx.session, household.id, kind):
+        for other in await ctx.uow.matters.open_for_household(household.id, kind):
             if fuzz.partial_ratio(other.summary, summary) >= threshold or (
                 kind == "request" and category != "其他" and other.category == category
             ):
-                ctx.session.add(
+                ctx.uow.matters.add_event(
                     MatterEvent(
                         matter_id=other.id,
                         action="补充",
@@ -119,8 +117,7 @@ async def intake(ctx: Context, kind: str, text: str, household: Household | None
                 ctx.reply(f"这件事已经登记过（{mt.ref(other)}，现在“{other.state}”），您的话已补充进去，没有重复登记。")
                 return other
 
-    m = await mt.create(
-        ctx.session,
+    m = await ctx.uow.matters.create(
         branch_id=ctx.branch.id,
         kind=kind,
         summary=summary,
@@ -141,8 +138,7 @@ async def intake(ctx: Context, kind: str, text: str, household: Household | None
     if ctx.msg.channel == "archive" and member is not None and group is not None and group.member_id == member.id:
         told = True  # our answer to a household group goes to this very member privately: one note, not two
     elif member is not None and member.userid != ctx.msg.sender:
-        told = tell_member(
-            ctx.session,
+        told = ctx.uow.notices.tell(
             member,
             f"新登记 {detail}\n请跟进；支部受理后会派单。",
             key=f"intake:{m.id}:member",
@@ -216,9 +212,9 @@ def _household_of(r: ParseResult, households: tuple[Household, ...]) -> Househol
 # --- feedback (评事) ----------------------------------------------------------------------------------------
 
 
-async def _move(ctx: Context, session, m: Matter, action: str, actor: str, note: str = "", **kw):
-    """mt.transition, remembering the event so notices are keyed by it (never twice for one change)."""
-    event = await mt.transition(session, m, action, actor, note, **kw)
+async def _move(ctx: Context, m: Matter, action: str, actor: str, note: str = "", *, now: dt.datetime) -> MatterEvent:
+    """One change of state, remembering its event so notices are keyed by it (never twice for one change)."""
+    event = await ctx.uow.matters.transition(m, action, actor, note, now=now)
     ctx.last_change = event
     return event
 
@@ -233,16 +229,15 @@ async def _rate(ctx: Context, m: Matter, rating: str, *, relayed: bool = False) 
     assert ctx.branch is not None
     now = ctx.msg.sent_at
     note = f"{rating}（{RELAYED}：{ctx.sender.display}转达）" if relayed else rating
-    await _move(ctx, ctx.session, m, "评价", ctx.msg.sender, note, now=now)
+    await _move(ctx, m, "评价", ctx.msg.sender, note, now=now)
     m.rating = rating
     if rating == UNHAPPY:
-        await _move(ctx, ctx.session, m, "重开", ctx.msg.sender, "群众不满意，重新办理", now=now)
-        assignee = await ctx.session.get(Member, m.assignee_id) if m.assignee_id else None
+        await _move(ctx, m, "重开", ctx.msg.sender, "群众不满意，重新办理", now=now)
+        assignee = await ctx.uow.members.get(m.assignee_id) if m.assignee_id else None
         for person in {
-            x.id: x for x in [*(await secretaries(ctx.session, ctx.branch.id)), *([assignee] if assignee else [])]
+            x.id: x for x in [*(await ctx.uow.members.heads(ctx.branch.id)), *([assignee] if assignee else [])]
         }.values():
-            tell_member(
-                ctx.session,
+            ctx.uow.notices.tell(
                 person,
                 f"{mt.ref(m)} 群众评价“不满意”，已重新打开，请重新办理：{m.summary}",
                 key=f"unhappy:{_change_id(ctx)}:{person.id}",
@@ -265,16 +260,16 @@ async def handle_feedback(ctx: Context) -> bool:
         ctx.reply("没找到是哪一户的事项。可以回复“评价 诉求N 满意/基本满意/不满意”。")
         return True
     if ctx.sender.kind == "member":
-        linked = await repo.current_member_of(ctx.session, household.id)
+        linked = await ctx.uow.households.linked_member(household.id)
         if not (linked and ctx.sender.member and linked.id == ctx.sender.member.id) and not is_cadre(ctx):
             ctx.reply("只能替自己联系的户转达评价。")
             return True
-    waiting = await mt.awaiting_rating(ctx.session, household.id)
+    waiting = await ctx.uow.matters.awaiting_rating(household.id)
     if p.rating is None or not waiting:
-        still_open = await mt.open_for_household(ctx.session, household.id)
+        still_open = await ctx.uow.matters.open_for_household(household.id)
         if still_open:  # "还没修好": chase the open matter instead of losing the words
             m = still_open[-1]
-            ctx.session.add(
+            ctx.uow.matters.add_event(
                 MatterEvent(
                     matter_id=m.id,
                     action="补充",
@@ -285,10 +280,9 @@ async def handle_feedback(ctx: Context) -> bool:
                     at=ctx.msg.sent_at,
                 )
             )
-            member = await repo.current_member_of(ctx.session, household.id)
+            member = await ctx.uow.households.linked_member(household.id)
             if member is not None and member.userid != ctx.msg.sender:
-                tell_member(
-                    ctx.session,
+                ctx.uow.notices.tell(
                     member,
                     f"{household.head_name}家又问起 {mt.ref(m)}（{m.state}）：{short(mask_pii(ctx.msg.text), 60)}",
                     branch_id=ctx.branch.id,
@@ -318,7 +312,7 @@ async def handle_feedback(ctx: Context) -> bool:
 
 async def _member_by_name(ctx: Context, name: str) -> Member | None:
     assert ctx.branch is not None
-    return await repo.member_by_name(ctx.session, ctx.branch.id, name)
+    return await ctx.uow.members.by_name(ctx.branch.id, name)
 
 
 async def _notify_change(ctx: Context, m: Matter, text: str) -> None:
@@ -328,12 +322,12 @@ async def _notify_change(ctx: Context, m: Matter, text: str) -> None:
         return  # they are reading the reply already
     last = ctx.last_change
     key = f"matter-event:{last.id}" if last is not None else f"change:{m.id}:{m.state}:{ctx.inbound_id}"
-    member = await repo.member_by_userid(ctx.session, m.reporter)
+    member = await ctx.uow.members.by_userid(m.reporter)
     if member is not None:
-        tell_member(ctx.session, member, text, key=key, branch_id=ctx.branch.id)
+        ctx.uow.notices.tell(member, text, key=key, branch_id=ctx.branch.id)
         return
-    household = await ctx.session.get(Household, m.household_id) if m.household_id else None
-    await tell_household(ctx.session, household, text, now=ctx.msg.sent_at, key=key)
+    household = await ctx.uow.households.get(m.household_id) if m.household_id else None
+    await ctx.uow.notices.tell_household(household, text, now=ctx.msg.sent_at, key=key)
 
 
 async def handle_command(ctx: Context) -> bool:
@@ -350,7 +344,7 @@ async def handle_command(ctx: Context) -> bool:
         ctx.reply("没有在名册里找到您，不能操作事项。")
         return True
     kind = mt.LABEL_KIND[kind_label]
-    m = await mt.by_ref(ctx.session, ctx.branch.id, kind, num)
+    m = await ctx.uow.matters.by_ref(ctx.branch.id, kind, num)
     if m is None:
         ctx.reply(f"没有找到 {kind_label}{num}。")
         return True
@@ -371,13 +365,13 @@ async def _apply(ctx: Context, m: Matter, action: str, rest: str, decision: comm
     now, actor, r = ctx.msg.sent_at, ctx.msg.sender, mt.ref(m)
     close_days = ctx.options.close_days
     if action == "受理":
-        await _move(ctx, ctx.session, m, "受理", actor, rest, now=now)
+        await _move(ctx, m, "受理", actor, rest, now=now)
         await _notify_change(ctx, m, f"您反映的 {r} 已受理，支部正在安排人办。")
         return f"{r} 已受理。" + (f"备注：{rest}" if rest else "")
     if action == "商议":
         if not rest:
             return f"{r} 没有变化：请写上商议结论，例如“商议 {r} 由村里统一更换”。"
-        await _move(ctx, ctx.session, m, "商议", actor, rest, now=now)
+        await _move(ctx, m, "商议", actor, rest, now=now)
         await _notify_change(ctx, m, f"您反映的 {r} 支部已商议：{rest}")
         return f"{r} 已商议：{rest}"
     if action == "派":
@@ -389,19 +383,17 @@ async def _apply(ctx: Context, m: Matter, action: str, rest: str, decision: comm
             return f"{r} 没有变化：本支部没有叫“{parts[0]}”的党员（或有重名）。"
         due = _date_in_text(parts[1], ctx.today) if len(parts) > 1 else None
         due = due or mt.add_working_days(ctx.today, close_days)
-        await _move(ctx, ctx.session, m, "派", actor, f"承办人 {who.name}，{md(due)}前", now=now)
-        before = await ctx.session.get(Member, m.assignee_id) if m.assignee_id not in (None, who.id) else None
+        await _move(ctx, m, "派", actor, f"承办人 {who.name}，{md(due)}前", now=now)
+        before = await ctx.uow.members.get(m.assignee_id) if m.assignee_id not in (None, who.id) else None
         m.assignee_id, m.due_date = who.id, due
         if before is not None:  # re-assigned: the one who had it must know it is off their list
-            tell_member(
-                ctx.session,
+            ctx.uow.notices.tell(
                 before,
                 f"{r}（{m.category}）改由{who.name}承办了，您不用再办这件事。谢谢！",
                 key=f"unassign:{_change_id(ctx)}:{before.id}",
                 branch_id=ctx.branch.id,
             )
-        tell_member(
-            ctx.session,
+        ctx.uow.notices.tell(
             who,
             f"请您承办 {r}（{m.category}）：{m.summary}\n{md(due)}前办结，办好后回复“办结 {r} 办理结果”。",
             key=f"assign:{_change_id(ctx)}",
@@ -412,7 +404,7 @@ async def _apply(ctx: Context, m: Matter, action: str, rest: str, decision: comm
     if action == "认领":
         me = ctx.sender.member
         by = me.name if me else "志愿者"  # a volunteer outside the roster has no name here, only an account id
-        await _move(ctx, ctx.session, m, "认领", actor, f"{by} 认领", now=now)
+        await _move(ctx, m, "认领", actor, f"{by} 认领", now=now)
         m.assignee_id = me.id if me else None
         m.due_date = mt.add_working_days(ctx.today, close_days)
         await _notify_change(ctx, m, f"您的微心愿 {r} 已由{by}认领，会尽快帮您实现。")
@@ -420,7 +412,7 @@ async def _apply(ctx: Context, m: Matter, action: str, rest: str, decision: comm
     if action == "办结":
         if not rest:
             return f"{r} 没有变化：请写上办理结果，例如“办结 {r} 路灯已换新”。"
-        await _move(ctx, ctx.session, m, "办结", actor, mask_pii(rest), now=now)
+        await _move(ctx, m, "办结", actor, mask_pii(rest), now=now)
         await _notify_change(ctx, m, f"您反映的 {r} 已办结：{mask_pii(rest)}。")
         return f"{r} 已办结：{mask_pii(rest)}。回访时会请群众评价。"
     if action == "评价":
@@ -433,31 +425,31 @@ async def _apply(ctx: Context, m: Matter, action: str, rest: str, decision: comm
     if action == "不予受理":
         if not rest:
             return f"{r} 没有变化：不予受理必须写明原因。"
-        await _move(ctx, ctx.session, m, "不予受理", actor, rest, now=now)
+        await _move(ctx, m, "不予受理", actor, rest, now=now)
         await _notify_change(ctx, m, f"您反映的 {r} 不予受理，原因：{rest}。如有异议可以找支部书记。")
         return f"{r} 不予受理，原因：{rest}。已告知提出人。"
     if action == "重复":
         other = re.match(r"(诉求|心愿)\s*([0-9０-９]+)", rest)
         if other is None:
             return f"{r} 没有变化：请写上与哪件重复，例如“重复 {r} 诉求3”。"
-        target = await mt.by_ref(
-            ctx.session, ctx.branch.id, mt.LABEL_KIND[other.group(1)], int(other.group(2).translate(_FULLWIDTH))
+        target = await ctx.uow.matters.by_ref(
+            ctx.branch.id, mt.LABEL_KIND[other.group(1)], int(other.group(2).translate(_FULLWIDTH))
         )
         if target is None or target.id == m.id:
             return f"{r} 没有变化：没有找到 {other.group(0)}。"
-        await _move(ctx, ctx.session, m, "重复", actor, f"与 {mt.ref(target)} 重复", now=now)
+        await _move(ctx, m, "重复", actor, f"与 {mt.ref(target)} 重复", now=now)
         m.duplicate_of_id = target.id
         await _notify_change(ctx, m, f"您反映的 {r} 与 {mt.ref(target)} 是同一件事，合并办理。")
         return f"{r} 已标为与 {mt.ref(target)} 重复。"
     if action == "撤回":
-        await _move(ctx, ctx.session, m, "撤回", actor, rest, now=now)
-        member = await ctx.session.get(Member, m.member_id) if m.member_id else None
+        await _move(ctx, m, "撤回", actor, rest, now=now)
+        member = await ctx.uow.members.get(m.member_id) if m.member_id else None
         if member is not None and member.userid != actor:
-            tell_member(ctx.session, member, f"{r} 已由提出人撤回。", key=f"withdraw:{m.id}", branch_id=ctx.branch.id)
+            ctx.uow.notices.tell(member, f"{r} 已由提出人撤回。", key=f"withdraw:{m.id}", branch_id=ctx.branch.id)
         return f"{r} 已撤回。"
     if action == "上报":
         dest = rest or "镇街四个平台"
-        await _move(ctx, ctx.session, m, "上报", actor, dest, now=now)
+        await _move(ctx, m, "上报", actor, dest, now=now)
         m.escalated_to = dest[:50]
         await _notify_change(ctx, m, f"您反映的 {r} 村里解决不了，已上报{dest}，有进展会告诉您。")
         return f"{r} 已上报{dest}。上报清单可用“lianhu export 上报清单”导出给镇街。"
@@ -466,18 +458,17 @@ async def _apply(ctx: Context, m: Matter, action: str, rest: str, decision: comm
         reason = _DUE.sub("", rest).strip()
         if due is None or not reason:
             return f"{r} 没有变化：请写明新的日期和原因，例如“延期 {r} 12月10日 等材料”。"
-        await _move(ctx, ctx.session, m, "延期", actor, f"延至{md(due)}：{reason}", now=now)
+        await _move(ctx, m, "延期", actor, f"延至{md(due)}：{reason}", now=now)
         m.due_date = due
         await _notify_change(ctx, m, f"您反映的 {r} 延期到{md(due)}办结，原因：{reason}。")
         return f"{r} 已延期到{md(due)}，原因：{reason}。"
     if action == "重开":
         if not rest:
             return f"{r} 没有变化：重开请写明原因。"
-        state = (await _move(ctx, ctx.session, m, "重开", actor, rest, now=now)).to_state
-        for person in await secretaries(ctx.session, ctx.branch.id):
+        state = (await _move(ctx, m, "重开", actor, rest, now=now)).to_state
+        for person in await ctx.uow.members.heads(ctx.branch.id):
             if person.userid != actor:
-                tell_member(
-                    ctx.session,
+                ctx.uow.notices.tell(
                     person,
                     f"{r} 已重开（{state}），原因：{rest}",
                     branch_id=ctx.branch.id,
@@ -487,10 +478,10 @@ async def _apply(ctx: Context, m: Matter, action: str, rest: str, decision: comm
         return f"{r} 已重开，现在“{state}”。"
     if action == "撤销":
         why = rest or "记错了"
-        await _move(ctx, ctx.session, m, "撤销", actor, f"撤销：{why}", now=now)
-        member = await ctx.session.get(Member, m.member_id) if m.member_id else None
+        await _move(ctx, m, "撤销", actor, f"撤销：{why}", now=now)
+        member = await ctx.uow.members.get(m.member_id) if m.member_id else None
         if member is not None and member.userid != actor:
-            tell_member(ctx.session, member, f"{r} 已撤销（{why}）。", key=f"undo:{m.id}", branch_id=ctx.branch.id)
+            ctx.uow.notices.tell(member, f"{r} 已撤销（{why}）。", key=f"undo:{m.id}", branch_id=ctx.branch.id)
         return f"{r} 已撤销（{why}），记录留着备查。"
     raise AssertionError(action)
 
@@ -506,7 +497,7 @@ async def handle_wish_list(ctx: Context) -> bool:
     ):
         ctx.reply("心愿清单给党员和志愿者认领用。")
         return True
-    rows = await mt.wishes_to_claim(ctx.session, ctx.branch.id)
+    rows = await ctx.uow.matters.wishes_to_claim(ctx.branch.id)
     if not rows:
         ctx.reply("现在没有待认领的微心愿。")
         return True
@@ -534,7 +525,7 @@ async def handle_status(ctx: Context) -> bool:
     s, now = ctx.sender, ctx.msg.sent_at
     if s.kind == "resident":
         assert s.household is not None
-        rows = await mt.of_household(ctx.session, ctx.branch.id, s.household.id)
+        rows = await ctx.uow.matters.of_household(ctx.branch.id, s.household.id)
         if not rows:
             ctx.reply("您家还没有登记过诉求或心愿。有事直接说就行。")
             return True
@@ -542,7 +533,7 @@ async def handle_status(ctx: Context) -> bool:
         ctx.reply("\n".join(lines))
         return True
     if s.is_cadre:
-        counts = await mt.counts_by_state(ctx.session, ctx.branch.id)
+        counts = await ctx.uow.matters.counts_by_state(ctx.branch.id)
         if not counts:
             ctx.reply("支部现在没有未办结的诉求或心愿。")
             return True
@@ -551,14 +542,14 @@ async def handle_status(ctx: Context) -> bool:
             oldest = c.oldest if c.oldest is None or c.oldest.tzinfo else c.oldest.replace(tzinfo=dt.UTC)
             age = f"，最早 {(now - oldest).days} 天前" if oldest else ""
             lines.append(f"- {mt.KIND_LABEL[c.kind]} {c.state}：{c.count} 件{age}")
-        overdue = await mt.overdue(ctx.session, ctx.branch.id, ctx.today)
+        overdue = await ctx.uow.matters.overdue(ctx.branch.id, ctx.today)
         if overdue:
             lines.append("已超期：" + "、".join(mt.ref(m) for m in overdue))
         ctx.reply("\n".join(lines))
         return True
     assert s.member is not None
-    hh = [h.id for h in await repo.households_of_member(ctx.session, s.member.id)]
-    rows = await mt.unfinished_for_member(ctx.session, ctx.branch.id, s.member.id, s.userid, hh)
+    hh = [h.id for h in await ctx.uow.households.of_member(s.member.id)]
+    rows = await ctx.uow.matters.unfinished_for_member(ctx.branch.id, s.member.id, s.userid, hh)
     if not rows:
         ctx.reply("您联系的户和您承办的事项里，没有未了结的。")
         return True

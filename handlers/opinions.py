@@ -20,7 +20,6 @@ from handlers.notices import secretaries, tell_member
 from nlp.pii import mask_pii
 from storage import matters as mt
 from storage import policy, repo
-from storage.models import Member
 
 OPINION = re.compile(r"^\s*意见\s*(诉求|心愿)\s*([0-9０-９]+)\s*(不同意|同意)?\s*(.*)$", re.S)
 NOMINATE = re.compile(r"^\s*推荐\s*(\S+?)\s*(入党积极分子|积极分子|评优|评先评优|后备干部)?(?:\s+(.*))?$", re.S)
@@ -47,12 +46,11 @@ async def ask_linked_member(ctx: Context, event: MatterRegistered) -> None:
     keywords = ctx.options.policy.approval_keywords
     if m.household_id is None or m.member_id is None or not needs_approval(m.category, m.summary, keywords):
         return
-    member = await ctx.session.get(Member, m.member_id)
-    if member is None or await policy.ask_opinion(ctx.session, m, member, ctx.msg.sent_at) is None:
+    member = await ctx.uow.members.get(m.member_id)
+    if member is None or not await ctx.uow.opinions.ask(m, member, ctx.msg.sent_at):
         return
     ref = mt.ref(m)
-    tell_member(
-        ctx.session,
+    ctx.uow.notices.tell(
         member,
         f"{ref}：{m.summary}\n这件事需要支部把关审批，支部商议前请您发表意见："
         f"回复“意见 {ref} 同意 理由”或“意见 {ref} 不同意 理由”。",
@@ -70,22 +68,21 @@ async def wait_for_opinion(ctx: Context) -> bool | None:
     if cm is None or cm.group(1) not in DECISIONS or cm.group(2) != "诉求":
         return None
     number = int(cm.group(3).translate(_FULLWIDTH))
-    matter = await mt.by_ref(ctx.session, ctx.branch.id, "request", number)
+    matter = await ctx.uow.matters.by_ref(ctx.branch.id, "request", number)
     if matter is None:
         return None
-    op = await policy.opinion_of(ctx.session, matter.id)
+    op = await ctx.uow.opinions.latest(matter.id)
     if op is None or op.opinion is not None:
         return None
     asked = op.asked_at if op.asked_at.tzinfo else op.asked_at.replace(tzinfo=dt.UTC)
     until = asked + dt.timedelta(days=ctx.options.policy.opinion_wait_days)
     if ctx.msg.sent_at >= until:
         return None
-    member = await ctx.session.get(Member, op.member_id)
+    member = await ctx.uow.members.get(op.member_id)
     name = member.name if member else "联系党员"
     ref = mt.ref(matter)
     if member is not None:
-        tell_member(
-            ctx.session,
+        ctx.uow.notices.tell(
             member,
             f"支部准备研究 {ref}，还在等您的意见：回复“意见 {ref} 同意 理由”或“意见 {ref} 不同意 理由”。",
             key=f"opinion-remind:{op.id}",

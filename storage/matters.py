@@ -74,10 +74,45 @@ async def create(
     now: dt.datetime | None = None,
 ) -> Matter:
     now = now or utcnow()
-    m = Matter(
+    m = new_matter(
         branch_id=branch_id,
         kind=kind,
         number=await next_number(session, branch_id, kind),
+        summary=summary,
+        reporter=reporter,
+        household_id=household_id,
+        member_id=member_id,
+        category=category,
+        sensitive=sensitive,
+        source_inbound_id=source_inbound_id,
+        source_chat=source_chat,
+        now=now,
+    )
+    session.add(m)
+    await session.flush()
+    session.add(registered(m))
+    return m
+
+
+def new_matter(
+    *,
+    branch_id: int,
+    kind: str,
+    number: int,
+    summary: str,
+    reporter: str,
+    household_id: int | None,
+    member_id: int | None,
+    category: str,
+    sensitive: bool,
+    source_inbound_id: int | None,
+    source_chat: str,
+    now: dt.datetime,
+) -> Matter:
+    return Matter(
+        branch_id=branch_id,
+        kind=kind,
+        number=number,
         category=category,
         household_id=household_id,
         member_id=member_id,
@@ -91,12 +126,13 @@ async def create(
         created_at=now,
         updated_at=now,
     )
-    session.add(m)
-    await session.flush()
-    session.add(
-        MatterEvent(matter_id=m.id, action="登记", from_state=None, to_state="已登记", actor=reporter, note="", at=now)
+
+
+def registered(m: Matter) -> MatterEvent:
+    """The first row of a matter's history (the matter has its id)."""
+    return MatterEvent(
+        matter_id=m.id, action="登记", from_state=None, to_state="已登记", actor=m.reporter, note="", at=m.created_at
     )
-    return m
 
 
 async def transition(
@@ -110,7 +146,16 @@ async def transition(
     to_state: str | None = None,
 ) -> MatterEvent:
     """Apply one action; return its event (flushed, so it has an id). Raises MoveRefused when not allowed."""
-    now = now or utcnow()
+    event = move(m, action, actor, note, now=now or utcnow(), to_state=to_state)
+    session.add(event)
+    await session.flush()
+    return event
+
+
+def move(
+    m: Matter, action: str, actor: str, note: str, *, now: dt.datetime, to_state: str | None = None
+) -> MatterEvent:
+    """The state machine on one matter: its new state and the event row that says so (not yet stored)."""
     target = target_of(action, m.state)
     if target is None:
         raise MoveRefused(f"{ref(m)} 现在是“{m.state}”，不能{action}。")
@@ -123,12 +168,9 @@ async def transition(
         m.closed_at = now
     if m.state_type == "open":
         m.closed_at = None
-    event = MatterEvent(
+    return MatterEvent(
         matter_id=m.id, action=action, from_state=before, to_state=target, actor=actor, note=note[:500], at=now
     )
-    session.add(event)
-    await session.flush()
-    return event
 
 
 async def by_ref(session: AsyncSession, branch_id: int, kind: str, number: int) -> Matter | None:

@@ -21,7 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from domain.privacy import mask
-from storage.models import ChatGroup, Lease, Member, OutboundMessage
+from domain.time import aware
+from storage import repo
+from storage.models import ChatGroup, Household, Lease, Member, OutboundMessage
 
 QUEUED_KEY = "lianhu.outbox_queued"
 
@@ -306,3 +308,40 @@ async def live_sender(session: AsyncSession, now: dt.datetime) -> str | None:
         return None
     until = found.expires_at if found.expires_at.tzinfo else found.expires_at.replace(tzinfo=dt.UTC)
     return found.holder if until > now else None
+
+
+# the bot may write to a resident on 微信客服 within 48 h of their last message there (docs/channels.md)
+KF_WINDOW = dt.timedelta(hours=48)
+
+
+async def tell_household(
+    session: AsyncSession, household: Household | None, text: str, *, now: dt.datetime, key: str | None = None
+) -> str:
+    """Reach a household: 微信客服 if they wrote to it lately, else through their member. Returns the route."""
+    if household is None:
+        return "none"
+    if household.external_userid:
+        last = await repo.last_kf_message(session, household.external_userid)
+        # kf/send_msg needs the 微信客服 account the resident wrote to (without it WeCom answers 95000)
+        open_kfid = str(last[1].get("open_kfid") or "") if last is not None else ""
+        if last is not None and open_kfid and now - aware(last[0]) < KF_WINDOW:
+            enqueue(
+                session,
+                channel="kf",
+                target=household.external_userid,
+                content=text,
+                key=key,
+                branch_id=household.branch_id,
+                payload={"open_kfid": open_kfid},
+            )
+            return "kf"
+    member = await repo.current_member_of(session, household.id)
+    if tell_member(
+        session,
+        member,
+        f"请转告{household.head_name}家：{text}",
+        key=key and f"{key}:via-member",
+        branch_id=household.branch_id,
+    ):
+        return "member"
+    return "none"

@@ -5,23 +5,36 @@ Handlers never build SQL: they ask `ctx.uow` (`ctx.uow.households.by_codes(...)`
 message did is written together or not at all. `tests/fakes.py` has an in-memory one with the same methods, so a
 capability's rules can be tested without a database or sockets (tests/capabilities/).
 
-Capabilities moved onto it so far: visits (handlers/visits.py), 八必访 (handlers/mustvisit.py), the questions the
-bot asks back (handlers/conversation.py) and 联户关系 (handlers/links.py). The others still call the storage modules'
-query functions with `ctx.session`.
+On it so far: visits (handlers/visits.py), 八必访 (handlers/mustvisit.py), the questions the bot asks back
+(handlers/conversation.py, handlers/unsure.py), 联户关系 (handlers/links.py), 诉求/心愿 (handlers/matters.py) and the
+把关 gate (handlers/opinions.py, but for recording an opinion or a nomination). The rest (points, pledges,
+assessment, corrections, the daily list, queries) still call the storage modules' query functions with `ctx.session`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import Exists, bindparam, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.roles import branch_heads
 from storage import matters, outbox, policy, repo
-from storage.models import AuditEvent, ConversationState, Household, Link, LinkChange, Member, MustVisitTask, Visit
+from storage.models import (
+    AuditEvent,
+    ConversationState,
+    Household,
+    Link,
+    LinkChange,
+    Matter,
+    MatterEvent,
+    Member,
+    MemberOpinion,
+    MustVisitTask,
+    Visit,
+)
 
 # --- what the capabilities ask for -------------------------------------------------------------------------------
 
@@ -40,6 +53,41 @@ class Households(Protocol):
     async def by_name(self, branch_id: int, head_name: str) -> Household | None: ...
     async def linked_member(self, household_id: int) -> Member | None: ...
     async def with_member(self, branch_id: int) -> list[tuple[Household, int | None]]: ...
+    async def of_member(self, member_id: int) -> list[Household]: ...
+
+
+class Matters(Protocol):
+    """诉求 and 心愿: numbered per branch and kind; every change is a row of their history (matter_event)."""
+
+    async def create(
+        self,
+        *,
+        branch_id: int,
+        kind: str,
+        summary: str,
+        reporter: str,
+        household_id: int | None,
+        member_id: int | None,
+        category: str,
+        sensitive: bool,
+        source_inbound_id: int | None,
+        source_chat: str,
+        now: dt.datetime,
+    ) -> Matter: ...
+    async def transition(
+        self, m: Matter, action: str, actor: str, note: str = "", *, now: dt.datetime, to_state: str | None = None
+    ) -> MatterEvent: ...
+    def add_event(self, event: MatterEvent) -> None: ...
+    async def by_ref(self, branch_id: int, kind: str, number: int) -> Matter | None: ...
+    async def open_for_household(self, household_id: int, kind: str | None = None) -> list[Matter]: ...
+    async def awaiting_rating(self, household_id: int) -> list[Matter]: ...
+    async def of_household(self, branch_id: int, household_id: int) -> list[Matter]: ...
+    async def wishes_to_claim(self, branch_id: int) -> list[Matter]: ...
+    async def overdue(self, branch_id: int, today: dt.date) -> list[Matter]: ...
+    async def counts_by_state(self, branch_id: int) -> list[matters.StateCount]: ...
+    async def unfinished_for_member(
+        self, branch_id: int, member_id: int, userid: str, household_ids: list[int]
+    ) -> list[Matter]: ...
 
 
 class Links(Protocol):
@@ -83,8 +131,20 @@ class Questions(Protocol):
     async def clear(self, chat_key: str, userid: str) -> None: ...
 
 
+class Opinions(Protocol):
+    """The linked member's view on a request that needs the branch's 把关 (policy article 8)."""
+
+    async def latest(self, matter_id: int) -> MemberOpinion | None: ...
+    async def ask(self, matter: Matter, member: Member, now: dt.datetime) -> bool: ...
+
+
 class Notices(Protocol):
-    def tell(self, member: Member | None, text: str, *, key: str | None, branch_id: int | None) -> bool: ...
+    def tell(
+        self, member: Member | None, text: str, *, key: str | None = None, branch_id: int | None = None
+    ) -> bool: ...
+    async def tell_household(
+        self, household: Household | None, text: str, *, now: dt.datetime, key: str | None = None
+    ) -> str: ...
 
 
 class UnitOfWork(Protocol):
@@ -92,6 +152,8 @@ class UnitOfWork(Protocol):
     households: Households
     links: Links
     audit: Audit
+    matters: Matters
+    opinions: Opinions
     visits: Visits
     tasks: Tasks
     questions: Questions
@@ -158,6 +220,51 @@ class _SqlHouseholds:
 
     async def with_member(self, branch_id: int) -> list[tuple[Household, int | None]]:
         return await repo.households_with_member(self.s, branch_id)
+
+    async def of_member(self, member_id: int) -> list[Household]:
+        return await repo.households_of_member(self.s, member_id)
+
+
+class _SqlMatters:
+    def __init__(self, s: AsyncSession) -> None:
+        self.s = s
+
+    async def create(self, **kw: Any) -> Matter:
+        return await matters.create(self.s, **kw)
+
+    async def transition(
+        self, m: Matter, action: str, actor: str, note: str = "", *, now: dt.datetime, to_state: str | None = None
+    ) -> MatterEvent:
+        return await matters.transition(self.s, m, action, actor, note, now=now, to_state=to_state)
+
+    def add_event(self, event: MatterEvent) -> None:
+        self.s.add(event)
+
+    async def by_ref(self, branch_id: int, kind: str, number: int) -> Matter | None:
+        return await matters.by_ref(self.s, branch_id, kind, number)
+
+    async def open_for_household(self, household_id: int, kind: str | None = None) -> list[Matter]:
+        return await matters.open_for_household(self.s, household_id, kind)
+
+    async def awaiting_rating(self, household_id: int) -> list[Matter]:
+        return await matters.awaiting_rating(self.s, household_id)
+
+    async def of_household(self, branch_id: int, household_id: int) -> list[Matter]:
+        return await matters.of_household(self.s, branch_id, household_id)
+
+    async def wishes_to_claim(self, branch_id: int) -> list[Matter]:
+        return await matters.wishes_to_claim(self.s, branch_id)
+
+    async def overdue(self, branch_id: int, today: dt.date) -> list[Matter]:
+        return await matters.overdue(self.s, branch_id, today)
+
+    async def counts_by_state(self, branch_id: int) -> list[matters.StateCount]:
+        return await matters.counts_by_state(self.s, branch_id)
+
+    async def unfinished_for_member(
+        self, branch_id: int, member_id: int, userid: str, household_ids: list[int]
+    ) -> list[Matter]:
+        return await matters.unfinished_for_member(self.s, branch_id, member_id, userid, household_ids)
 
 
 class _SqlLinks:
@@ -254,12 +361,29 @@ class _SqlQuestions:
         await self.s.execute(_CLEAR_QUESTION, {"chat_key": chat_key, "userid": userid})
 
 
+class _SqlOpinions:
+    def __init__(self, s: AsyncSession) -> None:
+        self.s = s
+
+    async def latest(self, matter_id: int) -> MemberOpinion | None:
+        return await policy.opinion_of(self.s, matter_id)
+
+    async def ask(self, matter: Matter, member: Member, now: dt.datetime) -> bool:
+        """Note that the member's view was asked; False when it was asked before (ask once)."""
+        return await policy.ask_opinion(self.s, matter, member, now) is not None
+
+
 class _SqlNotices:
     def __init__(self, s: AsyncSession) -> None:
         self.s = s
 
-    def tell(self, member: Member | None, text: str, *, key: str | None, branch_id: int | None) -> bool:
+    def tell(self, member: Member | None, text: str, *, key: str | None = None, branch_id: int | None = None) -> bool:
         return outbox.tell_member(self.s, member, text, key=key, branch_id=branch_id)
+
+    async def tell_household(
+        self, household: Household | None, text: str, *, now: dt.datetime, key: str | None = None
+    ) -> str:
+        return await outbox.tell_household(self.s, household, text, now=now, key=key)
 
 
 class SqlUnitOfWork:
@@ -268,6 +392,8 @@ class SqlUnitOfWork:
         self.members = _SqlMembers(session)
         self.households = _SqlHouseholds(session)
         self.links = _SqlLinks(session)
+        self.matters = _SqlMatters(session)
+        self.opinions = _SqlOpinions(session)
         self.audit = _SqlAudit(session)
         self.visits = _SqlVisits(session)
         self.tasks = _SqlTasks(session)

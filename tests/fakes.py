@@ -6,6 +6,7 @@ wrote; what it was told to send (`sent`) is what the outbox would hold after com
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import itertools
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ from domain.roles import branch_heads
 from domain.time import TZ
 from handlers.context import ChatInfo, Context, Inbound, Options, Sender
 from nlp.parser import Parser
+from storage import matters as storage_matters
 from storage.models import (
     AuditEvent,
     Branch,
@@ -23,7 +25,10 @@ from storage.models import (
     Household,
     Link,
     LinkChange,
+    Matter,
+    MatterEvent,
     Member,
+    MemberOpinion,
     MustVisitTask,
     Visit,
 )
@@ -84,6 +89,9 @@ class FakeUnitOfWork:
             if h.member_code in self.member_rows
         ]
         self.change_rows: list[LinkChange] = []
+        self.matter_rows: list[Matter] = []
+        self.event_rows: list[MatterEvent] = []
+        self.opinion_rows: list[MemberOpinion] = []
         self.audit_rows: list[AuditEvent] = []
         self.visit_rows: list[Visit] = []
         self.duty_rows: list[tuple[int, str]] = []
@@ -95,6 +103,8 @@ class FakeUnitOfWork:
         self.households = _Households(self)
         self.links = _Links(self)
         self.audit = _Audit(self)
+        self.matters = _Matters(self)
+        self.opinions = _Opinions(self)
         self.visits = _Visits(self)
         self.tasks = _Tasks(self)
         self.questions = _Questions(self)
@@ -162,6 +172,77 @@ class _Households:
         links = self.uow.current_links()
         rows = sorted((h for h in self.uow.household_rows.values() if h.branch_id == branch_id), key=lambda h: h.code)
         return [(h, links.get(h.id)) for h in rows]
+
+    async def of_member(self, member_id: int) -> list[Household]:
+        return [h for h, mid in await self.with_member(self.uow.branch.id) if mid == member_id]
+
+
+class _Matters:
+    """The state machine and the history rows are storage/matters.py's own (move, new_matter, registered)."""
+
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+        self.numbers: collections.Counter[str] = collections.Counter()
+
+    async def create(self, **kw) -> Matter:
+        self.numbers[kw["kind"]] += 1
+        m = storage_matters.new_matter(number=self.numbers[kw["kind"]], **kw)
+        m.id = self.uow.next_id()
+        self.uow.matter_rows.append(m)
+        self.add_event(storage_matters.registered(m))
+        return m
+
+    async def transition(self, m, action, actor, note="", *, now, to_state=None) -> MatterEvent:
+        event = storage_matters.move(m, action, actor, note, now=now, to_state=to_state)
+        self.add_event(event)
+        return event
+
+    def add_event(self, event: MatterEvent) -> None:
+        event.id = self.uow.next_id()
+        self.uow.event_rows.append(event)
+
+    def _rows(self, **eq) -> list[Matter]:
+        return [m for m in self.uow.matter_rows if all(getattr(m, k) == v for k, v in eq.items())]
+
+    async def by_ref(self, branch_id: int, kind: str, number: int) -> Matter | None:
+        return next(iter(self._rows(branch_id=branch_id, kind=kind, number=number)), None)
+
+    async def open_for_household(self, household_id: int, kind: str | None = None) -> list[Matter]:
+        rows = self._rows(household_id=household_id, state_type="open")
+        return [m for m in rows if kind is None or m.kind == kind]
+
+    async def awaiting_rating(self, household_id: int) -> list[Matter]:
+        return self._rows(household_id=household_id, state="已办结")
+
+    async def of_household(self, branch_id: int, household_id: int) -> list[Matter]:
+        return self._rows(branch_id=branch_id, household_id=household_id)
+
+    async def wishes_to_claim(self, branch_id: int) -> list[Matter]:
+        rows = self._rows(branch_id=branch_id, kind="wish")
+        return sorted((m for m in rows if m.state in storage_matters.OPEN_BEFORE_WORK), key=lambda m: m.number)
+
+    async def overdue(self, branch_id: int, today: dt.date) -> list[Matter]:
+        rows = self._rows(branch_id=branch_id, state_type="open")
+        return [m for m in rows if m.due_date is not None and m.due_date < today]
+
+    async def counts_by_state(self, branch_id: int) -> list[storage_matters.StateCount]:
+        groups: dict[tuple[str, str], list[Matter]] = {}
+        for m in self._rows(branch_id=branch_id, state_type="open"):
+            groups.setdefault((m.kind, m.state), []).append(m)
+        return [
+            storage_matters.StateCount(k, s, len(ms), min(m.created_at for m in ms))
+            for (k, s), ms in sorted(groups.items())
+        ]
+
+    async def unfinished_for_member(
+        self, branch_id: int, member_id: int, userid: str, household_ids: list[int]
+    ) -> list[Matter]:
+        return [
+            m
+            for m in self._rows(branch_id=branch_id)
+            if m.state_type != "closed"
+            and (m.household_id in household_ids or m.assignee_id == member_id or m.reporter == userid)
+        ]
 
 
 class _Links:
@@ -249,6 +330,23 @@ class _Tasks:
         ]
 
 
+class _Opinions:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+
+    async def latest(self, matter_id: int) -> MemberOpinion | None:
+        return next((o for o in reversed(self.uow.opinion_rows) if o.matter_id == matter_id), None)
+
+    async def ask(self, matter: Matter, member: Member, now: dt.datetime) -> bool:
+        if any(o.matter_id == matter.id and o.member_id == member.id for o in self.uow.opinion_rows):
+            return False
+        row = MemberOpinion(
+            id=self.uow.next_id(), branch_id=matter.branch_id, matter_id=matter.id, member_id=member.id, asked_at=now
+        )
+        self.uow.opinion_rows.append(row)
+        return True
+
+
 class _Questions:
     def __init__(self, uow: FakeUnitOfWork) -> None:
         self.uow = uow
@@ -267,13 +365,23 @@ class _Notices:
     def __init__(self, uow: FakeUnitOfWork) -> None:
         self.uow = uow
 
-    def tell(self, member: Member | None, text: str, *, key: str | None, branch_id: int | None) -> bool:
+    def tell(self, member: Member | None, text: str, *, key: str | None = None, branch_id: int | None = None) -> bool:
         if member is None or not member.userid:
             return False
         if key is not None and any(t.key == key for t in self.uow.sent):
             return True  # the outbox drops a known key at flush: once only
         self.uow.sent.append(Told(member.userid, text, key))
         return True
+
+    async def tell_household(
+        self, household: Household | None, text: str, *, now: dt.datetime, key: str | None = None
+    ) -> str:
+        """No 微信客服 window in the fake: a household hears through its member, as after 48 h of silence."""
+        if household is None:
+            return "none"
+        member = await self.uow.households.linked_member(household.id)
+        told = self.tell(member, f"请转告{household.head_name}家：{text}", key=key and f"{key}:via-member")
+        return "member" if told else "none"
 
 
 def fake_context(
