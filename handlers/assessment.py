@@ -13,7 +13,7 @@ from domain.policy import parse_period, period_label
 from domain.roles import CADRES
 from handlers.common import is_private
 from handlers.context import Context
-from storage import policy, repo
+from storage import policy
 
 SCORE = re.compile(r"^\s*(?:评分|考评评分|村党组织评分)\s+(\S+)\s+(\S+?)\s+(-?\d+(?:\.\d+)?)\s*分?\s*$")
 CANDIDATES = re.compile(r"^\s*(锋领候选|锋领党员候选|示范网格候选|考评情况|年度考评)\s*$")
@@ -43,13 +43,13 @@ async def handle_score(ctx: Context) -> bool:
     if not 0 <= score <= 100:
         ctx.reply(f"没有记录：评分应在 0–100 之间，收到 {score_text}。")
         return True
-    members = await repo.members_named(ctx.session, ctx.branch.id, name)
+    members = await ctx.uow.members.named(ctx.branch.id, name)
     if len(members) != 1:
         why = "有重名，请改用导入表格（按党员编号）" if members else "本支部没有这名党员"
         ctx.reply(f"没有记录：“{name}”{why}。")
         return True
     member = members[0]
-    old = await policy.set_assessment(ctx.session, member, period, score, actor=ctx.msg.sender, now=ctx.msg.sent_at)
+    old = await ctx.uow.policy.set_assessment(member, period, score, actor=ctx.msg.sender, now=ctx.msg.sent_at)
     shown = f"{score:g}"
     text = f"已录入 {member.name} {period_label(period)} 村党组织评分 {shown} 分" + (
         f"（原为 {old:g} 分，已留存记录）。" if old is not None and old != score else "。"
@@ -89,7 +89,7 @@ async def handle_candidates(ctx: Context) -> bool:
         ctx.reply("考评和锋领候选只给支部书记、委员看。")
         return True
     year = ctx.today.year
-    rows = await policy.year_scores(ctx.session, ctx.branch.id, year, ctx.options.policy, as_of=ctx.today)
+    rows = await ctx.uow.policy.year_scores(ctx.branch.id, year, ctx.options.policy, as_of=ctx.today)
     text = candidates_text(ctx.branch.name, year, rows, ctx.options.policy)
     if is_private(ctx):
         ctx.reply(text)

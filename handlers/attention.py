@@ -8,7 +8,6 @@ import re
 
 from handlers import matters
 from handlers.context import Context
-from storage import attention, repo
 
 REGISTER = re.compile(r"^\s*登记\s*([0-9０-９]+)\s*$")
 _FULLWIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
@@ -29,9 +28,8 @@ def needs_a_look(ctx: Context) -> bool:
 async def handle_note(ctx: Context) -> bool:
     assert ctx.branch is not None and ctx.sender.household is not None
     h = ctx.sender.household
-    member = await repo.current_member_of(ctx.session, h.id)
-    attention.add_item(
-        ctx.session,
+    member = await ctx.uow.households.linked_member(h.id)
+    ctx.uow.attention.add(
         branch_id=ctx.branch.id,
         member_id=member.id if member else None,
         household_id=h.id,
@@ -52,7 +50,7 @@ async def handle_register(ctx: Context) -> bool:
     m = REGISTER.match(ctx.msg.text)
     assert m is not None and ctx.sender.member is not None
     number = int(m.group(1).translate(_FULLWIDTH))
-    found = await attention.by_number(ctx.session, ctx.sender.member, number)
+    found = await ctx.uow.attention.by_number(ctx.sender.member, number)
     if found is None:
         ctx.reply(f"您的清单里没有第 {number} 条，什么都没有登记。")
         return True

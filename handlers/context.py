@@ -128,12 +128,12 @@ class Context:
         self.msg = msg
         self.sender = sender
         self.chat = chat
-        self.session = session
         self.branch = branch
         self.parser = parser
         self.inbound_id = inbound_id
         self.options = options or Options()
-        # the repositories handlers read and write through (storage/uow.py; an in-memory one in tests/fakes.py)
+        # everything a handler reads or writes goes through these repositories, never through the session itself
+        # (storage/uow.py; an in-memory one in tests/fakes.py)
         self.uow: UnitOfWork = uow if uow is not None else SqlUnitOfWork(session)
         self.outgoing: list[Outgoing] = []
         # what this message did, for the reactions after the route (handlers/events.py)

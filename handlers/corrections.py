@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from handlers.common import household_label, md
 from handlers.context import Context
-from storage import corrections, repo
 
 
 def is_visit_correction(ctx: Context) -> bool:
@@ -22,7 +21,7 @@ def is_visit_correction(ctx: Context) -> bool:
 async def handle_correction(ctx: Context) -> bool:
     assert ctx.parsed is not None and ctx.parsed.correction is not None and ctx.sender.member is not None
     c, me, now = ctx.parsed.correction, ctx.sender.member, ctx.msg.sent_at
-    last = await corrections.last_report(ctx.session, me.id, now)
+    last = await ctx.uow.visits.last_report(me.id, now)
     if not last:
         ctx.reply("没有找到您这几天记的走访，什么都没有改。")
         return True
@@ -34,11 +33,11 @@ async def handle_correction(ctx: Context) -> bool:
             ctx.reply(f"您上一条记的是：{names}。请说清楚把哪一户改成哪一户，例如“记错了，不是王根发是王彩娥”。")
             return True
         [(v, before)] = pick
-        after = (await repo.households_by_codes(ctx.session, me.branch_id, right[:1])).get(right[0])
+        after = (await ctx.uow.households.by_codes(me.branch_id, right[:1])).get(right[0])
         if after is None:
             ctx.reply("没认出要改成哪一户，什么都没有改。")
             return True
-        await corrections.move_visit(ctx.session, v, before, after, actor=ctx.msg.sender, at=now, words=ctx.msg.text)
+        await ctx.uow.visits.move(v, before, after, actor=ctx.msg.sender, at=now, words=ctx.msg.text)
         ctx.reply(
             f"已更正：{md(v.visit_date)} 走访 {household_label(before)} → {household_label(after)}。改动留有记录。"
         )
@@ -48,7 +47,7 @@ async def handle_correction(ctx: Context) -> bool:
         ctx.reply("您上一条没有记这一户，什么都没有改。")
         return True
     for v, h in undo:
-        await corrections.undo_visit(ctx.session, v, h, actor=ctx.msg.sender, at=now, words=ctx.msg.text)
+        await ctx.uow.visits.undo(v, h, actor=ctx.msg.sender, at=now, words=ctx.msg.text)
     listing = "、".join(f"{md(v.visit_date)} {household_label(h)}" for v, h in undo)
     ctx.reply(f"已撤销走访：{listing}。撤销留有记录（谁、何时）。")
     return True

@@ -16,10 +16,8 @@ from handlers.common import is_private, md
 from handlers.context import TZ, Context
 from handlers.events import MatterRegistered
 from handlers.matters import COMMAND
-from handlers.notices import secretaries, tell_member
 from nlp.pii import mask_pii
 from storage import matters as mt
-from storage import policy, repo
 
 OPINION = re.compile(r"^\s*意见\s*(诉求|心愿)\s*([0-9０-９]+)\s*(不同意|同意)?\s*(.*)$", re.S)
 NOMINATE = re.compile(r"^\s*推荐\s*(\S+?)\s*(入党积极分子|积极分子|评优|评先评优|后备干部)?(?:\s+(.*))?$", re.S)
@@ -113,25 +111,24 @@ async def handle_opinion(ctx: Context) -> bool:
     if verdict == "不同意" and not reason:
         ctx.reply(f"{ref} 没有记录意见：不同意请写明理由。")
         return True
-    matter = await mt.by_ref(ctx.session, ctx.branch.id, mt.LABEL_KIND[label], number)
+    matter = await ctx.uow.matters.by_ref(ctx.branch.id, mt.LABEL_KIND[label], number)
     if matter is None:
         ctx.reply(f"没有找到 {ref}。")
         return True
-    linked = await repo.current_member_of(ctx.session, matter.household_id) if matter.household_id else None
+    linked = await ctx.uow.households.linked_member(matter.household_id) if matter.household_id else None
     if me.id not in {matter.member_id, linked.id if linked else None}:
         ctx.reply(f"{ref} 没有记录意见：只有这一户的联系党员可以发表把关意见。")
         return True
     if not needs_approval(matter.category, matter.summary, ctx.options.policy.approval_keywords):
         ctx.reply(f"{ref} 不是需要支部把关审批的事项，不用发表意见。有想法可以直接跟支部书记说。")
         return True
-    if await policy.branch_decided(ctx.session, matter):
+    if await ctx.uow.opinions.branch_decided(matter):
         ctx.reply(f"{ref} 支部已经作出决定（现在“{matter.state}”），意见没有记录。有不同看法请直接向支部书记反映。")
         return True
-    await policy.give_opinion(ctx.session, matter, me, verdict, reason, actor=ctx.msg.sender, now=ctx.msg.sent_at)
-    for sec in await secretaries(ctx.session, ctx.branch.id):
+    await ctx.uow.opinions.give(matter, me, verdict, reason, actor=ctx.msg.sender, now=ctx.msg.sent_at)
+    for sec in await ctx.uow.members.heads(ctx.branch.id):
         if sec.userid != ctx.msg.sender:
-            tell_member(
-                ctx.session,
+            ctx.uow.notices.tell(
                 sec,
                 f"{ref} 联系党员{me.name}的把关意见：{verdict}"
                 + (f"——{reason}" if reason else "")
@@ -172,18 +169,17 @@ async def handle_nominate(ctx: Context) -> bool:
         )
         return True
     kind = _KIND_ALIASES.get(kind, kind)
-    nominee = next(iter(await repo.members_named(ctx.session, ctx.branch.id, name)), None)
+    nominee = next(iter(await ctx.uow.members.named(ctx.branch.id, name)), None)
     if kind == "入党积极分子" and nominee is not None:
         _answer(ctx, f"没有记录推荐：{name}已经是党员，不能推荐为入党积极分子。", "没有记录推荐，原因已私信您。")
         return True
     if nominee is not None and nominee.id == me.id:
         _answer(ctx, "没有记录推荐：不能推荐自己。", "没有记录推荐，原因已私信您。")
         return True
-    policy.add_nomination(ctx.session, me, kind, name, nominee, reason, actor=ctx.msg.sender, now=ctx.msg.sent_at)
-    for sec in await secretaries(ctx.session, ctx.branch.id):
+    ctx.uow.opinions.nominate(me, kind, name, nominee, reason, actor=ctx.msg.sender, now=ctx.msg.sent_at)
+    for sec in await ctx.uow.members.heads(ctx.branch.id):
         if sec.userid != ctx.msg.sender:
-            tell_member(
-                ctx.session,
+            ctx.uow.notices.tell(
                 sec,
                 f"{me.name}推荐{name}为{kind}"
                 + (f"，理由：{reason}" if reason else "")

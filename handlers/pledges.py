@@ -29,7 +29,7 @@ async def handle_pledge(ctx: Context) -> bool:
         return True
     m = SET.match(ctx.msg.text)
     if m is None:
-        current = (await policy.current_pledges(ctx.session, ctx.branch.id)).get(member.id)
+        current = (await ctx.uow.policy.pledges(ctx.branch.id)).get(member.id)
         ctx.reply(
             f"您的先锋承诺：{current}"
             if current
@@ -40,7 +40,7 @@ async def handle_pledge(ctx: Context) -> bool:
     if len(text) > MAX:
         ctx.reply(f"承诺太长了（{len(text)} 字，最多 {MAX} 字），没有记录。请精简后再发。")
         return True
-    old = await policy.set_pledge(ctx.session, member, text, actor=ctx.msg.sender, now=ctx.msg.sent_at)
+    old = await ctx.uow.policy.set_pledge(member, text, actor=ctx.msg.sender, now=ctx.msg.sent_at)
     if old == text:
         ctx.reply(f"您的先锋承诺没有变化：{text}")
     elif old is None:

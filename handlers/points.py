@@ -24,9 +24,9 @@ async def _own(ctx: Context) -> str:
     y0, y1 = points.year_bounds(year)
     month = ctx.today.strftime("%Y-%m")
     m0, m1 = (day_start(d) for d in repo.month_bounds(month))
-    total = await points.member_total(ctx.session, m.id, y0, y1)
-    this_month = await points.member_total(ctx.session, m.id, m0, m1)
-    recent = await points.member_entries(ctx.session, m.id, y0, y1, limit=8)
+    total = await ctx.uow.points.total(m.id, y0, y1)
+    this_month = await ctx.uow.points.total(m.id, m0, m1)
+    recent = await ctx.uow.points.entries(m.id, y0, y1, limit=8)
     lines = [f"**{m.name}同志 {year}年积分：{total} 分**（本月 {this_month:+d} 分）"]
     if recent:
         lines.append("最近的记分：")
@@ -43,7 +43,7 @@ async def _ranking(ctx: Context) -> str:
     assert ctx.branch is not None
     year = ctx.today.year
     y0, y1 = points.year_bounds(year)
-    rows = await points.ranking(ctx.session, ctx.branch.id, y0, y1)
+    rows = await ctx.uow.points.ranking(ctx.branch.id, y0, y1)
     threshold = ctx.options.year_end_threshold
     lines = [f"**{ctx.branch.name} {year}年积分排名**（免联户党员不计）"]
     for i, (m, total) in enumerate(rows, 1):

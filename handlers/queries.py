@@ -12,7 +12,6 @@ from handlers.common import actor_of, household_label, is_private, query_is
 from handlers.context import Context
 from handlers.matters import handle_status
 from handlers.mustvisit import open_task_lines
-from storage import repo, rhythm
 from storage.models import Member
 
 
@@ -56,7 +55,7 @@ async def named_member(ctx: Context, what: str) -> Member | bool | None:
     p = ctx.parsed
     if p is None or not p.member or ctx.branch is None:
         return None
-    m = await repo.member_by_code(ctx.session, ctx.branch.id, p.member)
+    m = await ctx.uow.members.by_code(ctx.branch.id, p.member)
     if m is None:
         return None
     about = commands.Subject(branch_id=m.branch_id, kind="member", number=0, state="—", member_id=m.id)
@@ -74,11 +73,11 @@ async def handle_unvisited(ctx: Context) -> bool:
     scope, ids, month = got
     assert ctx.branch is not None
     if ids is not None and len(ids) == 1:
-        member = await ctx.session.get(Member, ids[0])
+        member = await ctx.uow.members.get(ids[0])
         if member is not None and member.status == EXEMPT:
             ctx.reply(f"{scope}是免联户党员，没有需要走访的联系户。")
             return True
-    rows = await repo.unvisited(ctx.session, ctx.branch.id, month, member_ids=ids)
+    rows = await ctx.uow.reports.unvisited(ctx.branch.id, month, member_ids=ids)
     label = _month_label(month)
     private = is_private(ctx)
     tasks = await open_task_lines(ctx, ids)
@@ -108,7 +107,7 @@ async def _scope(ctx: Context) -> tuple[str, list[int] | None] | None:
     if s.member is None:
         return None
     if "中心户" in s.roles:
-        return "您和您带的党员", [s.member.id, *await repo.led_member_ids(ctx.session, s.member.id)]
+        return "您和您带的党员", [s.member.id, *await ctx.uow.members.led_by(s.member.id)]
     return "您", [s.member.id]
 
 
@@ -125,11 +124,11 @@ async def handle_my_households(ctx: Context) -> bool:
         ctx.reply("“我的联系户”只对本支部党员开放。")
         return True
     who = _who(ctx, member)
-    households = await repo.households_of_member(ctx.session, member.id)
+    households = await ctx.uow.households.of_member(member.id)
     if not households:
         ctx.reply(f"{who}现在没有联系户。" + ("（免联户）" if member.status == EXEMPT else ""))
         return True
-    last = await repo.last_visits(ctx.session, [h.id for h in households])
+    last = await ctx.uow.households.last_visits([h.id for h in households])
     private = is_private(ctx)
     lines = [f"**{who}联系的 {len(households)} 户**"]
     for h in households:
@@ -151,7 +150,7 @@ async def handle_key_households(ctx: Context) -> bool:
         return True
     label, ids, month = got
     assert ctx.branch is not None
-    rows = await repo.key_household_coverage(ctx.session, ctx.branch.id, month, member_ids=ids)
+    rows = await ctx.uow.reports.key_household_coverage(ctx.branch.id, month, member_ids=ids)
     if not rows:
         ctx.reply(f"{_month_label(month)}{label}联系的户里没有重点户。")
         return True
@@ -173,7 +172,7 @@ async def handle_summary(ctx: Context) -> bool:
     label, ids, month = got
     assert ctx.branch is not None
     # the same figures as the monthly 主题党日 pack (storage/rhythm.py), cut to the sender's scope
-    r = await rhythm.month_report(ctx.session, ctx.branch, month, today=ctx.today)
+    r = await ctx.uow.reports.month(ctx.branch, month, today=ctx.today)
     mine = [x for x in r.members if ids is None or x.member.id in ids]
     due = sum(len(x.households) for x in mine)
     visited = sum(len(x.visited_ids) for x in mine)

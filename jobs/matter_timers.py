@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy import select
 
 from domain.time import aware
-from handlers.notices import tell_household
 from jobs.context import JobContext, key_taken, send_private
 from storage import matters as mt
 from storage.models import Household, Matter, Member
+from storage.outbox import tell_household
 from storage.rhythm import secretaries  # the 书记, or the 委员 when there is none (domain/roles.py)
 
 

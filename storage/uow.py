@@ -20,10 +20,13 @@ from typing import Any, Protocol
 from sqlalchemy import Exists, bindparam, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.policy import PolicyOptions
 from domain.roles import branch_heads
-from storage import matters, outbox, policy, repo
+from storage import attention, corrections, matters, outbox, points, policy, repo, rhythm
 from storage.models import (
+    AttentionItem,
     AuditEvent,
+    Branch,
     ConversationState,
     Household,
     Link,
@@ -33,8 +36,10 @@ from storage.models import (
     Member,
     MemberOpinion,
     MustVisitTask,
+    PointsEntry,
     Visit,
 )
+from storage.policy import YearScore
 
 # --- what the capabilities ask for -------------------------------------------------------------------------------
 
@@ -45,6 +50,9 @@ class Members(Protocol):
     async def active(self, branch_id: int) -> list[Member]: ...
     async def by_name(self, branch_id: int, name: str) -> Member | None: ...
     async def by_userid(self, userid: str) -> Member | None: ...
+    async def named(self, branch_id: int, name: str) -> list[Member]: ...
+    async def by_code(self, branch_id: int, code: str) -> Member | None: ...
+    async def led_by(self, leader_id: int) -> list[int]: ...
 
 
 class Households(Protocol):
@@ -54,6 +62,7 @@ class Households(Protocol):
     async def linked_member(self, household_id: int) -> Member | None: ...
     async def with_member(self, branch_id: int) -> list[tuple[Household, int | None]]: ...
     async def of_member(self, member_id: int) -> list[Household]: ...
+    async def last_visits(self, household_ids: list[int]) -> dict[int, dt.date]: ...
 
 
 class Matters(Protocol):
@@ -110,6 +119,11 @@ class Visits(Protocol):
         self, *, branch_id: int, member_id: int, household_id: int, day: dt.date, inbound_id: int | None, by: str
     ) -> Visit: ...
     def add_duties(self, visit: Visit, duties: Sequence[str]) -> None: ...
+    async def last_report(self, member_id: int, now: dt.datetime) -> list[tuple[Visit, Household]]: ...
+    async def move(
+        self, v: Visit, before: Household, after: Household, *, actor: str, at: dt.datetime, words: str
+    ) -> None: ...
+    async def undo(self, v: Visit, h: Household, *, actor: str, at: dt.datetime, words: str) -> None: ...
 
 
 class Tasks(Protocol):
@@ -136,6 +150,68 @@ class Opinions(Protocol):
 
     async def latest(self, matter_id: int) -> MemberOpinion | None: ...
     async def ask(self, matter: Matter, member: Member, now: dt.datetime) -> bool: ...
+    async def give(
+        self, matter: Matter, member: Member, opinion: str, reason: str, *, actor: str, now: dt.datetime
+    ) -> None: ...
+    async def branch_decided(self, matter: Matter) -> bool: ...
+    def nominate(
+        self,
+        by: Member,
+        kind: str,
+        nominee: str,
+        nominee_member: Member | None,
+        reason: str,
+        *,
+        actor: str,
+        now: dt.datetime,
+    ) -> None: ...
+
+
+class Policy(Protocol):
+    """先锋承诺 and the branch's 考评 scores (policy articles 7–9)."""
+
+    async def pledges(self, branch_id: int) -> dict[int, str]: ...
+    async def set_pledge(self, member: Member, text: str, *, actor: str, now: dt.datetime) -> str | None: ...
+    async def set_assessment(
+        self, member: Member, period: str, score: float, *, actor: str, now: dt.datetime
+    ) -> float | None: ...
+    async def year_scores(
+        self, branch_id: int, year: int, options: PolicyOptions, *, as_of: dt.date
+    ) -> list[YearScore]: ...
+
+
+class Points(Protocol):
+    async def total(self, member_id: int, start: dt.datetime, end: dt.datetime) -> int: ...
+    async def entries(
+        self, member_id: int, start: dt.datetime, end: dt.datetime, *, limit: int
+    ) -> list[PointsEntry]: ...
+    async def ranking(self, branch_id: int, start: dt.datetime, end: dt.datetime) -> list[tuple[Member, int]]: ...
+
+
+class Attention(Protocol):
+    """A resident's words that made no record but may need someone: the member's private daily list."""
+
+    def add(
+        self,
+        *,
+        branch_id: int,
+        member_id: int | None,
+        household_id: int | None,
+        inbound_id: int | None,
+        text: str,
+        said_at: dt.datetime,
+    ) -> None: ...
+    async def by_number(self, member: Member, number: int) -> tuple[AttentionItem, Household | None] | None: ...
+
+
+class Reports(Protocol):
+    """What the questions in chat read: 未走访户, 重点户, 本月汇总 (the month's rules are domain/report.py's)."""
+
+    async def unvisited(self, branch_id: int, month: str, *, member_ids: list[int] | None) -> list[repo.Unvisited]: ...
+    async def key_household_coverage(
+        self, branch_id: int, month: str, *, member_ids: list[int] | None
+    ) -> list[repo.KeyCoverage]: ...
+    async def month(self, branch: Branch, month: str, *, today: dt.date) -> rhythm.MonthReport: ...
 
 
 class Notices(Protocol):
@@ -154,6 +230,10 @@ class UnitOfWork(Protocol):
     audit: Audit
     matters: Matters
     opinions: Opinions
+    policy: Policy
+    points: Points
+    attention: Attention
+    reports: Reports
     visits: Visits
     tasks: Tasks
     questions: Questions
@@ -201,6 +281,15 @@ class _SqlMembers:
     async def by_userid(self, userid: str) -> Member | None:
         return await repo.member_by_userid(self.s, userid)
 
+    async def named(self, branch_id: int, name: str) -> list[Member]:
+        return await repo.members_named(self.s, branch_id, name)
+
+    async def by_code(self, branch_id: int, code: str) -> Member | None:
+        return await repo.member_by_code(self.s, branch_id, code)
+
+    async def led_by(self, leader_id: int) -> list[int]:
+        return await repo.led_member_ids(self.s, leader_id)
+
 
 class _SqlHouseholds:
     def __init__(self, s: AsyncSession) -> None:
@@ -223,6 +312,9 @@ class _SqlHouseholds:
 
     async def of_member(self, member_id: int) -> list[Household]:
         return await repo.households_of_member(self.s, member_id)
+
+    async def last_visits(self, household_ids: list[int]) -> dict[int, dt.date]:
+        return await repo.last_visits(self.s, household_ids)
 
 
 class _SqlMatters:
@@ -318,6 +410,17 @@ class _SqlVisits:
     def add_duties(self, visit: Visit, duties: Sequence[str]) -> None:
         policy.add_visit_duties(self.s, visit, duties)
 
+    async def last_report(self, member_id: int, now: dt.datetime) -> list[tuple[Visit, Household]]:
+        return await corrections.last_report(self.s, member_id, now)
+
+    async def move(
+        self, v: Visit, before: Household, after: Household, *, actor: str, at: dt.datetime, words: str
+    ) -> None:
+        await corrections.move_visit(self.s, v, before, after, actor=actor, at=at, words=words)
+
+    async def undo(self, v: Visit, h: Household, *, actor: str, at: dt.datetime, words: str) -> None:
+        await corrections.undo_visit(self.s, v, h, actor=actor, at=at, words=words)
+
 
 class _SqlTasks:
     def __init__(self, s: AsyncSession) -> None:
@@ -372,6 +475,104 @@ class _SqlOpinions:
         """Note that the member's view was asked; False when it was asked before (ask once)."""
         return await policy.ask_opinion(self.s, matter, member, now) is not None
 
+    async def give(
+        self, matter: Matter, member: Member, opinion: str, reason: str, *, actor: str, now: dt.datetime
+    ) -> None:
+        await policy.give_opinion(self.s, matter, member, opinion, reason, actor=actor, now=now)
+
+    async def branch_decided(self, matter: Matter) -> bool:
+        return await policy.branch_decided(self.s, matter)
+
+    def nominate(
+        self,
+        by: Member,
+        kind: str,
+        nominee: str,
+        nominee_member: Member | None,
+        reason: str,
+        *,
+        actor: str,
+        now: dt.datetime,
+    ) -> None:
+        policy.add_nomination(self.s, by, kind, nominee, nominee_member, reason, actor=actor, now=now)
+
+
+class _SqlPolicy:
+    def __init__(self, s: AsyncSession) -> None:
+        self.s = s
+
+    async def pledges(self, branch_id: int) -> dict[int, str]:
+        return await policy.current_pledges(self.s, branch_id)
+
+    async def set_pledge(self, member: Member, text: str, *, actor: str, now: dt.datetime) -> str | None:
+        return await policy.set_pledge(self.s, member, text, actor=actor, now=now)
+
+    async def set_assessment(
+        self, member: Member, period: str, score: float, *, actor: str, now: dt.datetime
+    ) -> float | None:
+        return await policy.set_assessment(self.s, member, period, score, actor=actor, now=now)
+
+    async def year_scores(
+        self, branch_id: int, year: int, options: PolicyOptions, *, as_of: dt.date
+    ) -> list[YearScore]:
+        return await policy.year_scores(self.s, branch_id, year, options, as_of=as_of)
+
+
+class _SqlPoints:
+    def __init__(self, s: AsyncSession) -> None:
+        self.s = s
+
+    async def total(self, member_id: int, start: dt.datetime, end: dt.datetime) -> int:
+        return await points.member_total(self.s, member_id, start, end)
+
+    async def entries(self, member_id: int, start: dt.datetime, end: dt.datetime, *, limit: int) -> list[PointsEntry]:
+        return await points.member_entries(self.s, member_id, start, end, limit=limit)
+
+    async def ranking(self, branch_id: int, start: dt.datetime, end: dt.datetime) -> list[tuple[Member, int]]:
+        return await points.ranking(self.s, branch_id, start, end)
+
+
+class _SqlAttention:
+    def __init__(self, s: AsyncSession) -> None:
+        self.s = s
+
+    def add(
+        self,
+        *,
+        branch_id: int,
+        member_id: int | None,
+        household_id: int | None,
+        inbound_id: int | None,
+        text: str,
+        said_at: dt.datetime,
+    ) -> None:
+        attention.add_item(
+            self.s,
+            branch_id=branch_id,
+            member_id=member_id,
+            household_id=household_id,
+            inbound_id=inbound_id,
+            text=text,
+            said_at=said_at,
+        )
+
+    async def by_number(self, member: Member, number: int) -> tuple[AttentionItem, Household | None] | None:
+        return await attention.by_number(self.s, member, number)
+
+
+class _SqlReports:
+    def __init__(self, s: AsyncSession) -> None:
+        self.s = s
+
+    async def unvisited(self, branch_id: int, month: str, *, member_ids: list[int] | None) -> list[repo.Unvisited]:
+        return await repo.unvisited(self.s, branch_id, month, member_ids=member_ids)
+
+    async def key_household_coverage(self, branch_id: int, month: str, *, member_ids: list[int] | None) -> list[Any]:
+        return await repo.key_household_coverage(self.s, branch_id, month, member_ids=member_ids)
+
+    async def month(self, branch: Branch, month: str, *, today: dt.date) -> rhythm.MonthReport:
+        return await rhythm.month_report(self.s, branch, month, today=today)
+
 
 class _SqlNotices:
     def __init__(self, s: AsyncSession) -> None:
@@ -394,6 +595,10 @@ class SqlUnitOfWork:
         self.links = _SqlLinks(session)
         self.matters = _SqlMatters(session)
         self.opinions = _SqlOpinions(session)
+        self.policy = _SqlPolicy(session)
+        self.points = _SqlPoints(session)
+        self.attention = _SqlAttention(session)
+        self.reports = _SqlReports(session)
         self.audit = _SqlAudit(session)
         self.visits = _SqlVisits(session)
         self.tasks = _SqlTasks(session)

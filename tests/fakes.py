@@ -1,7 +1,13 @@
 """An in-memory unit of work with the methods of storage/uow.py, and a way to build a handler's context on it.
 
 Rows are the ORM classes themselves, never attached to a session. What the fake stores is what a capability
-wrote; what it was told to send (`sent`) is what the outbox would hold after commit.
+wrote; what it was told to send (`sent`) is what the outbox would hold after commit. The matter state machine and
+its history rows are storage/matters.py's own functions, not copies.
+
+It holds what the capabilities tested in tests/capabilities/ use: members, households, links, visits, 八必访, the
+questions asked back, matters, the 把关 gate and notices. Points, pledges, 考评, corrections of a visit, the daily list
+and the month's reports have no in-memory version (their rules live in SQL aggregates and are tested end to end,
+tests/rhythm, tests/test_policy_*.py, tests/matters); a handler that reaches them here fails with AttributeError.
 """
 
 from __future__ import annotations
@@ -148,6 +154,16 @@ class _Members:
     async def by_userid(self, userid: str) -> Member | None:
         return next((m for m in self.uow.member_rows.values() if m.userid == userid and m.active), None)
 
+    async def named(self, branch_id: int, name: str) -> list[Member]:
+        return [m for m in await self.active(branch_id) if m.name == name]
+
+    async def by_code(self, branch_id: int, code: str) -> Member | None:
+        m = self.uow.member_rows.get(code)
+        return m if m is not None and m.branch_id == branch_id else None
+
+    async def led_by(self, leader_id: int) -> list[int]:
+        return [m.id for m in self.uow.member_rows.values() if m.leader_id == leader_id and m.active]
+
 
 class _Households:
     def __init__(self, uow: FakeUnitOfWork) -> None:
@@ -175,6 +191,13 @@ class _Households:
 
     async def of_member(self, member_id: int) -> list[Household]:
         return [h for h, mid in await self.with_member(self.uow.branch.id) if mid == member_id]
+
+    async def last_visits(self, household_ids: list[int]) -> dict[int, dt.date]:
+        last: dict[int, dt.date] = {}
+        for v in self.uow.visit_rows:
+            if v.household_id in household_ids and v.visit_date > last.get(v.household_id, dt.date.min):
+                last[v.household_id] = v.visit_date
+        return last
 
 
 class _Matters:

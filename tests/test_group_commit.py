@@ -74,16 +74,14 @@ async def test_a_question_and_its_answer_in_one_batch_behave_as_in_sequence(runt
 
 async def test_one_failing_message_does_not_take_the_batch_with_it(runtime):
     async def explode(ctx):
-        ctx.session.add(
-            Visit(
-                branch_id=ctx.branch.id,
-                member_id=ctx.sender.member.id,
-                household_id=1,
-                visit_date=dt.date(2020, 1, 1),
-                recorded_by="boom",
-            )
+        await ctx.uow.visits.add(  # something is written (and flushed) before it fails: it must not survive
+            branch_id=ctx.branch.id,
+            member_id=ctx.sender.member.id,
+            household_id=1,
+            day=dt.date(2020, 1, 1),
+            inbound_id=None,
+            by="boom",
         )
-        await ctx.session.flush()  # something is written before it fails: it must not survive
         raise RuntimeError("boom")
 
     runtime.dispatcher.routes.insert(0, Route("boom", lambda ctx: "爆炸" in ctx.msg.text, explode))

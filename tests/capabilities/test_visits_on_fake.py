@@ -137,3 +137,12 @@ async def test_without_a_secretary_the_committee_members_hear(uow, parser):
     household_group = ChatGroup(chat_id="wrQYm04hh01", name="张伟联户群", level=2, internal=False)
     await mustvisit.open_tasks_hook(fake_context(uow, parser, "wmh012x7Qe", "我住院了", at=NOW, group=household_group))
     assert sorted(t.userid for t in uow.sent) == ["lixiulan", "wanghaifeng"]  # the 委员
+
+
+async def test_my_households_lists_each_with_its_last_visit(uow, parser):
+    await say(uow, parser, "zhangwei", "今天走访了王根发")
+    ctx = await say(uow, parser, "zhangwei", "我联系了哪些户", group=None, at=NOW + dt.timedelta(minutes=1))
+    assert ctx.handled_by == "my_households"
+    lines = ctx.reply_text.splitlines()
+    assert any("王根发" in line and "11月26日" in line for line in lines)
+    assert any("王彩娥" in line and "11月26日" not in line for line in lines)

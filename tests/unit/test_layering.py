@@ -57,3 +57,14 @@ def test_handlers_build_no_sql():
             elif isinstance(node, ast.Import) and any(a.name.startswith("sqlalchemy") for a in node.names):
                 bad.append(f"{path.relative_to(ROOT)} imports sqlalchemy")
     assert bad == []
+
+
+def test_handlers_read_and_write_only_through_the_unit_of_work():
+    """No handler reaches for the database session: `ctx.uow` (storage/uow.py) is the one way in, so the in-memory
+    unit of work (tests/fakes.py) is a faithful stand-in."""
+    bad = []
+    for path in sorted((ROOT / "handlers").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr == "session":
+                bad.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert bad == []
