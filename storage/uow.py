@@ -5,10 +5,8 @@ Handlers never build SQL: they ask `ctx.uow` (`ctx.uow.households.by_codes(...)`
 message did is written together or not at all. `tests/fakes.py` has an in-memory one with the same methods, so a
 capability's rules can be tested without a database or sockets (tests/capabilities/).
 
-On it so far: visits (handlers/visits.py), 八必访 (handlers/mustvisit.py), the questions the bot asks back
-(handlers/conversation.py, handlers/unsure.py), 联户关系 (handlers/links.py), 诉求/心愿 (handlers/matters.py) and the
-把关 gate (handlers/opinions.py, but for recording an opinion or a nomination). The rest (points, pledges,
-assessment, corrections, the daily list, queries) still call the storage modules' query functions with `ctx.session`.
+Every handler uses it (tests/unit/test_layering.py says none touches the session). The fake covers what
+tests/capabilities/ exercises; the SQL-aggregate reports, points and policy scores are tested end to end.
 """
 
 from __future__ import annotations
