@@ -6,7 +6,7 @@ A reading at or above ACT is acted on by the other routes. Between ASK and ACT n
 - a resident is never answered in public: the words go on the linked member's private daily list (handlers/
   attention.py), where "登记 N" registers them.
 Below ASK the bot stays silent. A member's report of a visit that did not happen (planned, failed, a call to a
-household at home), said to the bot, is answered in one line saying why nothing was recorded; the same words read
+household at home, an instruction to another member), said to the bot, is answered in one line saying why nothing was recorded; the same words read
 from a 联户群 get no answer.
 
 States (docs/conversations.md): idle → [a member's unsure reading] → CONFIRM_RECORD → ("1") → recorded
@@ -35,6 +35,7 @@ NOT_VISIT_LINES = {
     "planned": "这是计划中的走访，没有记录；走访后再告诉我。",
     "failed": "这次没见到人，没有记为走访；见到了再告诉我。",
     "call_at_home": "打电话不算走访（只有对在外地住的户，电话、视频才算），没有记录；上门后再告诉我。",
+    "instructed": "这是请别的党员去走访，没有记录；走访过后请他直接告诉我。",
 }
 
 

@@ -6,7 +6,6 @@ chat archive read by the bridge for the 联户群."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 
 from sqlalchemy import func, select
@@ -138,6 +137,18 @@ def _archive(s):
     s.archive.poll_seconds = 0.03
 
 
+async def _outbox_drained(db: Db) -> None:
+    """Wait for the event that matters instead of a while: no outbound row is still waiting to be sent."""
+
+    async def drained():
+        pending = await db.scalar(
+            select(func.count()).select_from(OutboundMessage).where(OutboundMessage.status == "pending")
+        )
+        return pending == 0
+
+    await eventually(drained)
+
+
 async def _read(db: Db, text: str, chat: str) -> InboundMessage:
     """Wait until the archive's copy of `text` in `chat` has been handled."""
 
@@ -164,7 +175,7 @@ async def test_a_residents_unsure_words_go_on_the_members_daily_list_not_in_publ
         items = await _rows(db, AttentionItem)
         assert [i.summary for i in items] == [UNSURE_FAULT]
         assert await _count(db, Matter) == 0  # not registered on a guess
-        await asyncio.sleep(0.2)  # anything queued would have gone out by now
+        await _outbox_drained(db)  # anything queued has gone out (or failed) by now
         out = [e.content for e in pair.emulator.timeline() if e.direction == "out"]
         assert not [t for t in out if "黑了" in t], out  # nobody told, least of all in public
 
@@ -190,6 +201,7 @@ NOT_VISITS = {
     "planned": "我明朝去看看蒋立新",
     "failed": "下午去了趟蒋立新家，门锁着，明天再去",
     "call_at_home": "今天给蒋立新打了个电话，挺好的",
+    "instructed": "丽丽 蒋立新家你明天去一趟",
 }
 
 
@@ -217,7 +229,7 @@ async def test_a_visit_that_did_not_happen_is_answered_in_one_line_and_nothing_r
             await pair.emulator.say("zhangwei", ZW_HH, text)
         for text in NOT_VISITS.values():
             await _read(db, text, ZW_HH)
-        await asyncio.sleep(0.2)
+        await _outbox_drained(db)
         after = [e.content for e in pair.emulator.timeline() if e.direction == "out"]
         assert len(after) == before, after[before:]
         assert await _count(db, Visit) == 0
