@@ -6,8 +6,8 @@ A reading at or above ACT is acted on by the other routes. Between ASK and ACT n
 - a resident is never answered in public: the words go on the linked member's private daily list (handlers/
   attention.py), where "登记 N" registers them.
 Below ASK the bot stays silent. A member's report of a visit that did not happen (planned, failed, a call to a
-household at home, an instruction to another member), said to the bot, is answered in one line saying why nothing was recorded; the same words read
-from a 联户群 get no answer.
+household at home, an instruction to another member), said to the bot, is answered in one line saying why nothing
+was recorded; the same words read from a 联户群 get no answer.
 
 States (docs/conversations.md): idle → [a member's unsure reading] → CONFIRM_RECORD → ("1") → recorded
                                                                            └─ (anything else / timeout) → idle
