@@ -8,7 +8,7 @@ import re
 
 from domain import commands
 from handlers.context import Context
-from storage.models import Household, Matter
+from storage.models import Household, Matter, Member
 
 _VILLAGE_PREFIX = re.compile(r"^[^村组号]{1,8}村(?=.)")
 
@@ -76,3 +76,20 @@ async def subject_of(ctx: Context, m: Matter) -> commands.Subject:
         assignee_id=m.assignee_id,
         linked_member_id=linked.id if linked else None,
     )
+
+
+async def named_member(ctx: Context, what: str) -> Member | bool | None:
+    """The member the query names, when the sender may see them; None when it names nobody (or nobody known);
+    False after telling the sender, in one line, that they may not."""
+    p = ctx.parsed
+    if p is None or not p.member or ctx.branch is None:
+        return None
+    m = await ctx.uow.members.by_code(ctx.branch.id, p.member)
+    if m is None:
+        return None
+    about = commands.Subject(branch_id=m.branch_id, kind="member", number=0, state="—", member_id=m.id)
+    decision = commands.may(actor_of(ctx), "查看", about)
+    if not decision.allowed:
+        ctx.reply(f"抱歉，{m.name}的{what}不能给您看：{decision.reason_zh}")
+        return False
+    return m

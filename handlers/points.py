@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import re
 
-from handlers.common import is_private, query_is
+from handlers.common import is_private, named_member, query_is
 from handlers.context import Context
 from storage import points, repo
+from storage.models import Member
 from storage.rhythm import EXEMPT, day_start
 
 RANKING = re.compile(r"排名|排行|全支部|大家|所有人|名单")
 
 
-async def _own(ctx: Context) -> str:
-    m = ctx.sender.member
-    assert m is not None
+async def _own(ctx: Context, m: Member) -> str:
+    """One member's points this year (the sender's own, or the member a 书记/委员 asks about)."""
     year = ctx.today.year
     y0, y1 = points.year_bounds(year)
     month = ctx.today.strftime("%Y-%m")
@@ -34,7 +34,8 @@ async def _own(ctx: Context) -> str:
     else:
         lines.append("今年还没有记分。")
     if m.status == EXEMPT:
-        lines.append("您是免联户党员，联户积分不作要求。")
+        who = "您" if m.id == (ctx.sender.member.id if ctx.sender.member else None) else f"{m.name}"
+        lines.append(f"{who}是免联户党员，联户积分不作要求。")
     lines.append("积分每天凌晨结算：今天的走访明天计入。")
     return "\n".join(lines)
 
@@ -56,16 +57,21 @@ async def handle_points(ctx: Context) -> bool:
     if ctx.branch is None or s.member is None:
         ctx.reply("积分只对本支部党员开放。")
         return True
+    named = await named_member(ctx, "积分")  # "张伟的积分": for 书记/委员 and 张伟 himself (domain/commands.py 查看)
+    if named is False:
+        return True
     wants_ranking = bool(RANKING.search(ctx.msg.text))
-    if wants_ranking and not s.is_cadre:
-        text = "积分排名只发给支部书记和委员。以下是您自己的积分：\n" + await _own(ctx)
+    if isinstance(named, Member):
+        text = await _own(ctx, named)
+    elif wants_ranking and not s.is_cadre:
+        text = "积分排名只发给支部书记和委员。以下是您自己的积分：\n" + await _own(ctx, s.member)
     elif wants_ranking:
         text = await _ranking(ctx)
         if not is_private(ctx) and ctx.options.public_ranking:
             ctx.reply(text)  # the branch chose to publish rankings in its group
             return True
     else:
-        text = await _own(ctx)
+        text = await _own(ctx, s.member)
     if is_private(ctx):
         ctx.reply(text)
     else:

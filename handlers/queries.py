@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from itertools import groupby
 
-from domain import commands
 from domain.duties import count_line
 from domain.roles import EXEMPT
-from handlers.common import actor_of, household_label, is_private, query_is
+from handlers.common import household_label, is_private, named_member, query_is
 from handlers.context import Context
 from handlers.matters import handle_status
 from handlers.mustvisit import open_task_lines
@@ -47,23 +46,6 @@ async def _members_only(ctx: Context, what: str) -> tuple[str, list[int] | None,
 
 def _who(ctx: Context, m: Member) -> str:
     return "您" if ctx.sender.member is not None and ctx.sender.member.id == m.id else m.name
-
-
-async def named_member(ctx: Context, what: str) -> Member | bool | None:
-    """The member the query names, when the sender may see them; None when it names nobody (or nobody known);
-    False after telling the sender, in one line, that they may not."""
-    p = ctx.parsed
-    if p is None or not p.member or ctx.branch is None:
-        return None
-    m = await ctx.uow.members.by_code(ctx.branch.id, p.member)
-    if m is None:
-        return None
-    about = commands.Subject(branch_id=m.branch_id, kind="member", number=0, state="—", member_id=m.id)
-    decision = commands.may(actor_of(ctx), "查看", about)
-    if not decision.allowed:
-        ctx.reply(f"抱歉，{m.name}的{what}不能给您看：{decision.reason_zh}")
-        return False
-    return m
 
 
 async def handle_unvisited(ctx: Context) -> bool:

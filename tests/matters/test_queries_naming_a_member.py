@@ -51,3 +51,12 @@ async def test_a_query_naming_nobody_keeps_the_senders_own_scope(pair):
     assert "（您，共 6 户）" in answer, answer
     answer = await _ask(pair, "chenjianguo", "本月未走访户")
     assert "（全支部，" in answer, answer
+
+
+async def test_points_of_a_named_member_for_the_secretary_privately_and_refused_to_others(pair):
+    answer = await _ask(pair, "chenjianguo", "张伟的积分多少", chat="bot")
+    assert answer.startswith("**张伟同志 "), answer  # 张伟's, not the 书记's own
+    answer = await _ask(pair, "wangli", "张伟的积分多少", chat="bot")
+    assert answer.startswith("抱歉，张伟的积分不能给您看"), answer
+    answer = await _ask(pair, "zhangwei", "张伟的积分多少", chat="bot")
+    assert answer.startswith("**张伟同志 "), answer
