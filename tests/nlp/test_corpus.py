@@ -10,7 +10,11 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = (REPO / ".." / "shared").resolve()
+# the shared material sits beside the repository, or beside the worktrees' folder (as bench/bench_parse.py looks)
+SHARED = next(
+    (p for p in (REPO / ".." / "shared", REPO / ".." / ".." / "shared") if (p / "tools" / "score_parse.py").exists()),
+    REPO / ".." / "shared",
+).resolve()
 CORPUS = SHARED / "corpus" / "dev.jsonl"
 SCORER = SHARED / "tools" / "score_parse.py"
 ROSTER = SHARED / "fixtures" / "roster.xlsx"
