@@ -58,6 +58,8 @@ ACT = 0.75
 ASK = 0.5
 # the n-gram model's posterior needed to overrule a default `none` (naive Bayes posteriors crowd near 1)
 MODEL_BAR = 0.98
+# where the model may speak besides a resident's default `none` (see Parser._model_says)
+MODEL_MODES: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -111,6 +113,9 @@ class Parser:
         self._dialect_all = load_dialect(dialect_path)
         self._seg = Segmenter(self.vocab.words)
         self._model: IntentModel | None = None  # trained on first need (nlp/model.py)
+        # the model's bar and where it may speak (nlp/cv.py compares settings by cross-validation)
+        self.model_bar = MODEL_BAR
+        self.model_modes: frozenset[str] = MODEL_MODES
         raw = self.vocab.raw.get("intent", {}).get("request", {})
         objs = "|".join(sorted(raw.get("fault_object", []), key=len, reverse=True))
         states = "|".join(f"(?:{x})" for x in raw.get("fault_state", []))
@@ -288,7 +293,7 @@ class Parser:
 
             self._model = load_default(lambda s: self.rewrite(normalize(s)))
         label, p = self._model.predict(t, "resident")
-        if label in ("request", "feedback", "wish") and p >= MODEL_BAR:
+        if label in ("request", "feedback", "wish") and p >= self.model_bar:
             return label, ASK + 0.1
         return intent, confidence
 
