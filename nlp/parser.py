@@ -36,6 +36,8 @@ _ASKS_SOMEONE = re.compile(r"谁|帮")
 _FA = re.compile(r"(?<=[了过的人好弄修办去来吃有要])伐(?=[\s,.!?]|$)")
 _JOKING = re.compile(r"哈哈|呵呵|😂|🤣|😄|😁|笑死")
 _REPORTED = re.compile(r"问(我|他|她|了问|过)")
+# the clause asks whether the visit happened: "去过了没有?", "看过了吗"
+_VISIT_ASKED = re.compile(r"[^,.!?;]{0,4}?(没有|没|吗|伐)\s*[?,.!;]?\s*$|[^,.!?;]{0,6}\?")
 _NOT_YET = re.compile(r"没(有|人)?(去|走访|上门|来)|还没")
 
 
@@ -49,6 +51,7 @@ _GO = re.compile(r"去|跑|上门|走访|看看|望望|坐坐|看一下")
 _QUESTION = re.compile(r"[?？吗]|怎么|咋|哪里|哪儿|什么|啥|谁|几点|几时|多少|有没有|能不能")
 # the trigger kinds that on their own make a message a request (someone must act)
 _ACTION_TRIGGERS = {"emergency", "dispute", "violation", "petition", "hardship", "discontent"}
+_TROUBLE = _ACTION_TRIGGERS | {"illness"}
 
 
 # How sure the parser is (ParseResult.confidence, 0..1). The bot acts on a parse at or above ACT; between ASK
@@ -260,7 +263,12 @@ class Parser:
                 and not (
                     res.intent == "request"
                     and res.confidence > 0.6
-                    and (why == "instructed" or (why == "planned" and _ASKS_SOMEONE.search(t)))
+                    and (
+                        # the errand words of an instruction ("你务必跑一趟") are the visit itself: a request
+                        # needs a trouble told ("摔了", "电话打不通") or an errand named (代办)
+                        (why == "instructed" and self._trouble_or_errand(t, res.triggers))
+                        or (why == "planned" and _ASKS_SOMEONE.search(t))
+                    )
                 )
             ):
                 res.intent = "none"
@@ -455,11 +463,15 @@ class Parser:
                         days = _days(self._date_text(t), today)
                     past_day = any(cs <= d.start < ce and d.day < today for d in days)
                 past = clause_past or past_day
-                if planned_hit and not (past_near or past_day):
+                if planned_hit and not past_near and (not past_day or self._rx("visit.promised", clause)):
+                    # "海峰昨天说要来看我": the past day is when it was said, the visit is still to come
                     why = why or "planned"
                     continue
                 if _NOT_YET.search(clause):
                     why = why or "planned"
+                    continue
+                if _VISIT_ASKED.match(t, m.end(), min(len(t), ce + 1)):
+                    # a question about the visit ("王大伯家去过了没有?", "去过了吗"), not a report of it
                     continue
                 if key == "visit.weak":
                     if has_mention and past:
@@ -541,6 +553,9 @@ class Parser:
         if r("notice", t) and not self._problem(t, own=True):
             # a reminder or warning to the whole group ("台风要来了 花盆收进来") asks nothing of anyone here
             return "none", 0.85
+        if r("request.resolved", t) and r("feedback.earlier", t) and not self._problem(t):
+            # the matter the sender reported earlier is over ("上次说的那个水沟现在通了"): feedback on it
+            return "feedback", 0.75
         if r("request.resolved", t) and not (r("request.strong", t) or r("request.weak", t)):
             # the trouble is over by the end of the message ("刚才停电了一下 现在好了"); sure enough that the
             # n-gram model is not asked
@@ -564,6 +579,9 @@ class Parser:
             return "request", 0.6
         # nothing matched: chat, most likely; a question or a trigger word makes it less sure
         return "none", (0.55 if (triggers or _QUESTION.search(t)) else 0.75)
+
+    def _trouble_or_errand(self, t: str, triggers: list[str]) -> bool:
+        return bool(self._problem(t) or self._fault_told(t) or set(triggers) & _TROUBLE or self._rx("request.admin", t))
 
     def _complaint(self, t: str, triggers: list[str]) -> bool:
         return bool(
