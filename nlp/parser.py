@@ -403,9 +403,12 @@ class Parser:
         member_ends: list[int] | None = None  # computed when a resident's going verb needs it
         if not is_member and self._came_rx is not None and "来" in t:
             asked = self._rx("visit.asked", t)
+            asked_rx = v("visit.asked")
             for m in self._came_rx.finditer(t):
                 cs, ce = clause_bounds(t, m.start())
-                if not (planned is not None and planned.search(t[cs:ce])) and not (asked and asked.search(t[cs:ce])):
+                if not (planned is not None and planned.search(t[cs:ce])) and not (
+                    asked and asked_rx is not None and asked_rx.search(t[cs:ce])
+                ):
                     found.append(m.start())
                     break
         for key in ("visit.resident", "visit.verbs", "visit.weak"):

@@ -46,3 +46,9 @@ def test_a_resolved_matter_the_sender_reported_is_feedback_a_passing_trouble_is_
     assert parse("上次说的那个水沟现在通了", sender="wmh019x7Qe").intent == "feedback"
     assert parse("我反映过的路灯现在好了", sender="wmh019x7Qe").intent == "feedback"
     assert parse("刚才停电了一下 现在好了", sender="wmh019x7Qe").intent == "none"
+
+
+def test_a_resident_naming_a_member_and_asking_them_to_come_is_read_without_error(parse):
+    # this once raised AttributeError (a match object used as a regex), so `lianhu parse` printed an error object
+    r = parse("王丽你哪天有空来我家一趟 我有事跟你说", sender="wmh018x7Qe")
+    assert r.intent in ("request", "none")
