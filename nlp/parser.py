@@ -231,6 +231,11 @@ class Parser:
             visit_at, why = self._visit(t, bool(mentions), today, member, chat)
         res.not_visit = why
         res.confidence = 0.85
+        if visit_at >= 0 and "mem_visit_weak" in self.model_modes and member is not None and not mentions:
+            # a member's visit word with no household named: the model may call it chat
+            label, p = self._ask_model(t, "member")
+            if label == "none" and p >= self.model_bar:
+                visit_at, why = -1, None
         if visit_at >= 0:
             res.intent = "visit"
             res.date = self._visit_date(t, visit_at, today)
@@ -250,10 +255,36 @@ class Parser:
                 res.not_visit = "call_at_home"
         else:
             res.intent, res.confidence = self._classify(t, res.triggers, member is not None)
-            if res.intent == "none" and res.confidence <= 0.75 and why is None and member is None:
+            unsure_chat = res.intent == "none" and res.confidence <= 0.75 and why is None and member is None
+            if unsure_chat:
                 res.intent, res.confidence = self._model_says(t, res.intent, res.confidence)
+            elif (
+                "res_weak" in self.model_modes
+                and member is None
+                and why is None
+                and res.intent in ("wish", "request", "feedback")
+                and res.confidence <= 0.65
+            ):
+                # a weak rule (a bare plea, 希望…, a trigger alone): the model may overrule it
+                label, p = self._ask_model(t, "resident")
+                if label in ("none", "wish", "request", "feedback") and p >= self.model_bar:
+                    res.intent, res.confidence = label, ASK + 0.05
+            elif (
+                "mem_none" in self.model_modes
+                and member is not None
+                and why is None
+                and res.intent == "none"
+                and res.confidence <= 0.75
+                and not _JOKING.search(t)
+            ):
+                label, p = self._ask_model(t, "member")
+                if p >= self.model_bar and (label == "request" or (label == "visit" and mentions)):
+                    res.intent, res.confidence = label, ASK + 0.1
+                    if label == "visit":
+                        res.date = self._visit_date(t, 0, today)
+            if unsure_chat and res.intent == "none":
                 # still chat to the rules and the model, but it asks something or reveals a situation
-                res.attention = res.intent == "none" and bool(res.triggers or _QUESTION.search(t))
+                res.attention = bool(res.triggers or _QUESTION.search(t))
             # a member telling of a visit not made or to be made is no feedback, and no errand unless a problem is
             # told outright (an instruction about a household in trouble stays a request)
             if (
@@ -291,16 +322,19 @@ class Parser:
             res.confidence = min(res.confidence, 0.6)
         return res
 
+    def _ask_model(self, t: str, role: str) -> tuple[str, float]:
+        if self._model is None:
+            from nlp.model import load_default
+
+            self._model = load_default(lambda s: self.rewrite(normalize(s)))
+        return self._model.predict(t, role)
+
     def _model_says(self, t: str, intent: str, confidence: float) -> tuple[str, float]:
         """No rule fired on a resident's message: ask the n-gram model (nlp/model.py); only a very sure request,
         feedback or wish is taken, and with a confidence that makes the bot ask rather than answer."""
         if _JOKING.search(t):
             return intent, confidence
-        if self._model is None:
-            from nlp.model import load_default
-
-            self._model = load_default(lambda s: self.rewrite(normalize(s)))
-        label, p = self._model.predict(t, "resident")
+        label, p = self._ask_model(t, "resident")
         if label in ("request", "feedback", "wish") and p >= self.model_bar:
             return label, ASK + 0.1
         return intent, confidence
