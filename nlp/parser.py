@@ -23,6 +23,8 @@ from nlp.vocab import Vocab, load_dialect, load_vocab
 
 INTENTS = ("visit", "wish", "request", "query", "feedback", "none")
 QUERIES = ("unvisited", "my_households", "request_status", "key_households", "points", "summary", "help")
+# what a resident (or an unknown sender) can ask the bot
+_RESIDENT_QUERIES = {"request_status", "help"}
 _MONTH_QUERIES = {"unvisited", "key_households", "summary", "points"}
 # a query needs to sound like one: a question word, a command to show/send, or a short message
 # ("有着落没": a trailing 没 asks too)
@@ -36,6 +38,8 @@ _ASKS_SOMEONE = re.compile(r"谁|帮")
 _FA = re.compile(r"(?<=[了过的人好弄修办去来吃有要])伐(?=[\s,.!?]|$)")
 _JOKING = re.compile(r"哈哈|呵呵|😂|🤣|😄|😁|笑死")
 _REPORTED = re.compile(r"问(我|他|她|了问|过)")
+# a question about when, in the clause before a visit word
+_WHEN = re.compile(r"什么时候|啥时候|哪天|几时|哪一天|有没有空|有空(的话)?(?!了)")
 # the clause asks whether the visit happened: "去过了没有?", "看过了吗"
 _VISIT_ASKED = re.compile(r"[^,.!?;]{0,4}?(没有|没|吗|伐)\s*[?,.!;]?\s*$|[^,.!?;]{0,6}\?")
 _NOT_YET = re.compile(r"没(有|人)?(去|走访|上门|来)|还没")
@@ -212,7 +216,7 @@ class Parser:
             if not (has and _days(self._date_text(t), today)) or self._visit(t, has, today, member, chat)[0] < 0:
                 return res
 
-        query = self._query(t)
+        query = self._query(t, member is not None)
         if query:
             res.intent, res.query = "query", query
             res.confidence = 0.9 if (_ASKING.search(t) or query == "help") else 0.75
@@ -403,9 +407,13 @@ class Parser:
         rx = self.vocab.get(key)
         return rx.search(t) if rx is not None else None
 
-    def _query(self, t: str) -> str | None:
+    def _query(self, t: str, is_member: bool = True) -> str | None:
         asking = bool(_ASKING.search(t)) or len(t) <= 12
         for name in self.vocab.query_order:
+            if not is_member and name not in _RESIDENT_QUERIES:
+                # visits, households, points and summaries are members' questions ("好几天没看到你了" is no
+                # question about unvisited households)
+                continue
             m = self._rx(f"query.{name}", t)
             if m:
                 # reported speech is not a question to the bot: "王丽刚刚来过 问我低保的事办好了没有"
@@ -481,10 +489,20 @@ class Parser:
                 if failed:
                     why = why or "failed"
                     continue
+                if _WHEN.search(t, cs, m.start()):
+                    # "你什么时候来我家", "哪天有空去看看他": asking for a visit, not telling one
+                    if not is_member:
+                        why = why or "asked"
+                    continue
                 if asked is not None and not past_near:
                     why = why or "asked"
                     continue
-                if (addressed or (instructed is not None and instructed.search(clause))) and not past_near:
+                if (
+                    is_member
+                    and (addressed or (instructed is not None and instructed.search(clause)))
+                    and not past_near
+                ):
+                    # words to another member; a resident's "今天你来看我" is the member's visit told back
                     why = why or "instructed"
                     continue
                 if not_done is not None and not_done.search(clause):

@@ -3,6 +3,8 @@ test (not copied from any labelled set). Demo roster (same people as the shared 
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 # (sender, text, intent, not_visit)
@@ -52,3 +54,29 @@ def test_a_resident_naming_a_member_and_asking_them_to_come_is_read_without_erro
     # this once raised AttributeError (a match object used as a regex), so `lianhu parse` printed an error object
     r = parse("王丽你哪天有空来我家一趟 我有事跟你说", sender="wmh018x7Qe")
     assert r.intent in ("request", "none")
+
+
+# a resident telling the member they came ("你来看我"): the member's visit, told back; a question when they come is
+# a request to be visited
+RESIDENT_TOLD = [
+    ("wmh057x7Qe", "雅婷今朝侬来看阿拉，还带了一袋橘子", "visit", date(2026, 11, 26)),
+    ("wmh052x7Qe", "建华昨天你和卫生院的医生来我们家量血压 谢谢", "visit", date(2026, 11, 25)),
+    ("wmh012x7Qe", "张伟今天来过我家了，帮我把一星期的药分好", "visit", date(2026, 11, 26)),
+    ("wmh044x7Qe", "国平你哪天有空来我家坐坐", "request", None),
+    # and "好几天没看…" from a resident is no question about unvisited households
+    ("wmh044x7Qe", "好几天没看到你了，你什么时候来我家一趟", "request", None),
+]
+
+
+@pytest.mark.parametrize(("sender", "text", "intent", "day"), RESIDENT_TOLD)
+def test_a_resident_tells_the_members_visit_or_asks_for_one(parse, sender, text, intent, day):
+    r = parse(text, sender=sender)
+    assert r.intent == intent
+    if day is not None:
+        assert r.date == day
+
+
+def test_a_week_is_no_star_rating(parse):
+    # 一星期 once read as 一星 (a one-star score)
+    assert parse("帮我把一星期的药都分好了", sender="wmh012x7Qe").rating is None
+    assert parse("服务不错 给个5分", sender="wmh012x7Qe").rating == "满意"
