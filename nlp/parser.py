@@ -37,7 +37,9 @@ _AGAIN = re.compile(r"又[^,.!?]{0,3}(坏|漏|不亮|堵|断|停|不行|爆|裂|
 _ASKS_SOMEONE = re.compile(r"谁|帮")
 _FA = re.compile(r"(?<=[了过的人好弄修办去来吃有要])伐(?=[\s,.!?]|$)")
 _JOKING = re.compile(r"哈哈|呵呵|😂|🤣|😄|😁|笑死")
-_REPORTED = re.compile(r"问(我|他|她|了问|过)")
+_REPORTED = re.compile(r"(?<![问想要来])问(我|他|她|了问|过)")
+# the rest of a clause that makes it a yes/no question ("停电吗?")
+_YES_NO = re.compile(r"[^,.!?;]{0,2}?(吗|伐)\s*[?]?\s*$|[^,.!?;]{0,2}?(吗|伐)?\s*\?")
 # a question about when, in the clause before a visit word
 _WHEN = re.compile(r"什么时候|啥时候|哪天|几时|哪一天|有没有空|有空(的话)?(?!了)")
 # the clause asks whether the visit happened: "去过了没有?", "看过了吗"
@@ -216,6 +218,11 @@ class Parser:
             if not (has and _days(self._date_text(t), today)) or self._visit(t, has, today, member, chat)[0] < 0:
                 return res
 
+        if self._rx("broadcast", t) and not self._problem(t, own=True):
+            # words to everyone ("请大家15号前把情况报上来"): no question to the bot, no wish, no request
+            res.confidence = 0.85
+            res.triggers = [x for x in self._triggers(t) if x in ("illness", "wedding_funeral")]
+            return res
         query = self._query(t, member is not None)
         if query:
             res.intent, res.query = "query", query
@@ -518,7 +525,8 @@ class Parser:
                         days = _days(self._date_text(t), today)
                     past_day = any(cs <= d.start < ce and d.day < today for d in days)
                 past = clause_past or past_day
-                if planned_hit and not past_near and (not past_day or self._rx("visit.promised", clause)):
+                promised = self._rx("visit.promised", clause) is not None
+                if (planned_hit or promised) and not past_near and (not past_day or promised):
                     # "海峰昨天说要来看我": the past day is when it was said, the visit is still to come
                     why = why or "planned"
                     continue
@@ -595,13 +603,16 @@ class Parser:
         r = self._rx
         if r("feedback.score", t):
             return "feedback", 0.95
-        if _AGAIN.search(t) and self._problem(t) and not self._complaint(t, triggers):
-            # "水管又漏了，上回修好没几天": the fault is back: a new request (the handler may reopen the old one);
-            # with a complaint about the repair ("又不亮了，糊弄人") it is feedback on the handled one
-            return "request", 0.75
+        if _AGAIN.search(t) and self._problem(t):
+            # "水管又漏了": the fault is back: a new request (the handler may reopen the old one); with a complaint
+            # about the repair ("又不亮了，糊弄人", "上回修的那个又漏了") it is feedback on the handled one
+            return ("feedback", 0.8) if self._complaint(t, triggers) else ("request", 0.75)
+        if r("social", t) and not self._problem(t):
+            # an invitation to a feast, thanks for coming to it: chat
+            return "none", 0.8
         if r("feedback.not_fixed", t) or r("feedback.unsatisfied", t) or r("feedback.basic", t):
             return "feedback", 0.85
-        if r("feedback.satisfied", t) or r("feedback.fixed", t):
+        if r("feedback.satisfied", t) or (r("feedback.fixed", t) and not r("feedback.self_done", t)):
             # "修好了" about a handled matter; a new problem in the same message keeps it a request
             if not (self._problem(t) and r("request.weak", t)):
                 return "feedback", 0.8
@@ -643,6 +654,8 @@ class Parser:
             "discontent" in triggers
             or self._rx("feedback.unsatisfied", t)
             or re.search(r"还没(修|弄|办|处理)好|没(修|弄)好|怎么修|白修|(修|弄)的什么", t)
+            # "上回修的那个水管又漏了": the handled matter failed
+            or re.search(r"(上回|上次|前几天|前两天|之前|那天|刚|才)[^,.!?]{0,3}(修|弄|换|补)(好)?的", t)
         )
 
     def _fault_told(self, t: str) -> bool:
@@ -681,6 +694,10 @@ class Parser:
                 continue
             if neg is not None and neg.search(t, max(0, m.start() - 3), m.start()):
                 continue
+            if m.start() > 0 and t[m.start() - 1] == "不" and t[m.end() - 1] == "了":
+                continue  # "不漏了": no longer
+            if _YES_NO.match(t, m.end(), min(len(t), ce + 1)):
+                continue  # "今天下午停电吗?": a question about a schedule, not a report
             if own and not re.search(r"我|俺|咱", t):
                 continue
             return True

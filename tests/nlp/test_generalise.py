@@ -80,3 +80,70 @@ def test_a_week_is_no_star_rating(parse):
     # 一星期 once read as 一星 (a one-star score)
     assert parse("帮我把一星期的药都分好了", sender="wmh012x7Qe").rating is None
     assert parse("服务不错 给个5分", sender="wmh012x7Qe").rating == "满意"
+
+
+# (sender, text, intent): chat, instructions to everyone, invitations, and things the sender did themself
+NONE_OR_NOT = [
+    ("chenjianguo", "请大家月底前把走访记录补齐", "none"),
+    ("wanghaifeng", "各网格员抓紧把困难户名单报上来", "none"),
+    ("chenjianguo", "温馨提醒：本月积分截止到25号", "none"),
+    ("wmh012x7Qe", "下个月初六我女儿出嫁 到时候请你来喝喜酒", "none"),
+    ("wmh012x7Qe", "那张表格我填好了 下午拿过去", "none"),
+    ("wmh012x7Qe", "今天晚上停电吗", "none"),
+    ("wmh012x7Qe", "我出院回家了，手术很成功，大家放心", "none"),
+    ("wmh012x7Qe", "跟你说一声 我老伴这两天住院了", "none"),
+    ("wmh012x7Qe", "谢谢你们 屋顶修好了 下雨也不漏了 很满意", "feedback"),
+    ("wmh012x7Qe", "前两天才换的灯泡又不亮了", "feedback"),
+    ("wmh012x7Qe", "这个事反映了好几回了 一直拖着", "feedback"),
+]
+
+
+@pytest.mark.parametrize(("sender", "text", "intent"), NONE_OR_NOT)
+def test_chat_instructions_and_invitations(parse, sender, text, intent):
+    assert parse(text, sender=sender).intent == intent
+
+
+# a visit word that reports no visit
+NOT_A_VISIT = [
+    ("zhangwei", "给大家拜个早年，祝各位身体健康", None),
+    ("wmh012x7Qe", "儿子媳妇都回来了 家里热闹", None),
+    ("zhangwei", "慰问品名单下午报给我", None),
+    ("zhangwei", "王彩娥那边周五不用过去了，她去女儿家了", None),
+    ("zhangwei", "这次走访中碰到的问题下午开会说一说", None),
+    ("zhangwei", "下午去了严德富家，他不在", "failed"),
+    ("zhangwei", "到蒋立新家敲了两下门没人", "failed"),
+    ("zhangwei", "我现在就过去看看方奶奶", "planned"),
+    ("zhangwei", "严小红家的走访改到下礼拜", "planned"),
+    ("zhangwei", "王大伯前天叫我去他家吃饭", "planned"),
+]
+
+
+@pytest.mark.parametrize(("sender", "text", "why"), NOT_A_VISIT)
+def test_visit_words_that_report_no_visit(parse, sender, text, why):
+    r = parse(text, sender=sender)
+    assert (r.intent, r.not_visit) == ("none", why)
+
+
+@pytest.mark.parametrize(
+    "text", ["阿拉上趟报个事体现在弄得哪能了", "想问问我家那个心愿有人认领了没", "我们上回报的那个事办得怎么了"]
+)
+def test_a_resident_asking_about_their_matter(parse, text):
+    r = parse(text, sender="wmh012x7Qe")
+    assert (r.intent, r.query) == ("query", "request_status")
+
+
+@pytest.mark.parametrize(
+    ("text", "trigger"),
+    [
+        ("一个月就几百块 药都吃不起了", "hardship"),
+        ("这个月钞票又不够用 菜都舍不得买", "hardship"),
+        ("厂里上个月把他辞退了", "hardship"),
+        ("反映了三回 讲了等于白讲", "discontent"),
+        ("你们就会骗老百姓", "discontent"),
+        ("我家老头腿跌断了", "emergency"),
+        ("对门三日没出门了 电话打过去也不接", "emergency"),
+        ("隔壁为了那块地天天上门来闹", "dispute"),
+    ],
+)
+def test_triggers_said_in_other_words(parse, text, trigger):
+    assert trigger in parse(text, sender="wmh012x7Qe").triggers
