@@ -40,6 +40,12 @@ _JOKING = re.compile(r"哈哈|呵呵|😂|🤣|😄|😁|笑死")
 _REPORTED = re.compile(r"(?<![问想要来])问(我|他|她|了问|过)")
 # the rest of a clause that makes it a yes/no question ("停电吗?")
 _YES_NO = re.compile(r"[^,.!?;]{0,2}?(吗|伐)\s*[?]?\s*$|[^,.!?;]{0,2}?(吗|伐)?\s*\?")
+# a resident's own trip, told before the verb in its clause ("我们去跃龙广场看过了")
+_OWN_TRIP = re.compile(r"(?<![回过进出上下])(去|到)(?!我|俺|咱|阿拉|你|侬|您)")
+# come and sit / see / chat: what a resident asks for when asking to be visited
+_COME_SIT = re.compile(r"来[^,.!?]{0,4}(看看|坐坐|坐一坐|望望|一趟|坐会|坐一会|聊聊|说说话|讲讲话)")
+# a day to come, before the verb in its clause
+_FUTURE_DAY = re.compile(r"明天|后天|明早|明晚|下周|下个?星期|下个?礼拜|下个?月|明年")
 # a question about when, in the clause before a visit word
 _WHEN = re.compile(r"什么时候|啥时候|哪天|几时|哪一天|有没有空|有空(的话)?(?!了)")
 # the clause asks whether the visit happened: "去过了没有?", "看过了吗"
@@ -57,7 +63,6 @@ _GO = re.compile(r"去|跑|上门|走访|看看|望望|坐坐|看一下")
 _QUESTION = re.compile(r"[?？吗]|怎么|咋|哪里|哪儿|什么|啥|谁|几点|几时|多少|有没有|能不能")
 # the trigger kinds that on their own make a message a request (someone must act)
 _ACTION_TRIGGERS = {"emergency", "dispute", "violation", "petition", "hardship", "discontent"}
-_TROUBLE = _ACTION_TRIGGERS | {"illness"}
 
 
 # How sure the parser is (ParseResult.confidence, 0..1). The bot acts on a parse at or above ACT; between ASK
@@ -255,7 +260,7 @@ class Parser:
         elif why == "asked" and not member:
             res.intent = "request"  # a resident asking to be visited
             res.confidence = 0.75
-        elif why == "call" and mentions:
+        elif why == "call" and (mentions or resident is not None):
             # a call with households that live away is the visit; with a household at home it is not
             hh, _amb = self._households(mentions, member is not None, resident)
             if hh and all(h in self._away for h in hh):
@@ -264,6 +269,9 @@ class Parser:
             else:
                 res.intent, res.confidence = self._classify(t, res.triggers, member is not None)
                 res.not_visit = "call_at_home"
+                if member is not None and not self._call_needs(t, res.intent, res.triggers):
+                    # a member's call with a household at home: what it settled is no new matter
+                    res.intent = "none"
         else:
             res.intent, res.confidence = self._classify(t, res.triggers, member is not None)
             unsure_chat = res.intent == "none" and res.confidence <= 0.75 and why is None and member is None
@@ -441,6 +449,7 @@ class Parser:
         planned, not_done, going, to_me = v("visit.planned"), v("visit.not_done"), v("visit.going"), v("visit.to_me")
         excl_rx = v("visit.exclude")
         instructed = v("visit.instructed")
+        call_rx = v("visit.call")
         # read only once a visit word is found (most messages have none): spans where a "came to my home" is
         # water, a leak, a chicken; nobody home; asked to come; words to another member
         excl: list[tuple[int, int]] | None = None
@@ -453,7 +462,8 @@ class Parser:
         if not is_member and self._came_rx is not None and "来" in t:
             asked = self._rx("visit.asked", t)
             asked_rx = v("visit.asked")
-            for m in self._came_rx.finditer(t):
+            failed = bool(self._rx("visit.failed", t))
+            for m in self._came_rx.finditer(t) if not failed else ():
                 cs, ce = clause_bounds(t, m.start())
                 if not (planned is not None and planned.search(t[cs:ce])) and not (
                     asked and asked_rx is not None and asked_rx.search(t[cs:ce])
@@ -480,8 +490,11 @@ class Parser:
                     not is_member
                     and key != "visit.resident"
                     and going is not None
-                    and going.match(m.group(0))
-                    and (to_me is None or not to_me.search(m.group(0)))
+                    and (
+                        (going.match(m.group(0)) and (to_me is None or not to_me.search(m.group(0))))
+                        # "我们去跃龙广场看过了": the resident's own trip, said before the verb
+                        or _OWN_TRIP.search(t, cs, m.start())
+                    )
                 ):
                     if member_ends is None:
                         fr = self._member_form_rx
@@ -495,6 +508,14 @@ class Parser:
                 past_near = bool(_PAST.search(near)) or "刚" in before or "又" in before
                 if failed:
                     why = why or "failed"
+                    continue
+                if _FUTURE_DAY.search(t, cs, m.start()):
+                    # "外孙明天来过六一": a day to come before the verb, whatever its aspect
+                    why = why or "planned"
+                    continue
+                if key == "visit.weak" and call_rx is not None and call_rx.search(clause_text := t[cs:ce]):
+                    # "跟贺文斌视频聊了一下": the call rule decides (a visit only with a household living away)
+                    del clause_text
                     continue
                 if _WHEN.search(t, cs, m.start()):
                     # "你什么时候来我家", "哪天有空去看看他": asking for a visit, not telling one
@@ -549,6 +570,12 @@ class Parser:
                 if any(d.day <= today for d in days):
                     found.append(m.start())
                     break
+        if not found and why is None and not is_member:
+            # "想有个人陪我讲讲话 侬有空来坐坐": asked to come, with no visit word of a report
+            if asked is None:
+                asked = self._rx("visit.asked", t)
+            if asked is not None and _COME_SIT.search(t):
+                why = "asked"
         if found:
             # the report starts at its first visit word ("昨日去看方奶奶，伊讲孙子国庆回来过了")
             return min(found), None
@@ -562,12 +589,17 @@ class Parser:
                 why = "planned"
         if why is None and self._rx("visit.call_failed", t) and self._rx("visit.call", t):
             why = "failed"  # the call did not get through: a contact that failed
-        if why is None and not self._rx("visit.planned", t) and not self._rx("visit.call_failed", t):
-            call = self.vocab.get("visit.call")
-            for m in call.finditer(t) if call is not None else ():
+        if why is None and not self._rx("visit.call_failed", t):
+            for m in call_rx.finditer(t) if call_rx is not None else ():
                 cs, ce = clause_bounds(t, m.start())
-                if _PAST.search(t, m.start(), min(len(t), m.end() + 3)) or any(
-                    cs <= d.start < ce and d.day < today for d in _days(self._date_text(t), today)
+                if planned is not None and planned.search(t, cs, ce):
+                    continue  # "过两天给他打个电话": a call to come (a plan elsewhere in the message does not count)
+                # made: 了/过 on it, a call that came in ("打电话来"), or a day not after today in its clause
+                if (
+                    _PAST.search(t, m.start(), min(len(t), m.end() + 3))
+                    or t[m.end() : m.end() + 1] == "来"
+                    or "里" in m.group(0)  # "电话里讲…": told from a call that was made
+                    or any(cs <= d.start < ce and d.day <= today for d in _days(self._date_text(t), today))
                 ):
                     why = "call"
                     break
@@ -646,8 +678,22 @@ class Parser:
         # nothing matched: chat, most likely; a question or a trigger word makes it less sure
         return "none", (0.55 if (triggers or _QUESTION.search(t)) else 0.75)
 
+    def _call_needs(self, t: str, intent: str, triggers: list[str]) -> bool:
+        """A member's call with a household at home carries a matter only with a trouble told or a rating asked."""
+        if intent == "request":
+            return bool(self._problem(t) or self._fault_told(t) or set(triggers) & _ACTION_TRIGGERS)
+        if intent == "feedback":
+            return bool(
+                self._rx("feedback.score", t)
+                or self._rx("feedback.satisfied", t)
+                or self._rx("feedback.unsatisfied", t)
+            )
+        return intent != "none"
+
     def _trouble_or_errand(self, t: str, triggers: list[str]) -> bool:
-        return bool(self._problem(t) or self._fault_told(t) or set(triggers) & _TROUBLE or self._rx("request.admin", t))
+        # an illness alone is what the visit is for ("住院了，你抽空去医院看一下" stays an instruction)
+        trouble = set(triggers) & _ACTION_TRIGGERS
+        return bool(self._problem(t) or self._fault_told(t) or trouble or self._rx("request.admin", t))
 
     def _complaint(self, t: str, triggers: list[str]) -> bool:
         return bool(

@@ -147,3 +147,47 @@ def test_a_resident_asking_about_their_matter(parse, text):
 )
 def test_triggers_said_in_other_words(parse, text, trigger):
     assert trigger in parse(text, sender="wmh012x7Qe").triggers
+
+
+# calls: a visit with a household living away (H041 林志豪, H042 郭静 work in 宁波), however the call is told
+CALLS = [
+    ("linfang", "郭静电话里讲最近身体不太好，叫我放心", "visit"),
+    ("linfang", "今天跟林志豪通了个视频，他说春节打算早点回来", "visit"),
+    ("linfang", "林志豪打电话来说厂里加班多，人还好", "visit"),
+    ("wmh041x7Qe", "林芳今天你打电话来问我身体，谢谢", "visit"),
+    # with a household at home: none, and what the call settled is no new matter
+    ("sunxiaojun", "晚上跟章海涛视频聊了一下，家里都好", "none"),
+    ("zhangwei", "今天给王彩娥打了个电话，补助材料已经交上去了，她说过两天来签字", "none"),
+    # a call to come
+    ("linfang", "过两天给郭静打个电话问问", "none"),
+]
+
+
+@pytest.mark.parametrize(("sender", "text", "intent"), CALLS)
+def test_calls(parse, sender, text, intent):
+    assert parse(text, sender=sender).intent == intent
+
+
+def test_a_member_call_at_home_that_tells_a_trouble_is_still_a_request(parse):
+    assert parse("刚给王彩娥打了电话，她说家里水管爆了，麻烦找人去修", sender="zhangwei").intent == "request"
+
+
+@pytest.mark.parametrize(
+    ("sender", "text", "intent"),
+    [
+        # a resident's own trip, said before the verb
+        ("wmh012x7Qe", "我们去县城的公园看过了 很好玩 谢谢你们安排", "feedback"),
+        # a day to come before the verb, whatever its aspect
+        ("wmh012x7Qe", "孙女明天来过周末，想给她买个书包", "wish"),
+        # asked to come and sit, with no visit word of a report
+        ("wmh012x7Qe", "老伴走了以后一个人闷得慌 你有空来坐坐", "request"),
+        # an invitation to everyone is no request
+        ("wmh012x7Qe", "下个月孙子满月 欢迎大家来吃满月酒", "none"),
+        # nobody home when the member came, told by the resident
+        ("wmh025x7Qe", "听说秀兰今天来我家了，我不在家，去镇上了", "none"),
+        # an instruction to visit someone in hospital is no request
+        ("chenjianguo", "张伟 严德富住院了，你抽空去医院看看他", "none"),
+    ],
+)
+def test_more_modality(parse, sender, text, intent):
+    assert parse(text, sender=sender).intent == intent
