@@ -71,7 +71,7 @@ _ACTION_TRIGGERS = {"emergency", "dispute", "violation", "petition", "hardship",
 ACT = 0.75
 ASK = 0.5
 # the n-gram model's posterior needed to overrule a default `none` (naive Bayes posteriors crowd near 1)
-MODEL_BAR = 0.98
+MODEL_BAR = 0.999
 # where the model may speak besides a resident's default `none` (see Parser._model_says)
 MODEL_MODES: frozenset[str] = frozenset()
 

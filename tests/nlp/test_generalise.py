@@ -191,3 +191,9 @@ def test_a_member_call_at_home_that_tells_a_trouble_is_still_a_request(parse):
 )
 def test_more_modality(parse, sender, text, intent):
     assert parse(text, sender=sender).intent == intent
+
+
+def test_urgency_alone_is_no_request_and_noise_that_keeps_one_awake_is_one(parse):
+    assert parse("下雨了 晒的衣服赶紧收", sender="wmh019x7Qe").intent == "none"
+    assert parse("水管爆了 赶紧派人来", sender="wmh019x7Qe").intent == "request"
+    assert parse("对面工地晚上十二点还在敲 吵得睡不着", sender="wmh019x7Qe").intent == "request"
