@@ -197,3 +197,10 @@ def test_urgency_alone_is_no_request_and_noise_that_keeps_one_awake_is_one(parse
     assert parse("下雨了 晒的衣服赶紧收", sender="wmh019x7Qe").intent == "none"
     assert parse("水管爆了 赶紧派人来", sender="wmh019x7Qe").intent == "request"
     assert parse("对面工地晚上十二点还在敲 吵得睡不着", sender="wmh019x7Qe").intent == "request"
+
+
+def test_dialect_quarrels_and_last_times(parse):
+    r = parse("童雪飞伊拉屋里两夫妻吵相骂吵得交关凶", sender="wanghaifeng")
+    assert (r.intent, r.triggers) == ("request", ["dispute"])
+    r = parse("侬上趟讲帮阿拉问个补助哪能了", sender="wmh006x7Qe")
+    assert (r.intent, r.query) == ("query", "request_status")
