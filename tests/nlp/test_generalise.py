@@ -204,3 +204,21 @@ def test_dialect_quarrels_and_last_times(parse):
     assert (r.intent, r.triggers) == ("request", ["dispute"])
     r = parse("侬上趟讲帮阿拉问个补助哪能了", sender="wmh006x7Qe")
     assert (r.intent, r.query) == ("query", "request_status")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "儿子出车祸以后干不了活 家里就靠我那点退休金",
+        "老伴住院花了好几万 存款都用光了",
+        "工地老板跑了 干了半年一分工钱没拿到",
+        "家里米缸见底了 这个月还没到发钱的时候",
+    ],
+)
+def test_hardship_said_indirectly(parse, text):
+    r = parse(text, sender="wmh019x7Qe")
+    assert r.intent == "request" and "hardship" in r.triggers
+
+
+def test_thanks_for_what_was_fitted_is_feedback(parse):
+    assert parse("帮我装的扶手很牢 老头子上下楼方便多了", sender="wmh019x7Qe").intent == "feedback"
