@@ -34,7 +34,8 @@ _ASKING = re.compile(
 )
 _PAST = re.compile(r"了|过|刚")
 _AGAIN = re.compile(r"又[^,.!?]{0,3}(坏|漏|不亮|堵|断|停|不行|爆|裂|塌|掉|冒|渗|跳闸|黑|没水|没电)")
-_ASKS_SOMEONE = re.compile(r"谁|帮")
+# a plan that asks someone to do it ("明天谁去镇里帮她代办一下"), not the member's own plan ("到时候要去帮忙")
+_ASKS_SOMEONE = re.compile(r"谁|哪位|有没有人|找个?人|派个?人")
 _FA = re.compile(r"(?<=[了过的人好弄修办去来吃有要])伐(?=[\s,.!?]|$)")
 _JOKING = re.compile(r"哈哈|呵呵|😂|🤣|😄|😁|笑死")
 _REPORTED = re.compile(r"(?<![问想要来])问(我|他|她|了问|过)")
@@ -660,7 +661,8 @@ class Parser:
             return "none", 0.8
         if "心愿" in t:
             return "wish", 0.9
-        if r("request.admin", t):
+        if r("request.admin", t) and not (r("feedback.self_done", t) and not self._problem(t)):
+            # an errand the sender has done ("低保材料我已经交到镇里了") asks nothing more
             return "request", 0.85
         if r("wish.strong", t):
             return "wish", 0.85

@@ -222,3 +222,24 @@ def test_hardship_said_indirectly(parse, text):
 
 def test_thanks_for_what_was_fitted_is_feedback(parse):
     assert parse("帮我装的扶手很牢 老头子上下楼方便多了", sender="wmh019x7Qe").intent == "feedback"
+
+
+@pytest.mark.parametrize(
+    ("sender", "text"),
+    [
+        # an errand the member has done
+        ("zhangwei", "王大伯的低保材料我已经交到镇里了"),
+        # a photo of the visits is no report of one
+        ("zhangwei", "[图片]今天的走访照片"),
+        # the member's own plan to help at a wedding
+        ("zhangwei", "严德富儿子下个月结婚 到时候要去帮忙"),
+        # praise for help given
+        ("wmh015x7Qe", "张伟人真好 上次帮我搬了米"),
+    ],
+)
+def test_members_chat_and_praise_are_none(parse, sender, text):
+    assert parse(text, sender=sender).intent == "none"
+
+
+def test_a_plan_that_asks_someone_to_run_an_errand_stays_a_request(parse):
+    assert parse("明天谁去镇上帮严小红把材料交一下", sender="chenjianguo").intent == "request"
