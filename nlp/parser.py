@@ -523,7 +523,8 @@ class Parser:
                     if not is_member:
                         why = why or "asked"
                     continue
-                if asked is not None and not past_near:
+                if asked is not None and not past_near and (not is_member or asked.start() < m.start()):
+                    # (a member's "…发现电线老化了 要找电工来看看" after the visit is no ask to be visited)
                     why = why or "asked"
                     continue
                 if (
@@ -675,7 +676,11 @@ class Parser:
         if r("request.weak", t):
             return "request", 0.65
         acting = _ACTION_TRIGGERS if is_member else _ACTION_TRIGGERS | {"illness"}
-        if any(x in acting for x in triggers) and not r("wellwish", t) and not r("recovering", t):
+        if any(x in acting for x in triggers):
+            if r("wellwish", t) or r("recovering", t):
+                # a good wish, or an illness told as over ("住院了 现在出院了 屋里都好"): sure enough that the
+                # n-gram model is not asked
+                return "none", 0.8
             return "request", 0.6
         # nothing matched: chat, most likely; a question or a trigger word makes it less sure
         return "none", (0.55 if (triggers or _QUESTION.search(t)) else 0.75)

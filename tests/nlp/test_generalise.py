@@ -243,3 +243,15 @@ def test_members_chat_and_praise_are_none(parse, sender, text):
 
 def test_a_plan_that_asks_someone_to_run_an_errand_stays_a_request(parse):
     assert parse("明天谁去镇上帮严小红把材料交一下", sender="chenjianguo").intent == "request"
+
+
+def test_more_told_visits_and_illness_over(parse):
+    # the member came yesterday to fix something: the visit, told back
+    r = parse("海峰侬昨日来帮阿拉修个水龙头现在好用了谢谢侬", sender="wmh008x7Qe")
+    assert (r.intent, r.date) == ("visit", date(2026, 11, 25))
+    # an illness told as over is chat, and the model is not asked
+    r = parse("海峰阿拉老头子前两日住院了现在出院了屋里都好", sender="wmh008x7Qe")
+    assert (r.intent, r.triggers) == ("none", ["illness"])
+    # what the member will ask for after the visit is no request to be visited
+    r = parse("今天去王大妈家里发现她家电线老化了要找电工来看看", sender="wanghaifeng")
+    assert (r.intent, r.households) == ("visit", ["H006"])
