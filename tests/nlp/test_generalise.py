@@ -255,3 +255,8 @@ def test_more_told_visits_and_illness_over(parse):
     # what the member will ask for after the visit is no request to be visited
     r = parse("今天去王大妈家里发现她家电线老化了要找电工来看看", sender="wanghaifeng")
     assert (r.intent, r.households) == ("visit", ["H006"])
+
+
+@pytest.mark.parametrize("text", ["想订一份报纸看看", "老头子想做一套新棉袄过年穿"])
+def test_a_wish_said_as_wanting_one_thing(parse, text):
+    assert parse(text, sender="wmh006x7Qe").intent == "wish"
