@@ -260,3 +260,16 @@ def test_more_told_visits_and_illness_over(parse):
 @pytest.mark.parametrize("text", ["想订一份报纸看看", "老头子想做一套新棉袄过年穿"])
 def test_a_wish_said_as_wanting_one_thing(parse, text):
     assert parse(text, sender="wmh006x7Qe").intent == "wish"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "《信访工作条例》第十七条：信访人应当依法逐级走访",
+        "镇里文件：对违章建筑开展集中整治，请各村做好摸排",
+        "新闻：某地发生一起火灾 造成三人受伤",
+    ],
+)
+def test_documents_and_news_posted_are_chat_without_triggers(parse, text):
+    r = parse(text, sender="chenjianguo")
+    assert (r.intent, r.triggers) == ("none", [])
