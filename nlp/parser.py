@@ -560,6 +560,8 @@ class Parser:
                     # a question about the visit ("王大伯家去过了没有?", "去过了吗"), not a report of it
                     continue
                 if key == "visit.weak":
+                    if self._rx("visit.met", t):
+                        continue  # met by chance outside: no visit
                     if has_mention and past:
                         found.append(m.start())
                         break

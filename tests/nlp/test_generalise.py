@@ -273,3 +273,16 @@ def test_a_wish_said_as_wanting_one_thing(parse, text):
 def test_documents_and_news_posted_are_chat_without_triggers(parse, text):
     r = parse(text, sender="chenjianguo")
     assert (r.intent, r.triggers) == ("none", [])
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("下午在毛阿婆家帮她收了稻谷", "visit"),
+        ("今天陪毛阿婆去镇医院配了药", "visit"),
+        ("汪丽萍家我刚回来 她家孙子发烧了", "visit"),
+        ("昨天在村口碰到石磊 聊了几句 他最近在找工作", "none"),
+    ],
+)
+def test_visits_told_by_what_was_done_and_a_chance_meeting(parse, text, intent):
+    assert parse(text, sender="sunxiaojun").intent == intent
