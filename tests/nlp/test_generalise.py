@@ -286,3 +286,9 @@ def test_documents_and_news_posted_are_chat_without_triggers(parse, text):
 )
 def test_visits_told_by_what_was_done_and_a_chance_meeting(parse, text, intent):
     assert parse(text, sender="sunxiaojun").intent == intent
+
+
+def test_falls_told_as_a_count_and_lights_on_by_day(parse):
+    r = parse("老人一个人住 晚上起夜摔过两次了", sender="wmh030x7Qe")
+    assert (r.intent, r.triggers) == ("request", ["emergency"])
+    assert parse("门前的路灯白天也亮着 浪费电", sender="wmh030x7Qe").intent == "request"
