@@ -292,3 +292,11 @@ def test_falls_told_as_a_count_and_lights_on_by_day(parse):
     r = parse("老人一个人住 晚上起夜摔过两次了", sender="wmh030x7Qe")
     assert (r.intent, r.triggers) == ("request", ["emergency"])
     assert parse("门前的路灯白天也亮着 浪费电", sender="wmh030x7Qe").intent == "request"
+
+
+def test_a_worker_who_came_is_no_visit_and_a_wish_received_is_feedback(parse):
+    assert parse("人来过了 但是没修好", sender="wmh030x7Qe").intent == "feedback"
+    assert parse("师傅昨天来过了 灯还是不亮", sender="wmh030x7Qe").intent == "feedback"
+    assert parse("心愿收到了 孙子高兴得不得了", sender="wmh030x7Qe").intent == "feedback"
+    # a member named as the one who came is still the visit told
+    assert parse("周志强今天来过了 坐了一会", sender="wmh030x7Qe").intent == "visit"
