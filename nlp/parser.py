@@ -45,6 +45,7 @@ _YES_NO = re.compile(r"[^,.!?;]{0,2}?(吗|伐)\s*[?]?\s*$|[^,.!?;]{0,2}?(吗|伐
 _OWN_TRIP = re.compile(r"(?<![回过进出上下])(去|到)(?!我|俺|咱|阿拉|你|侬|您)")
 # come and sit / see / chat: what a resident asks for when asking to be visited
 _COME_SIT = re.compile(r"来[^,.!?]{0,4}(看看|坐坐|坐一坐|望望|一趟|坐会|坐一会|聊聊|说说话|讲讲话)")
+_SELF = re.compile(r"我|俺|咱")
 # a day to come, before the verb in its clause
 _FUTURE_DAY = re.compile(r"明天|后天|明早|明晚|下周|下个?星期|下个?礼拜|下个?月|明年")
 # a question about when, in the clause before a visit word
@@ -500,7 +501,9 @@ class Parser:
                     if member_ends is None:
                         fr = self._member_form_rx
                         member_ends = [x.end() for x in fr.finditer(t)] if fr is not None else []
-                    if not any(cs <= e <= m.start() for e in member_ends):
+                    # the member is the one who went unless the resident speaks of themself after the name
+                    # ("雅婷 我们去广场看过了": the member is only addressed)
+                    if not any(cs <= e <= m.start() and not _SELF.search(t, e, m.start()) for e in member_ends):
                         continue
                 clause = t[cs:ce]
                 # aspect: 了/过 on the verb itself (走访了, 去过, 看了看), 刚 or 又 just before it

@@ -300,3 +300,8 @@ def test_a_worker_who_came_is_no_visit_and_a_wish_received_is_feedback(parse):
     assert parse("心愿收到了 孙子高兴得不得了", sender="wmh030x7Qe").intent == "feedback"
     # a member named as the one who came is still the visit told
     assert parse("周志强今天来过了 坐了一会", sender="wmh030x7Qe").intent == "visit"
+
+
+def test_a_member_addressed_before_the_residents_own_trip_is_not_the_one_who_went(parse):
+    assert parse("雅婷 我们去县城的公园看过了 谢谢你安排 满意", sender="wmh057x7Qe").intent == "feedback"
+    assert parse("雅婷今天去看过冯阿林了", sender="wmh057x7Qe").intent == "visit"
