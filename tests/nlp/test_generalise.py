@@ -305,3 +305,11 @@ def test_a_worker_who_came_is_no_visit_and_a_wish_received_is_feedback(parse):
 def test_a_member_addressed_before_the_residents_own_trip_is_not_the_one_who_went(parse):
     assert parse("雅婷 我们去县城的公园看过了 谢谢你安排 满意", sender="wmh057x7Qe").intent == "feedback"
     assert parse("雅婷今天去看过冯阿林了", sender="wmh057x7Qe").intent == "visit"
+
+
+def test_telling_the_member_not_to_come_giving_away_and_a_birthday_feast(parse):
+    r = parse("国平 阿拉下半天去镇上看病 屋里没人 侬覅来噢", sender="wmh044x7Qe")
+    assert (r.intent, r.triggers) == ("none", ["illness"])
+    assert parse("阿拉屋里个猫生了四只小猫 有人要伐", sender="wmh044x7Qe").intent == "none"
+    r = parse("隔壁阿婆九十岁生日 今朝办了十桌", sender="wmh044x7Qe")
+    assert (r.intent, r.triggers) == ("none", ["wedding_funeral"])
