@@ -313,3 +313,8 @@ def test_telling_the_member_not_to_come_giving_away_and_a_birthday_feast(parse):
     assert parse("阿拉屋里个猫生了四只小猫 有人要伐", sender="wmh044x7Qe").intent == "none"
     r = parse("隔壁阿婆九十岁生日 今朝办了十桌", sender="wmh044x7Qe")
     assert (r.intent, r.triggers) == ("none", ["wedding_funeral"])
+
+
+def test_school_fees_in_difficulty_are_hardship(parse):
+    r = parse("童雪飞家孩子考上大学 学费有困难", sender="wanghaifeng")
+    assert (r.intent, r.triggers) == ("request", ["hardship"])
