@@ -318,3 +318,22 @@ def test_telling_the_member_not_to_come_giving_away_and_a_birthday_feast(parse):
 def test_school_fees_in_difficulty_are_hardship(parse):
     r = parse("童雪飞家孩子考上大学 学费有困难", sender="wanghaifeng")
     assert (r.intent, r.triggers) == ("request", ["hardship"])
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("11-24去了卢金水家", date(2026, 11, 24)),
+        ("廿号去了卢金水家", date(2026, 11, 20)),
+        ("廿五号去了卢金水家", date(2026, 11, 25)),
+    ],
+)
+def test_dashed_dates_and_nian_days(parse, text, day):
+    r = parse(text, sender="wangli")
+    assert (r.intent, r.date) == ("visit", day)
+
+
+def test_a_dash_range_is_no_date(parse):
+    # "1-2天" is a span of days, not January 2nd
+    r = parse("去卢金水家坐了1-2个钟头", sender="wangli")
+    assert r.date == date(2026, 11, 26)
