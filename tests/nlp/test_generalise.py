@@ -337,3 +337,8 @@ def test_a_dash_range_is_no_date(parse):
     # "1-2天" is a span of days, not January 2nd
     r = parse("去卢金水家坐了1-2个钟头", sender="wangli")
     assert r.date == date(2026, 11, 26)
+
+
+def test_an_illness_that_is_better_is_chat(parse):
+    r = parse("孩子感冒好了 今天上学去了", sender="wmh019x7Qe")
+    assert (r.intent, r.triggers) == ("none", ["illness"])
