@@ -46,6 +46,8 @@ _OWN_TRIP = re.compile(r"(?<![回过进出上下])(去|到)(?!我|俺|咱|阿拉
 # come and sit / see / chat: what a resident asks for when asking to be visited
 _COME_SIT = re.compile(r"来[^,.!?]{0,4}(看看|坐坐|坐一坐|望望|一趟|坐会|坐一会|聊聊|说说话|讲讲话)")
 _SELF = re.compile(r"我|俺|咱")
+_URGE = re.compile(r"抓紧|尽快|赶紧|务必|一定要|记得|补一下|补上|补齐")
+_SEP = frozenset(" ,;:!?，。；：！？、】\n")
 # a day to come, before the verb in its clause
 _FUTURE_DAY = re.compile(r"明天|后天|明早|明晚|下周|下个?星期|下个?礼拜|下个?月|明年")
 # a question about when, in the clause before a visit word
@@ -230,7 +232,9 @@ class Parser:
             res.confidence = 0.85
             res.triggers = [x for x in self._triggers(t) if x in ("illness", "wedding_funeral")]
             return res
-        query = self._query(t, member is not None)
+        # words to another member that urge them ("张伟 你那几户这个月一户都没走 抓紧") are no question to the bot
+        urged = member is not None and _URGE.search(t) is not None and self._addressed(t, member)
+        query = None if urged else self._query(t, member is not None)
         if query:
             res.intent, res.query = "query", query
             res.confidence = 0.9 if (_ASKING.search(t) or query == "help") else 0.75
@@ -630,7 +634,9 @@ class Parser:
         # a date said as a clause of its own ("入户走访 潘小芬 10月5日 家中正常") is the report's date
         for d in days:
             ds, de = clause_bounds(t, d.start)
-            if t[ds:de] == t[d.start : d.end]:
+            # (a dotted date "11.21" is split by clause_bounds at its dot: separators around it are what count)
+            alone = (d.start == 0 or t[d.start - 1] in _SEP) and (d.end == len(t) or t[d.end] in _SEP)
+            if t[ds:de] == t[d.start : d.end] or alone:
                 return d.day
         return today
 

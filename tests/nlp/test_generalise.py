@@ -342,3 +342,12 @@ def test_a_dash_range_is_no_date(parse):
 def test_an_illness_that_is_better_is_chat(parse):
     r = parse("孩子感冒好了 今天上学去了", sender="wmh019x7Qe")
     assert (r.intent, r.triggers) == ("none", ["illness"])
+
+
+def test_urging_a_member_is_no_query_and_a_dotted_date_in_a_report_block(parse):
+    r = parse("张伟 你那几户这个月一户都没走 抓紧", sender="chenjianguo")
+    assert r.intent == "none"
+    # the same words without addressing anyone stay a question
+    assert parse("我那几户这个月哪几户没走", sender="zhangwei").query == "unvisited"
+    r = parse("【入户走访】曹雪琴 11.21 身体不错 无诉求", sender="wumin")
+    assert (r.intent, r.date) == ("visit", date(2026, 11, 21))
