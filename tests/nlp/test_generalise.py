@@ -351,3 +351,18 @@ def test_urging_a_member_is_no_query_and_a_dotted_date_in_a_report_block(parse):
     assert parse("我那几户这个月哪几户没走", sender="zhangwei").query == "unvisited"
     r = parse("【入户走访】曹雪琴 11.21 身体不错 无诉求", sender="wumin")
     assert (r.intent, r.date) == ("visit", date(2026, 11, 21))
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "query"),
+    [
+        ("我想报名参加村里的老年大学", "wish", None),
+        ("给孙女报个书法班 不知道哪里有", "wish", None),
+        ("想让孩子暑假去图书馆看书 有没有人带", "wish", None),
+        ("村里什么时候发过年的慰问品", "request", None),
+        ("上次申请的危房改造批了吗", "query", "request_status"),
+    ],
+)
+def test_wishes_errands_and_status_in_plain_words(parse, text, intent, query):
+    r = parse(text, sender="wmh027x7Qe")
+    assert (r.intent, r.query) == (intent, query)
