@@ -284,8 +284,8 @@ def find_days(text: str, today: date) -> list[DayMention]:
 
 
 _MONTH_RX = re.compile(
-    r"(?P<rel>上上个?月|上个?月|本月|这个?月|当月|今月)"
-    r"|(?P<year>今年|去年)?(?P<month>" + NUM + r")(?:月份|月)(?!" + NUM + r"(?:号|日))"
+    r"(?P<rel>上上个?月|上一个月|前一个月|上个?月|本月|这个?月|当月|今月)"
+    r"|(?P<year>今年|去年|(?P<yyyy>20[0-9]{2})\s*年)?(?P<month>" + NUM + r")(?:月份|月)(?!" + NUM + r"(?:号|日))"
 )
 
 
@@ -294,14 +294,16 @@ def find_month(text: str, today: date) -> str | None:
     for m in _MONTH_RX.finditer(text):
         rel = m.group("rel")
         if rel:
-            delta = -2 if rel.startswith("上上") else -1 if rel.startswith("上") else 0
+            delta = -2 if rel.startswith("上上") else -1 if rel.startswith(("上", "前")) else 0
             y, mo = _shift_month(today.year, today.month, delta)
             return f"{y:04d}-{mo:02d}"
         month = cn_to_int(m.group("month"))
         if month is None or not 1 <= month <= 12:
             continue
         y = today.year
-        if m.group("year") == "去年":
+        if m.group("yyyy"):
+            y = int(m.group("yyyy"))  # "2026年10月"
+        elif m.group("year") == "去年":
             y -= 1
         elif m.group("year") is None and month > today.month:
             y -= 1

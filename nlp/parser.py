@@ -30,7 +30,9 @@ _MONTH_QUERIES = {"unvisited", "key_households", "summary", "points"}
 # ("有着落没": a trailing 没 asks too)
 _ASKING = re.compile(
     r"[?？吗呢哪几啥]|多少|什么|怎么|咋|没有|了没|没\s*$"
-    r"|查|发|报|看|给我|列|说下|出来|有没有|情况|如何"
+    r"|查|发|报|看|给我|列|说下|出来|有没有|情况|如何|名单|排名|进度|完成率"
+    # a month's summary named ("2026年10月的走访汇总"; "建议我汇总一下" is no question)
+    r"|月份?[^,.!?]{0,4}(的)?(走访)?(汇总|统计)"
 )
 _PAST = re.compile(r"了|过|刚")
 _AGAIN = re.compile(r"又[^,.!?]{0,3}(坏|漏|不亮|堵|断|停|不行|爆|裂|塌|掉|冒|渗|跳闸|黑|没水|没电)")

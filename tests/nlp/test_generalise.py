@@ -366,3 +366,28 @@ def test_urging_a_member_is_no_query_and_a_dotted_date_in_a_report_block(parse):
 def test_wishes_errands_and_status_in_plain_words(parse, text, intent, query):
     r = parse(text, sender="wmh027x7Qe")
     assert (r.intent, r.query) == (intent, query)
+
+
+@pytest.mark.parametrize(
+    ("sender", "text", "query", "month"),
+    [
+        ("chenjianguo", "2026年10月的走访汇总", "summary", "2026-10"),
+        ("chenjianguo", "前一个月的走访统计", "summary", "2026-10"),
+        ("chenjianguo", "看一下全村这个月的进度", "summary", "2026-11"),
+        ("chenjianguo", "这个月大家走访得怎么样", "summary", "2026-11"),
+        ("chenjianguo", "本月走访完成率多少", "summary", "2026-11"),
+        ("chenjianguo", "重点户这个月走访得怎么样", "key_households", "2026-11"),
+        ("wangli", "我这个月积了几分", "points", "2026-11"),
+        ("wangli", "怎么查自己的积分", "help", None),
+        ("wangli", "发走访记录有什么格式要求", "help", None),
+        ("wangli", "小助手都能查什么", "help", None),
+        ("wmh019x7Qe", "低保审批结果出来了没", "request_status", None),
+    ],
+)
+def test_query_wordings(parse, sender, text, query, month):
+    r = parse(text, sender=sender)
+    assert (r.intent, r.query, r.month) == ("query", query, month)
+
+
+def test_the_sender_summing_up_is_no_query(parse):
+    assert parse("今天会上大家提的建议我汇总一下 下次反馈", sender="chenjianguo").intent == "none"
