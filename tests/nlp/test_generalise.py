@@ -391,3 +391,7 @@ def test_query_wordings(parse, sender, text, query, month):
 
 def test_the_sender_summing_up_is_no_query(parse):
     assert parse("今天会上大家提的建议我汇总一下 下次反馈", sender="chenjianguo").intent == "none"
+
+
+def test_an_old_complaint_flaring_up_is_an_illness(parse):
+    assert "illness" in parse("这两天降温 老寒腿又犯了", sender="wmh019x7Qe").triggers
