@@ -16,6 +16,8 @@ from datetime import date
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+# measure this checkout's parser: run as a script, the venv's editable install may point at another checkout
+sys.path.insert(0, str(REPO))
 DEMO_ROSTER = REPO / "devtools" / "demo_data" / "roster.xlsx"
 # the shared corpus sits beside the repository (or beside the worktrees' folder)
 DEV = (
@@ -94,7 +96,7 @@ def main() -> None:
     lat.sort()
     print(
         f"throughput: {n / wall:,.0f} msg/s over {n} parses of {len(items)} messages "
-        f"({'dev corpus' if p.exists() else 'built-in sample'}); latency median {lat[len(lat) // 2] * 1e3:.3f} ms, "
+        f"({p.name if p.exists() else 'built-in sample'}); latency median {lat[len(lat) // 2] * 1e3:.3f} ms, "
         f"p95 {lat[int(len(lat) * 0.95)] * 1e3:.3f} ms, max {lat[-1] * 1e3:.2f} ms"
     )
 

@@ -185,7 +185,8 @@ _DAY_RX = re.compile(
     r"|(?P<ago>" + NUM + r")天(?:以)?前"
     r"|(?P<mprefix>上个?月|本月|这个?月)?(?:(?P<month>" + NUM + r")月(?!份))?(?P<day>" + NUM + r")(?P<dunit>号|日)"
     # 7.13 / 7/13 / 07-13: month and day; not a decimal (3.5万), a version or part of a longer number
-    r"|(?<![0-9./-])(?P<dm>1[0-2]|0?[1-9])[./](?P<dd>3[01]|[12][0-9]|0?[1-9])(?![0-9]|\.[0-9]|\s*(?:万|元|块|斤|米|公|度|吨|亩|倍|%|kg|号))"
+    r"|(?<![0-9./-])(?P<dm>1[0-2]|0?[1-9])[./-](?P<dd>3[01]|[12][0-9]|0?[1-9])"
+    r"(?![0-9]|\.[0-9]|\s*(?:万|元|块|斤|米|公|度|吨|亩|倍|%|kg|号|天|个|次|点|岁|人|户|家|年|月|周|层|楼|组|分|小时|斤))"
     # a lunar date: 正月初三, 腊月廿八, 冬月十五
     r"|(?P<lmon>[正冬腊])月(?P<lday>初[一二三四五六七八九十]|廿[一二三四五六七八九]?|二十[一二三四五六七八九]?|三十|十[一二三四五六七八九]?)"
     # a festival's day, not the holiday around it: 国庆加班 / 春节期间 / 中秋前 name no one day
@@ -283,8 +284,8 @@ def find_days(text: str, today: date) -> list[DayMention]:
 
 
 _MONTH_RX = re.compile(
-    r"(?P<rel>上上个?月|上个?月|本月|这个?月|当月|今月)"
-    r"|(?P<year>今年|去年)?(?P<month>" + NUM + r")(?:月份|月)(?!" + NUM + r"(?:号|日))"
+    r"(?P<rel>上上个?月|上一个月|前一个月|上个?月|本月|这个?月|当月|今月)"
+    r"|(?P<year>今年|去年|(?P<yyyy>20[0-9]{2})\s*年)?(?P<month>" + NUM + r")(?:月份|月)(?!" + NUM + r"(?:号|日))"
 )
 
 
@@ -293,14 +294,16 @@ def find_month(text: str, today: date) -> str | None:
     for m in _MONTH_RX.finditer(text):
         rel = m.group("rel")
         if rel:
-            delta = -2 if rel.startswith("上上") else -1 if rel.startswith("上") else 0
+            delta = -2 if rel.startswith("上上") else -1 if rel.startswith(("上", "前")) else 0
             y, mo = _shift_month(today.year, today.month, delta)
             return f"{y:04d}-{mo:02d}"
         month = cn_to_int(m.group("month"))
         if month is None or not 1 <= month <= 12:
             continue
         y = today.year
-        if m.group("year") == "去年":
+        if m.group("yyyy"):
+            y = int(m.group("yyyy"))  # "2026年10月"
+        elif m.group("year") == "去年":
             y -= 1
         elif m.group("year") is None and month > today.month:
             y -= 1

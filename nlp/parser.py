@@ -23,19 +23,39 @@ from nlp.vocab import Vocab, load_dialect, load_vocab
 
 INTENTS = ("visit", "wish", "request", "query", "feedback", "none")
 QUERIES = ("unvisited", "my_households", "request_status", "key_households", "points", "summary", "help")
+# what a resident (or an unknown sender) can ask the bot
+_RESIDENT_QUERIES = {"request_status", "help"}
 _MONTH_QUERIES = {"unvisited", "key_households", "summary", "points"}
 # a query needs to sound like one: a question word, a command to show/send, or a short message
 # ("有着落没": a trailing 没 asks too)
 _ASKING = re.compile(
     r"[?？吗呢哪几啥]|多少|什么|怎么|咋|没有|了没|没\s*$"
-    r"|查|发|报|看|给我|列|说下|出来|有没有|情况|如何"
+    r"|查|发|报|看|给我|列|说下|出来|有没有|情况|如何|名单|排名|进度|完成率"
+    # a month's summary named ("2026年10月的走访汇总"; "建议我汇总一下" is no question)
+    r"|月份?[^,.!?]{0,4}(的)?(走访)?(汇总|统计)"
 )
 _PAST = re.compile(r"了|过|刚")
 _AGAIN = re.compile(r"又[^,.!?]{0,3}(坏|漏|不亮|堵|断|停|不行|爆|裂|塌|掉|冒|渗|跳闸|黑|没水|没电)")
-_ASKS_SOMEONE = re.compile(r"谁|帮")
+# a plan that asks someone to do it ("明天谁去镇里帮她代办一下"), not the member's own plan ("到时候要去帮忙")
+_ASKS_SOMEONE = re.compile(r"谁|哪位|有没有人|找个?人|派个?人")
 _FA = re.compile(r"(?<=[了过的人好弄修办去来吃有要])伐(?=[\s,.!?]|$)")
 _JOKING = re.compile(r"哈哈|呵呵|😂|🤣|😄|😁|笑死")
-_REPORTED = re.compile(r"问(我|他|她|了问|过)")
+_REPORTED = re.compile(r"(?<![问想要来])问(我|他|她|了问|过)")
+# the rest of a clause that makes it a yes/no question ("停电吗?")
+_YES_NO = re.compile(r"[^,.!?;]{0,2}?(吗|伐)\s*[?]?\s*$|[^,.!?;]{0,2}?(吗|伐)?\s*\?")
+# a resident's own trip, told before the verb in its clause ("我们去跃龙广场看过了")
+_OWN_TRIP = re.compile(r"(?<![回过进出上下])(去|到)(?!我|俺|咱|阿拉|你|侬|您)")
+# come and sit / see / chat: what a resident asks for when asking to be visited
+_COME_SIT = re.compile(r"来[^,.!?]{0,4}(看看|坐坐|坐一坐|望望|一趟|坐会|坐一会|聊聊|说说话|讲讲话)")
+_SELF = re.compile(r"我|俺|咱")
+_URGE = re.compile(r"抓紧|尽快|赶紧|务必|一定要|记得|补一下|补上|补齐")
+_SEP = frozenset(" ,;:!?，。；：！？、】\n")
+# a day to come, before the verb in its clause
+_FUTURE_DAY = re.compile(r"明天|后天|明早|明晚|下周|下个?星期|下个?礼拜|下个?月|明年")
+# a question about when, in the clause before a visit word
+_WHEN = re.compile(r"什么时候|啥时候|哪天|几时|哪一天|有没有空|有空(的话)?(?!了)")
+# the clause asks whether the visit happened: "去过了没有?", "看过了吗"
+_VISIT_ASKED = re.compile(r"[^,.!?;]{0,4}?(没有|没|吗|伐)\s*[?,.!;]?\s*$|[^,.!?;]{0,6}\?")
 _NOT_YET = re.compile(r"没(有|人)?(去|走访|上门|来)|还没")
 
 
@@ -57,7 +77,9 @@ _ACTION_TRIGGERS = {"emergency", "dispute", "violation", "petition", "hardship",
 ACT = 0.75
 ASK = 0.5
 # the n-gram model's posterior needed to overrule a default `none` (naive Bayes posteriors crowd near 1)
-MODEL_BAR = 0.98
+MODEL_BAR = 0.999
+# where the model may speak besides a resident's default `none` (see Parser._model_says)
+MODEL_MODES: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -111,6 +133,9 @@ class Parser:
         self._dialect_all = load_dialect(dialect_path)
         self._seg = Segmenter(self.vocab.words)
         self._model: IntentModel | None = None  # trained on first need (nlp/model.py)
+        # the model's bar and where it may speak (nlp/cv.py compares settings by cross-validation)
+        self.model_bar = MODEL_BAR
+        self.model_modes: frozenset[str] = MODEL_MODES
         raw = self.vocab.raw.get("intent", {}).get("request", {})
         objs = "|".join(sorted(raw.get("fault_object", []), key=len, reverse=True))
         states = "|".join(f"(?:{x})" for x in raw.get("fault_state", []))
@@ -204,7 +229,14 @@ class Parser:
             if not (has and _days(self._date_text(t), today)) or self._visit(t, has, today, member, chat)[0] < 0:
                 return res
 
-        query = self._query(t)
+        if self._rx("broadcast", t) and not self._problem(t, own=True):
+            # words to everyone ("请大家15号前把情况报上来"): no question to the bot, no wish, no request
+            res.confidence = 0.85
+            res.triggers = [x for x in self._triggers(t) if x in ("illness", "wedding_funeral")]
+            return res
+        # words to another member that urge them ("张伟 你那几户这个月一户都没走 抓紧") are no question to the bot
+        urged = member is not None and _URGE.search(t) is not None and self._addressed(t, member)
+        query = None if urged else self._query(t, member is not None)
         if query:
             res.intent, res.query = "query", query
             res.confidence = 0.9 if (_ASKING.search(t) or query == "help") else 0.75
@@ -223,6 +255,11 @@ class Parser:
             visit_at, why = self._visit(t, bool(mentions), today, member, chat)
         res.not_visit = why
         res.confidence = 0.85
+        if visit_at >= 0 and "mem_visit_weak" in self.model_modes and member is not None and not mentions:
+            # a member's visit word with no household named: the model may call it chat
+            label, p = self._ask_model(t, "member")
+            if label == "none" and p >= self.model_bar:
+                visit_at, why = -1, None
         if visit_at >= 0:
             res.intent = "visit"
             res.date = self._visit_date(t, visit_at, today)
@@ -231,7 +268,7 @@ class Parser:
         elif why == "asked" and not member:
             res.intent = "request"  # a resident asking to be visited
             res.confidence = 0.75
-        elif why == "call" and mentions:
+        elif why == "call" and (mentions or resident is not None):
             # a call with households that live away is the visit; with a household at home it is not
             hh, _amb = self._households(mentions, member is not None, resident)
             if hh and all(h in self._away for h in hh):
@@ -240,12 +277,41 @@ class Parser:
             else:
                 res.intent, res.confidence = self._classify(t, res.triggers, member is not None)
                 res.not_visit = "call_at_home"
+                if member is not None and not self._call_needs(t, res.intent, res.triggers):
+                    # a member's call with a household at home: what it settled is no new matter
+                    res.intent = "none"
         else:
             res.intent, res.confidence = self._classify(t, res.triggers, member is not None)
-            if res.intent == "none" and res.confidence <= 0.75 and why is None and member is None:
+            unsure_chat = res.intent == "none" and res.confidence <= 0.75 and why is None and member is None
+            if unsure_chat:
                 res.intent, res.confidence = self._model_says(t, res.intent, res.confidence)
+            elif (
+                "res_weak" in self.model_modes
+                and member is None
+                and why is None
+                and res.intent in ("wish", "request", "feedback")
+                and res.confidence <= 0.65
+            ):
+                # a weak rule (a bare plea, 希望…, a trigger alone): the model may overrule it
+                label, p = self._ask_model(t, "resident")
+                if label in ("none", "wish", "request", "feedback") and p >= self.model_bar:
+                    res.intent, res.confidence = label, ASK + 0.05
+            elif (
+                "mem_none" in self.model_modes
+                and member is not None
+                and why is None
+                and res.intent == "none"
+                and res.confidence <= 0.75
+                and not _JOKING.search(t)
+            ):
+                label, p = self._ask_model(t, "member")
+                if p >= self.model_bar and (label == "request" or (label == "visit" and mentions)):
+                    res.intent, res.confidence = label, ASK + 0.1
+                    if label == "visit":
+                        res.date = self._visit_date(t, 0, today)
+            if unsure_chat and res.intent == "none":
                 # still chat to the rules and the model, but it asks something or reveals a situation
-                res.attention = res.intent == "none" and bool(res.triggers or _QUESTION.search(t))
+                res.attention = bool(res.triggers or _QUESTION.search(t))
             # a member telling of a visit not made or to be made is no feedback, and no errand unless a problem is
             # told outright (an instruction about a household in trouble stays a request)
             if (
@@ -255,7 +321,12 @@ class Parser:
                 and not (
                     res.intent == "request"
                     and res.confidence > 0.6
-                    and (why == "instructed" or (why == "planned" and _ASKS_SOMEONE.search(t)))
+                    and (
+                        # the errand words of an instruction ("你务必跑一趟") are the visit itself: a request
+                        # needs a trouble told ("摔了", "电话打不通") or an errand named (代办)
+                        (why == "instructed" and self._trouble_or_errand(t, res.triggers))
+                        or (why == "planned" and _ASKS_SOMEONE.search(t))
+                    )
                 )
             ):
                 res.intent = "none"
@@ -278,17 +349,20 @@ class Parser:
             res.confidence = min(res.confidence, 0.6)
         return res
 
+    def _ask_model(self, t: str, role: str) -> tuple[str, float]:
+        if self._model is None:
+            from nlp.model import load_default
+
+            self._model = load_default(lambda s: self.rewrite(normalize(s)))
+        return self._model.predict(t, role)
+
     def _model_says(self, t: str, intent: str, confidence: float) -> tuple[str, float]:
         """No rule fired on a resident's message: ask the n-gram model (nlp/model.py); only a very sure request,
         feedback or wish is taken, and with a confidence that makes the bot ask rather than answer."""
         if _JOKING.search(t):
             return intent, confidence
-        if self._model is None:
-            from nlp.model import load_default
-
-            self._model = load_default(lambda s: self.rewrite(normalize(s)))
-        label, p = self._model.predict(t, "resident")
-        if label in ("request", "feedback", "wish") and p >= MODEL_BAR:
+        label, p = self._ask_model(t, "resident")
+        if label in ("request", "feedback", "wish") and p >= self.model_bar:
             return label, ASK + 0.1
         return intent, confidence
 
@@ -356,9 +430,13 @@ class Parser:
         rx = self.vocab.get(key)
         return rx.search(t) if rx is not None else None
 
-    def _query(self, t: str) -> str | None:
+    def _query(self, t: str, is_member: bool = True) -> str | None:
         asking = bool(_ASKING.search(t)) or len(t) <= 12
         for name in self.vocab.query_order:
+            if not is_member and name not in _RESIDENT_QUERIES:
+                # visits, households, points and summaries are members' questions ("好几天没看到你了" is no
+                # question about unvisited households)
+                continue
             m = self._rx(f"query.{name}", t)
             if m:
                 # reported speech is not a question to the bot: "王丽刚刚来过 问我低保的事办好了没有"
@@ -379,6 +457,7 @@ class Parser:
         planned, not_done, going, to_me = v("visit.planned"), v("visit.not_done"), v("visit.going"), v("visit.to_me")
         excl_rx = v("visit.exclude")
         instructed = v("visit.instructed")
+        call_rx = v("visit.call")
         # read only once a visit word is found (most messages have none): spans where a "came to my home" is
         # water, a leak, a chicken; nobody home; asked to come; words to another member
         excl: list[tuple[int, int]] | None = None
@@ -390,9 +469,13 @@ class Parser:
         member_ends: list[int] | None = None  # computed when a resident's going verb needs it
         if not is_member and self._came_rx is not None and "来" in t:
             asked = self._rx("visit.asked", t)
-            for m in self._came_rx.finditer(t):
+            asked_rx = v("visit.asked")
+            failed = bool(self._rx("visit.failed", t))
+            for m in self._came_rx.finditer(t) if not failed else ():
                 cs, ce = clause_bounds(t, m.start())
-                if not (planned is not None and planned.search(t[cs:ce])) and not (asked and asked.search(t[cs:ce])):
+                if not (planned is not None and planned.search(t[cs:ce])) and not (
+                    asked and asked_rx is not None and asked_rx.search(t[cs:ce])
+                ):
                     found.append(m.start())
                     break
         for key in ("visit.resident", "visit.verbs", "visit.weak"):
@@ -415,13 +498,18 @@ class Parser:
                     not is_member
                     and key != "visit.resident"
                     and going is not None
-                    and going.match(m.group(0))
-                    and (to_me is None or not to_me.search(m.group(0)))
+                    and (
+                        (going.match(m.group(0)) and (to_me is None or not to_me.search(m.group(0))))
+                        # "我们去跃龙广场看过了": the resident's own trip, said before the verb
+                        or _OWN_TRIP.search(t, cs, m.start())
+                    )
                 ):
                     if member_ends is None:
                         fr = self._member_form_rx
                         member_ends = [x.end() for x in fr.finditer(t)] if fr is not None else []
-                    if not any(cs <= e <= m.start() for e in member_ends):
+                    # the member is the one who went unless the resident speaks of themself after the name
+                    # ("雅婷 我们去广场看过了": the member is only addressed)
+                    if not any(cs <= e <= m.start() and not _SELF.search(t, e, m.start()) for e in member_ends):
                         continue
                 clause = t[cs:ce]
                 # aspect: 了/过 on the verb itself (走访了, 去过, 看了看), 刚 or 又 just before it
@@ -431,10 +519,29 @@ class Parser:
                 if failed:
                     why = why or "failed"
                     continue
-                if asked is not None and not past_near:
+                if _FUTURE_DAY.search(t, cs, m.start()):
+                    # "外孙明天来过六一": a day to come before the verb, whatever its aspect
+                    why = why or "planned"
+                    continue
+                if key == "visit.weak" and call_rx is not None and call_rx.search(clause_text := t[cs:ce]):
+                    # "跟贺文斌视频聊了一下": the call rule decides (a visit only with a household living away)
+                    del clause_text
+                    continue
+                if _WHEN.search(t, cs, m.start()):
+                    # "你什么时候来我家", "哪天有空去看看他": asking for a visit, not telling one
+                    if not is_member:
+                        why = why or "asked"
+                    continue
+                if asked is not None and not past_near and (not is_member or asked.start() < m.start()):
+                    # (a member's "…发现电线老化了 要找电工来看看" after the visit is no ask to be visited)
                     why = why or "asked"
                     continue
-                if (addressed or (instructed is not None and instructed.search(clause))) and not past_near:
+                if (
+                    is_member
+                    and (addressed or (instructed is not None and instructed.search(clause)))
+                    and not past_near
+                ):
+                    # words to another member; a resident's "今天你来看我" is the member's visit told back
                     why = why or "instructed"
                     continue
                 if not_done is not None and not_done.search(clause):
@@ -450,13 +557,20 @@ class Parser:
                         days = _days(self._date_text(t), today)
                     past_day = any(cs <= d.start < ce and d.day < today for d in days)
                 past = clause_past or past_day
-                if planned_hit and not (past_near or past_day):
+                promised = self._rx("visit.promised", clause) is not None
+                if (planned_hit or promised) and not past_near and (not past_day or promised):
+                    # "海峰昨天说要来看我": the past day is when it was said, the visit is still to come
                     why = why or "planned"
                     continue
                 if _NOT_YET.search(clause):
                     why = why or "planned"
                     continue
+                if _VISIT_ASKED.match(t, m.end(), min(len(t), ce + 1)):
+                    # a question about the visit ("王大伯家去过了没有?", "去过了吗"), not a report of it
+                    continue
                 if key == "visit.weak":
+                    if self._rx("visit.met", t):
+                        continue  # met by chance outside: no visit
                     if has_mention and past:
                         found.append(m.start())
                         break
@@ -469,6 +583,12 @@ class Parser:
                 if any(d.day <= today for d in days):
                     found.append(m.start())
                     break
+        if not found and why is None and not is_member:
+            # "想有个人陪我讲讲话 侬有空来坐坐": asked to come, with no visit word of a report
+            if asked is None:
+                asked = self._rx("visit.asked", t)
+            if asked is not None and _COME_SIT.search(t):
+                why = "asked"
         if found:
             # the report starts at its first visit word ("昨日去看方奶奶，伊讲孙子国庆回来过了")
             return min(found), None
@@ -482,12 +602,17 @@ class Parser:
                 why = "planned"
         if why is None and self._rx("visit.call_failed", t) and self._rx("visit.call", t):
             why = "failed"  # the call did not get through: a contact that failed
-        if why is None and not self._rx("visit.planned", t) and not self._rx("visit.call_failed", t):
-            call = self.vocab.get("visit.call")
-            for m in call.finditer(t) if call is not None else ():
+        if why is None and not self._rx("visit.call_failed", t):
+            for m in call_rx.finditer(t) if call_rx is not None else ():
                 cs, ce = clause_bounds(t, m.start())
-                if _PAST.search(t, m.start(), min(len(t), m.end() + 3)) or any(
-                    cs <= d.start < ce and d.day < today for d in _days(self._date_text(t), today)
+                if planned is not None and planned.search(t, cs, ce):
+                    continue  # "过两天给他打个电话": a call to come (a plan elsewhere in the message does not count)
+                # made: 了/过 on it, a call that came in ("打电话来"), or a day not after today in its clause
+                if (
+                    _PAST.search(t, m.start(), min(len(t), m.end() + 3))
+                    or t[m.end() : m.end() + 1] == "来"
+                    or "里" in m.group(0)  # "电话里讲…": told from a call that was made
+                    or any(cs <= d.start < ce and d.day <= today for d in _days(self._date_text(t), today))
                 ):
                     why = "call"
                     break
@@ -511,7 +636,9 @@ class Parser:
         # a date said as a clause of its own ("入户走访 潘小芬 10月5日 家中正常") is the report's date
         for d in days:
             ds, de = clause_bounds(t, d.start)
-            if t[ds:de] == t[d.start : d.end]:
+            # (a dotted date "11.21" is split by clause_bounds at its dot: separators around it are what count)
+            alone = (d.start == 0 or t[d.start - 1] in _SEP) and (d.end == len(t) or t[d.end] in _SEP)
+            if t[ds:de] == t[d.start : d.end] or alone:
                 return d.day
         return today
 
@@ -523,26 +650,33 @@ class Parser:
         r = self._rx
         if r("feedback.score", t):
             return "feedback", 0.95
-        if _AGAIN.search(t) and self._problem(t) and not self._complaint(t, triggers):
-            # "水管又漏了，上回修好没几天": the fault is back: a new request (the handler may reopen the old one);
-            # with a complaint about the repair ("又不亮了，糊弄人") it is feedback on the handled one
-            return "request", 0.75
+        if _AGAIN.search(t) and self._problem(t):
+            # "水管又漏了": the fault is back: a new request (the handler may reopen the old one); with a complaint
+            # about the repair ("又不亮了，糊弄人", "上回修的那个又漏了") it is feedback on the handled one
+            return ("feedback", 0.8) if self._complaint(t, triggers) else ("request", 0.75)
+        if r("social", t) and not self._problem(t):
+            # an invitation to a feast, thanks for coming to it: chat
+            return "none", 0.8
         if r("feedback.not_fixed", t) or r("feedback.unsatisfied", t) or r("feedback.basic", t):
             return "feedback", 0.85
-        if r("feedback.satisfied", t) or r("feedback.fixed", t):
+        if r("feedback.satisfied", t) or (r("feedback.fixed", t) and not r("feedback.self_done", t)):
             # "修好了" about a handled matter; a new problem in the same message keeps it a request
             if not (self._problem(t) and r("request.weak", t)):
                 return "feedback", 0.8
         if r("notice", t) and not self._problem(t, own=True):
             # a reminder or warning to the whole group ("台风要来了 花盆收进来") asks nothing of anyone here
             return "none", 0.85
+        if r("request.resolved", t) and r("feedback.earlier", t) and not self._problem(t):
+            # the matter the sender reported earlier is over ("上次说的那个水沟现在通了"): feedback on it
+            return "feedback", 0.75
         if r("request.resolved", t) and not (r("request.strong", t) or r("request.weak", t)):
             # the trouble is over by the end of the message ("刚才停电了一下 现在好了"); sure enough that the
             # n-gram model is not asked
             return "none", 0.8
         if "心愿" in t:
             return "wish", 0.9
-        if r("request.admin", t):
+        if r("request.admin", t) and not (r("feedback.self_done", t) and not self._problem(t)):
+            # an errand the sender has done ("低保材料我已经交到镇里了") asks nothing more
             return "request", 0.85
         if r("wish.strong", t):
             return "wish", 0.85
@@ -555,16 +689,39 @@ class Parser:
         if r("request.weak", t):
             return "request", 0.65
         acting = _ACTION_TRIGGERS if is_member else _ACTION_TRIGGERS | {"illness"}
-        if any(x in acting for x in triggers) and not r("wellwish", t) and not r("recovering", t):
+        if any(x in acting for x in triggers):
+            if r("wellwish", t) or r("recovering", t):
+                # a good wish, or an illness told as over ("住院了 现在出院了 屋里都好"): sure enough that the
+                # n-gram model is not asked
+                return "none", 0.8
             return "request", 0.6
         # nothing matched: chat, most likely; a question or a trigger word makes it less sure
         return "none", (0.55 if (triggers or _QUESTION.search(t)) else 0.75)
+
+    def _call_needs(self, t: str, intent: str, triggers: list[str]) -> bool:
+        """A member's call with a household at home carries a matter only with a trouble told or a rating asked."""
+        if intent == "request":
+            return bool(self._problem(t) or self._fault_told(t) or set(triggers) & _ACTION_TRIGGERS)
+        if intent == "feedback":
+            return bool(
+                self._rx("feedback.score", t)
+                or self._rx("feedback.satisfied", t)
+                or self._rx("feedback.unsatisfied", t)
+            )
+        return intent != "none"
+
+    def _trouble_or_errand(self, t: str, triggers: list[str]) -> bool:
+        # an illness alone is what the visit is for ("住院了，你抽空去医院看一下" stays an instruction)
+        trouble = set(triggers) & _ACTION_TRIGGERS
+        return bool(self._problem(t) or self._fault_told(t) or trouble or self._rx("request.admin", t))
 
     def _complaint(self, t: str, triggers: list[str]) -> bool:
         return bool(
             "discontent" in triggers
             or self._rx("feedback.unsatisfied", t)
             or re.search(r"还没(修|弄|办|处理)好|没(修|弄)好|怎么修|白修|(修|弄)的什么", t)
+            # "上回修的那个水管又漏了": the handled matter failed
+            or re.search(r"(上回|上次|前几天|前两天|之前|那天|刚|才)[^,.!?]{0,3}(修|弄|换|补)(好)?的", t)
         )
 
     def _fault_told(self, t: str) -> bool:
@@ -603,6 +760,10 @@ class Parser:
                 continue
             if neg is not None and neg.search(t, max(0, m.start() - 3), m.start()):
                 continue
+            if m.start() > 0 and t[m.start() - 1] == "不" and t[m.end() - 1] == "了":
+                continue  # "不漏了": no longer
+            if _YES_NO.match(t, m.end(), min(len(t), ce + 1)):
+                continue  # "今天下午停电吗?": a question about a schedule, not a report
             if own and not re.search(r"我|俺|咱", t):
                 continue
             return True

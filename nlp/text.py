@@ -28,7 +28,7 @@ CN_DIGITS = {
     "九": 9,
 }
 # a number in digits or Chinese (up to 99), used inside larger regexes
-NUM = r"(?:[0-9]{1,4}|[零〇一二两三四五六七八九十]{1,3})"
+NUM = r"(?:[0-9]{1,4}|[零〇一二两三四五六七八九十廿]{1,3})"
 
 
 def strip_mentions(text: str) -> str:
@@ -43,6 +43,8 @@ def cn_to_int(s: str) -> int | None:
         return None
     if s.isdigit():
         return int(s)
+    if s.startswith("廿"):  # 廿 = twenty (廿号, 廿五)
+        s = "二十" + s[1:]
     if "十" in s:
         head, _, tail = s.partition("十")
         if len(tail) > 1 or "十" in tail:

@@ -130,10 +130,10 @@ def load_vocab(vocab_path: str | Path | None = None) -> Vocab:
 
     intent = raw.get("intent", {})
     rx: dict[str, re.Pattern[str] | None] = {}
-    rx["forward"] = compile_any(intent.get("forward"), "intent.forward")
-    rx["wellwish"] = compile_any(intent.get("wellwish"), "intent.wellwish")
-    rx["recovering"] = compile_any(intent.get("recovering"), "intent.recovering")
-    rx["notice"] = compile_any(intent.get("notice"), "intent.notice")
+    # every list of the [intent] table (forward, wellwish, recovering, notice, broadcast, social…) but the exact words
+    for k, v in intent.items():
+        if isinstance(v, list) and k != "none_exact":
+            rx[k] = compile_any(v, f"intent.{k}")
     q = intent.get("query", {})
     order = list(q.get("order", []))
     for name in order:

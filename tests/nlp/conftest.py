@@ -11,7 +11,11 @@ from nlp.parser import Parser
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_ROSTER = REPO / "devtools" / "demo_data" / "roster.xlsx"
-SHARED = (REPO / ".." / "shared").resolve()
+# the shared material sits beside the repository, or beside the worktrees' folder
+SHARED = next(
+    (p for p in (REPO / ".." / "shared", REPO / ".." / ".." / "shared") if (p / "fixtures").is_dir()),
+    REPO / ".." / "shared",
+).resolve()
 TODAY = date(2026, 11, 26)  # a Thursday
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.nlp.test_corpus import ROSTER, SCORER, THRESHOLDS, _command
+from tests.nlp.test_corpus import ROSTER, SCORER, THRESHOLDS, _command, _env
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).resolve().parent / "data"
@@ -39,7 +39,7 @@ def test_extra_corpus_meets_thresholds(name, _min_rows):
     args = [sys.executable, str(SCORER), str(DATA / name), str(ROSTER), "--cmd", _command(), "--show", "80"]
     for k, v in THRESHOLDS.items():
         args += [k, str(v)]
-    p = subprocess.run(args, capture_output=True, text=True, cwd=REPO, timeout=300)
+    p = subprocess.run(args, capture_output=True, text=True, cwd=REPO, timeout=300, env=_env())
     print(p.stdout)
     print(p.stderr[-2000:])
     assert p.returncode == 0, f"{name} below thresholds:\n{p.stdout[-4000:]}"
