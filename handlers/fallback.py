@@ -34,7 +34,12 @@ async def handle_unknown(ctx: Context) -> bool:
     if ctx.msg.channel == "archive":
         return True
     p = ctx.parsed
-    if p is not None and p.intent == "none":
+    if p is not None and p.intent == "none" and ctx.sender.kind == "resident":
+        # a resident is never pointed at the members' questions
+        ctx.reply(
+            "没看懂您的意思。有事直接说就行，例如“门口路灯坏了”；想知道办得怎么样，可以问“我反映的事办得怎么样了”。"
+        )
+    elif p is not None and p.intent == "none":
         ctx.reply("没看懂您要我做什么。可以说“昨天走访了王大伯”或“本月未走访户”，发“帮助”看全部用法。")
     else:
         ctx.reply("这件事我还不会办，已经记下原话。发“帮助”看我能做什么。")

@@ -25,12 +25,21 @@ INTENTS = ("visit", "wish", "request", "query", "feedback", "none")
 QUERIES = ("unvisited", "my_households", "request_status", "key_households", "points", "summary", "help")
 # what a resident (or an unknown sender) can ask the bot
 _RESIDENT_QUERIES = {"request_status", "help"}
+# ...unless they name one of the members' questions outright ("本月未走访户" from a resident: the bot says it is for
+# members, rather than that it did not understand)
+_MEMBER_QUERY_NOUNS = re.compile(r"未走访户|联系户|(联系|负责)(了|的)?(哪些|哪几)户|重点户|汇总|积分")
+# words to another person in the group ("@王丽 侬那几户走完了伐"): a question to them, not to the bot
+_DONE_ALREADY = re.compile(r"(我|已经|早就)[^,.!?]{0,4}(交|发|报|送)(到|给|上去|出去|了)")
+_ASKED_OUTRIGHT = re.compile(r"[?？吗呢]|没有?\s*$")
+_TO_SOMEONE_ELSE = re.compile(r"^\s*@(?!联户|小助手|机器人|助手)\S{1,8}\s")
 _MONTH_QUERIES = {"unvisited", "key_households", "summary", "points"}
 # a query needs to sound like one: a question word, a command to show/send, or a short message
 # ("有着落没": a trailing 没 asks too)
 _ASKING = re.compile(
     r"[?？吗呢哪几啥]|多少|什么|怎么|咋|没有|了没|没\s*$"
-    r"|查|发|报|看|给我|列|说下|出来|有没有|情况|如何|名单|排名|进度|完成率"
+    r"|查|发|报|看|给我|列|说下|出来|有没有|情况|如何|名单|清单|排名|进度|完成率|状态|地步"
+    # a request to be shown one ("再发我一份", "总结一下", "帮我出一份")
+    r"|一份|总结一下|统计一下|出一份"
     # a month's summary named ("2026年10月的走访汇总"; "建议我汇总一下" is no question)
     r"|月份?[^,.!?]{0,4}(的)?(走访)?(汇总|统计)"
 )
@@ -133,7 +142,7 @@ class Parser:
         self._dialect_all = load_dialect(dialect_path)
         self._seg = Segmenter(self.vocab.words)
         self._model: IntentModel | None = None  # trained on first need (nlp/model.py)
-        # the model's bar and where it may speak (nlp/cv.py compares settings by cross-validation)
+        # the model's bar and where it may speak (devtools/parse_cv.py compares settings by cross-validation)
         self.model_bar = MODEL_BAR
         self.model_modes: frozenset[str] = MODEL_MODES
         raw = self.vocab.raw.get("intent", {}).get("request", {})
@@ -209,6 +218,7 @@ class Parser:
         self, text: str, sender: str | None = None, chat: str = "group2", today: date | None = None
     ) -> ParseResult:
         today = today or date.today()
+        to_someone_else = _TO_SOMEONE_ELSE.search(text or "") is not None
         t = self.rewrite(normalize(text))
         res = ParseResult(confidence=0.98)
         if not t or is_contentless(t) or t in self.vocab.none_exact or t.rstrip("!。.~ ") in self.vocab.none_exact:
@@ -236,7 +246,10 @@ class Parser:
             return res
         # words to another member that urge them ("张伟 你那几户这个月一户都没走 抓紧") are no question to the bot
         urged = member is not None and _URGE.search(t) is not None and self._addressed(t, member)
-        query = None if urged else self._query(t, member is not None)
+        # a member who @s someone else asks them, not the bot (a resident @-ing their member about their matter
+        # still asks for its progress)
+        asks_another = to_someone_else and member is not None
+        query = None if urged or asks_another else self._query(t, member is not None)
         if query:
             res.intent, res.query = "query", query
             res.confidence = 0.9 if (_ASKING.search(t) or query == "help") else 0.75
@@ -433,11 +446,13 @@ class Parser:
     def _query(self, t: str, is_member: bool = True) -> str | None:
         asking = bool(_ASKING.search(t)) or len(t) <= 12
         for name in self.vocab.query_order:
-            if not is_member and name not in _RESIDENT_QUERIES:
+            if not is_member and name not in _RESIDENT_QUERIES and not _MEMBER_QUERY_NOUNS.search(t):
                 # visits, households, points and summaries are members' questions ("好几天没看到你了" is no
                 # question about unvisited households)
                 continue
             m = self._rx(f"query.{name}", t)
+            if m and _DONE_ALREADY.search(t) and not _ASKED_OUTRIGHT.search(t):
+                continue  # the sender says it is done ("上个月的汇总我已经交到镇里了"): nothing asked
             if m:
                 # reported speech is not a question to the bot: "王丽刚刚来过 问我低保的事办好了没有"
                 cs = clause_bounds(t, m.start())[0]

@@ -231,3 +231,11 @@ async def test_must_visit_for_a_household_without_member_reaches_every_committee
     await resident_says(pair, "wmh012x7Qe", "我昨天摔了一跤住院了")
     for userid in committee:
         assert any("八必访提醒" in t and "没有联系党员" in t for t in await db.outbox_to(userid)), userid
+
+
+async def test_a_resident_not_understood_is_never_pointed_at_the_members_questions(pair, db):
+    reply = await resident_says(pair, "wmh011x7Qe", "今天天气蛮好的")
+    assert reply.startswith("没看懂您的意思"), reply
+    assert "未走访户" not in reply and "走访了王大伯" not in reply
+    refused = await resident_says(pair, "wmh011x7Qe", "本月未走访户")
+    assert "只对本支部党员开放" in refused, refused

@@ -1,6 +1,6 @@
 """K-fold cross-validation of the parser with its n-gram model: how the model's bar changes the six figures.
 
-    python -m nlp.cv ROSTER SET.jsonl... [--folds 5] [--bars 0.9,0.95,0.98,1.01]
+    python -m devtools.parse_cv ROSTER SET.jsonl... [--folds 5] [--bars 0.9,0.95,0.98,1.01]
 
 Every labelled row (the scorer's jsonl format) goes to one fold by a hash of its text, so the same words never sit
 in the training and the test fold at once. For each fold the model is trained on the other folds only, and the
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     from nlp.text import normalize
     from storage.roster_file import load_roster
 
-    ap = argparse.ArgumentParser(prog="python -m nlp.cv")
+    ap = argparse.ArgumentParser(prog="python -m devtools.parse_cv")
     ap.add_argument("roster")
     ap.add_argument("sets", nargs="+")
     ap.add_argument("--folds", type=int, default=5)
