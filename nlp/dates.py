@@ -189,9 +189,11 @@ _DAY_RX = re.compile(
     r"(?![0-9]|\.[0-9]|\s*(?:万|元|块|斤|米|公|度|吨|亩|倍|%|kg|号|天|个|次|点|岁|人|户|家|年|月|周|层|楼|组|分|小时|斤))"
     # a lunar date: 正月初三, 腊月廿八, 冬月十五
     r"|(?P<lmon>[正冬腊])月(?P<lday>初[一二三四五六七八九十]|廿[一二三四五六七八九]?|二十[一二三四五六七八九]?|三十|十[一二三四五六七八九]?)"
-    # a festival's day, not the holiday around it: 国庆加班 / 春节期间 / 中秋前 name no one day
+    # a festival's day, not the holiday around it: 国庆加班 / 春节期间 / 中秋前 name no one day; nor do its foods and
+    # gifts (重阳糕, 中秋月饼, 端午粽子, 腊八粥, 元宵汤圆: "今天送了重阳糕" is a visit today)
     r"|(?<![0-9零一二两三四五六七八九十])(?P<fest>" + "|".join(sorted(_FESTIVAL_NAMES, key=len, reverse=True)) + r")"
-    r"(?!假|期间|长假|黄金周|加班|前|后|以后|之后|以前|之前|前后|左右|快到|那几天|几天)"
+    r"(?!假|期间|长假|黄金周|加班|前|后|以后|之后|以前|之前|前后|左右|快到|那几天|几天"
+    r"|糕|饼|月饼|粽|粥|汤圆|面|礼|慰问品|物资|红包)"
 )
 # "八组3号", "3号楼", "2号床" are places, not days
 _NOT_DAY_BEFORE = re.compile(r"(组|村|幢|栋|楼|弄|室|排|队|路|街|床|[0-9])$")

@@ -193,7 +193,11 @@ class Parser:
         alt = "|".join(re.escape(f) for f in forms)
         self._member_form_rx = re.compile(f"(?:{alt})(?:书记|主任|委员|姑娘|小伙子?|同志|阿姨|老师)?") if alt else None
         self._came_rx = (
-            re.compile(f"(?:{alt})[^,.!?;:\\s]{{0,8}}?(?<!没)(?<!不)来(?:了|过|我|阿拉|俺|咱)(?![吗没伐?])")
+            re.compile(
+                f"(?:{alt})[^,.!?;:\\s]{{0,8}}?(?<!没)(?<!不)来"
+                # came (来了/来过/来我…), or came to give or help and did it (来给我送了, 来帮我把…装好了)
+                "(?:(?:了|过|我|阿拉|俺|咱)(?![吗没伐?])|(?:给|帮|替)(?:我|阿拉|俺)[^,.!?;]{0,12}(?:了|过)(?![吗没伐?]))"
+            )
             if alt
             else None
         )
@@ -589,6 +593,10 @@ class Parser:
                     if has_mention and past:
                         found.append(m.start())
                         break
+                    continue
+                if not past and key != "visit.resident" and _FUTURE_DAY.search(t) and not _PAST.search(t):
+                    # "明朝冬至，我上昼去毛阿婆家送汤圆": the day to come is said in another clause, no verb is done
+                    why = why or "planned"
                     continue
                 if key == "visit.resident" or past or has_mention:
                     found.append(m.start())
