@@ -52,6 +52,11 @@ class Permanent(Exception):
     """Will never go through as it is: a dead letter for the secretary."""
 
 
+class ViaMember(Exception):
+    """微信客服 may not reply any more (48 h since the resident last wrote, or 5 replies used): the words go to the
+    household's linked member to pass on, instead of dying in the queue."""
+
+
 class AlreadySent(Exception):
     """The platform says this exact message went out before (a repeat after a crash)."""
 
@@ -231,6 +236,8 @@ class OutboxWorker:
             await sender(row)
         except AlreadySent:
             pass
+        except ViaMember as exc:
+            status, error = "rerouted", str(exc)
         except Permanent as exc:
             status, error = "dead", str(exc)
         except WeComApiError as exc:
@@ -260,11 +267,14 @@ class OutboxWorker:
             )
             if ok and status == "sent" and row.channel == "kf":
                 await kf_window.count_reply(session, row.target)
+            if ok and status == "rerouted" and not await store.pass_on_through_member(session, row):
+                status, error = "dead", f"{error}；这一户也没有联系党员可以转告"
+                await store.set_status(session, row.id, status, error)
         if not ok:
             log.warning("outbox row %s was reclaimed while this worker sent it (lease too short?)", row.id)
         if status == "dead":
             log.warning("outbox row %s (%s → %s) is a dead letter: %s", row.id, row.channel, row.target, error)
-        return {"sent": "sent", "dead": "dead"}.get(status, "retry")
+        return {"sent": "sent", "dead": "dead", "rerouted": "rerouted"}.get(status, "retry")
 
     # --- channels -----------------------------------------------------------------------------------------
     def _client(self) -> WeComClient:
@@ -332,7 +342,7 @@ class OutboxWorker:
         async with self.sessionmaker() as session:
             window = await kf_window.read_window(session, row.target)
         if (why := kf_window.refusal(window, self.clock())) is not None:
-            raise Permanent(why)
+            raise ViaMember(why)
         open_kfid = (row.payload or {}).get("open_kfid", "")
         # WeCom drops a repeated msgid: a send retried after a crash does not reach the resident twice
         msgid = hashlib.sha1(f"{row.id}:{row.idempotency_key or ''}".encode()).hexdigest()[:32]

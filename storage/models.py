@@ -198,7 +198,7 @@ class OutboundMessage(Base):
     target: Mapped[str] = mapped_column(String(128))
     msgtype: Mapped[str] = mapped_column(String(20), default="text")
     content: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(10), default="sent")  # pending / sent / failed / dead
+    status: Mapped[str] = mapped_column(String(10), default="sent")  # pending / sent / failed / dead / rerouted
     error: Mapped[str] = mapped_column(String(200), default="")
     inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_message.id"))
     idempotency_key: Mapped[str | None] = mapped_column(String(120))

@@ -345,3 +345,29 @@ async def tell_household(
     ):
         return "member"
     return "none"
+
+
+async def pass_on_through_member(session: AsyncSession, row: OutboundMessage) -> bool:
+    """A 微信客服 reply that may no longer go out (the 48-hour window or its 5 replies are used up) goes to the
+    resident's linked member to pass on, in the transaction that marks the row; False when nobody links the
+    household."""
+    household = await repo.household_by_external(session, row.target)
+    member = await repo.current_member_of(session, household.id) if household is not None else None
+    if household is None or member is None:
+        return False
+    return tell_member(
+        session,
+        member,
+        f"请转告{household.head_name}家：{row.content}",
+        key=f"kf-via-member:{row.id}",
+        branch_id=row.branch_id,
+    )
+
+
+async def set_status(session: AsyncSession, row_id: int, status: str, error: str) -> None:
+    await session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id == row_id)
+        .values(status=status, error=error[:200])
+        .execution_options(synchronize_session=False)
+    )

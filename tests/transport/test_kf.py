@@ -51,7 +51,7 @@ def _replies(pair) -> list[str]:
 
 async def _settled(url: str) -> bool:
     rows = await _q(url, select(OutboundMessage.status).where(OutboundMessage.channel == "kf"))
-    return bool(rows) and all(r[0] in ("sent", "dead") for r in rows)
+    return bool(rows) and all(r[0] in ("sent", "dead", "rerouted") for r in rows)
 
 
 async def test_resident_kf_message_is_pulled_handled_once_and_answered(tpair):
@@ -82,8 +82,19 @@ async def test_at_most_five_replies_per_resident_message(tpair):
     await eventually(lambda: _settled(url))
     assert len(_replies(tpair)) == 5
     assert _replies(tpair)[already:] == [f"通知{i}" for i in range(5 - already)]
-    dead = await _q(url, select(OutboundMessage.content, OutboundMessage.error).where(OutboundMessage.status == "dead"))
-    assert len(dead) == 1 + already and all("5 条" in e for _, e in dead)
+    # what may not go out on 微信客服 is not lost: the resident's linked member (王海峰) is asked to pass it on
+    over = await _q(
+        url, select(OutboundMessage.content, OutboundMessage.error).where(OutboundMessage.status == "rerouted")
+    )
+    assert len(over) == 1 + already and all("5 条" in e for _, e in over)
+    passed_on = await _q(
+        url,
+        select(OutboundMessage.content).where(
+            OutboundMessage.channel == "app", OutboundMessage.target == "wanghaifeng"
+        ),
+    )
+    assert sorted(c for (c,) in passed_on) == sorted(f"请转告王秀英家：{c}" for c, _ in over)
+    assert await _q(url, select(OutboundMessage.id).where(OutboundMessage.status == "dead")) == []
     # the resident writes again: a new window opens
     await tpair.emulator.say(RESIDENT, "kf", "好的")
     await eventually(lambda: len(_replies(tpair)) >= 6)
@@ -99,8 +110,12 @@ async def test_no_reply_after_48_hours(tpair):
     await _enqueue_kf(tpair, ["迟到的回复"])
     await eventually(lambda: _settled(url))
     assert len(_replies(tpair)) == before
-    dead = await _q(url, select(OutboundMessage.error).where(OutboundMessage.content == "迟到的回复"))
-    assert "48 小时" in dead[0][0]
+    late = await _q(
+        url, select(OutboundMessage.status, OutboundMessage.error).where(OutboundMessage.content == "迟到的回复")
+    )
+    assert late[0][0] == "rerouted" and "48 小时" in late[0][1]
+    passed_on = await _q(url, select(OutboundMessage.content).where(OutboundMessage.target == "wanghaifeng"))
+    assert ("请转告王秀英家：迟到的回复",) in passed_on
 
 
 async def test_emulator_enforces_the_window_itself(tpair):
