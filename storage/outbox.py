@@ -16,13 +16,12 @@ import hashlib
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from domain.privacy import mask
 from domain.time import aware
-from storage import repo
+from storage import leases, repo
 from storage.models import ChatGroup, Household, Lease, Member, OutboundMessage
 
 QUEUED_KEY = "lianhu.outbox_queued"
@@ -274,22 +273,7 @@ SENDER_LEASE = "outbox-sender"
 async def acquire_sender(session: AsyncSession, holder: str, now: dt.datetime, until: dt.datetime) -> bool:
     """Take or renew the sender lease until `until`; False while another holder's lease runs. One sender per
     database: two servers on one PostgreSQL, or a server and `lianhu jobs run`, never send side by side."""
-    taken = await session.execute(
-        update(Lease)
-        .where(Lease.name == SENDER_LEASE, or_(Lease.holder == holder, Lease.expires_at < now))
-        .values(holder=holder, expires_at=until)
-        .execution_options(synchronize_session=False)
-    )
-    if taken.rowcount:
-        return True
-    # no row yet, or someone else's live lease; two first beats racing on an empty table must not fail on the
-    # primary key, so the insert sits in a savepoint
-    try:
-        async with session.begin_nested():
-            session.add(Lease(name=SENDER_LEASE, holder=holder, expires_at=until))
-    except IntegrityError:
-        return False
-    return True
+    return await leases.take(session, SENDER_LEASE, holder, now, until)
 
 
 async def drop_sender(session: AsyncSession, holder: str) -> None:
