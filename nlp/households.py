@@ -331,4 +331,22 @@ class HouseholdIndex:
                         if take(pos, pos + ln):
                             out.append(Mention(pos, pos + ln, "fuzzy", window, (h.id,)))
                 pos = text.find(sur, pos + 1)
+            # the surname slipped instead (割素芬 for 葛素芬, by voice): the given name whole, the surname a near sound
+            given = name[len(sur) :]
+            if len(sur) != 1 or len(given) < 2:
+                continue
+            pos = text.find(given, 1)
+            while pos >= 1:
+                s0 = pos - 1
+                c = text[s0]
+                if (
+                    c != sur
+                    and _CJK.match(c)
+                    and not any(covered[s0 : pos + len(given)])
+                    and text[s0 : pos + len(given)] not in self.member_names
+                    and _py_close(_py(c), _py(sur))
+                    and take(s0, pos + len(given))
+                ):
+                    out.append(Mention(s0, pos + len(given), "fuzzy", text[s0 : pos + len(given)], (h.id,)))
+                pos = text.find(given, pos + 1)
         return out

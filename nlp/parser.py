@@ -30,7 +30,7 @@ _RESIDENT_QUERIES = {"request_status", "help"}
 _MEMBER_QUERY_NOUNS = re.compile(r"未走访户|联系户|(联系|负责)(了|的)?(哪些|哪几)户|重点户|汇总|积分")
 # words to another person in the group ("@王丽 侬那几户走完了伐"): a question to them, not to the bot
 _DONE_ALREADY = re.compile(r"(我|已经|早就)[^,.!?]{0,4}(交|发|报|送)(到|给|上去|出去|了)")
-_ASKED_OUTRIGHT = re.compile(r"[?？吗呢]|没有?\s*$")
+_ASKED_OUTRIGHT = re.compile(r"[?？吗呢]|没有?\s*$|哪一步|到哪|怎么样了|如何了|有(消息|着落|眉目)")
 _TO_SOMEONE_ELSE = re.compile(r"^\s*@(?!联户|小助手|机器人|助手)\S{1,8}\s")
 _MONTH_QUERIES = {"unvisited", "key_households", "summary", "points"}
 # a query needs to sound like one: a question word, a command to show/send, or a short message
@@ -46,10 +46,12 @@ _ASKING = re.compile(
 _PAST = re.compile(r"了|过|刚")
 _AGAIN = re.compile(r"又[^,.!?]{0,3}(坏|漏|不亮|堵|断|停|不行|爆|裂|塌|掉|冒|渗|跳闸|黑|没水|没电)")
 # a plan that asks someone to do it ("明天谁去镇里帮她代办一下"), not the member's own plan ("到时候要去帮忙")
-_ASKS_SOMEONE = re.compile(r"谁|哪位|有没有人|找个?人|派个?人")
-_FA = re.compile(r"(?<=[了过的人好弄修办去来吃有要])伐(?=[\s,.!?]|$)")
+_ASKS_SOMEONE = re.compile(r"谁|哪位|有没有人|找个?人|派个?人|网格员|电工|师傅|组长")
+_FA = re.compile(r"(?<=[了过的人好弄修办去来吃有要])[伐哇](?=[\s,.!?]|$)")
+# voice-to-text repeats a word when the speaker hesitates ("想 想再去看一看"): one is enough
+_STUTTER = re.compile(r"([\u4e00-\u9fff]{1,2}) \1(?=[\u4e00-\u9fff])")
 _JOKING = re.compile(r"哈哈|呵呵|😂|🤣|😄|😁|笑死")
-_REPORTED = re.compile(r"(?<![问想要来])问(我|他|她|了问|过)")
+_REPORTED = re.compile(r"(?<![问想要来请])问(我|他|她|伊|了问|过)|(电话|去|就|顺便|顺带)问")
 # the rest of a clause that makes it a yes/no question ("停电吗?")
 _YES_NO = re.compile(r"[^,.!?;]{0,2}?(吗|伐)\s*[?]?\s*$|[^,.!?;]{0,2}?(吗|伐)?\s*\?")
 # a resident's own trip, told before the verb in its clause ("我们去跃龙广场看过了")
@@ -57,6 +59,11 @@ _OWN_TRIP = re.compile(r"(?<![回过进出上下])(去|到)(?!我|俺|咱|阿拉
 # come and sit / see / chat: what a resident asks for when asking to be visited
 _COME_SIT = re.compile(r"来[^,.!?]{0,4}(看看|坐坐|坐一坐|望望|一趟|坐会|坐一会|聊聊|说说话|讲讲话)")
 _SELF = re.compile(r"我|俺|咱")
+_HOUSEHOLD_NEWS = {"hardship", "illness", "emergency", "wedding_funeral"}
+_WHO_HAS_NOT = re.compile(r"谁(还)?没(交|报|发|填|补)")
+_KEY_KINDS = re.compile(r"重点户|重点人群|重点对象|困难户|困难家庭|空巢|留守|危重")
+_FEAR = re.compile(r"怕|担心|万一|省得|免得")
+_CAUTION = re.compile(r"不要|别|不能|不准|小心|当心|注意")
 _URGE = re.compile(r"抓紧|尽快|赶紧|务必|一定要|记得|补一下|补上|补齐")
 _SEP = frozenset(" ,;:!?，。；：！？、】\n")
 # a day to come, before the verb in its clause
@@ -189,7 +196,7 @@ class Parser:
         full = "|".join(re.escape(m.name) for m in roster.members if len(m.name) >= 2)
         self._member_rx = re.compile(full) if full else None
         # a member named by a resident as the one who came or went ("吴敏姑娘前天又来了", "李秀兰今天去看了冯阿林")
-        forms = sorted({f for f, _ in self._member_names if not f.startswith("小")}, key=len, reverse=True)
+        forms = sorted({f for f, _ in self._member_names}, key=len, reverse=True)
         alt = "|".join(re.escape(f) for f in forms)
         self._member_form_rx = re.compile(f"(?:{alt})(?:书记|主任|委员|姑娘|小伙子?|同志|阿姨|老师)?") if alt else None
         self._came_rx = (
@@ -215,7 +222,8 @@ class Parser:
         guard, table = self._dialect_guard, self._dialect
         t = self._dialect_rx.sub(lambda m: m.group(0) if m.group(0) in guard else table[m.group(0)], t)
         # 宁波话's question particle 伐 at the end of a sentence ("有人弄伐") is 吗; 伐木/滥伐 stay
-        return _FA.sub("吗", t) if "伐" in t else t
+        t = _STUTTER.sub(r"\1", t)
+        return _FA.sub("吗", t) if ("伐" in t or "哇" in t) else t
 
     # ------------------------------------------------------------------------------------------------
     def parse(
@@ -249,7 +257,9 @@ class Parser:
             res.triggers = [x for x in self._triggers(t) if x in ("illness", "wedding_funeral")]
             return res
         # words to another member that urge them ("张伟 你那几户这个月一户都没走 抓紧") are no question to the bot
-        urged = member is not None and _URGE.search(t) is not None and self._addressed(t, member)
+        urged = member is not None and (
+            (_URGE.search(t) is not None and self._addressed(t, member)) or self._addressed_you(t, member)
+        )
         # a member who @s someone else asks them, not the bot (a resident @-ing their member about their matter
         # still asks for its progress)
         asks_another = to_someone_else and member is not None
@@ -261,6 +271,10 @@ class Parser:
                 res.month = find_month(t, today) or f"{today.year:04d}-{today.month:02d}"
             if query in ("unvisited", "summary", "key_households", "points", "my_households"):
                 res.member = self._member_named(t)
+            if query == "request_status":
+                # what a resident's question about their matter also tells of the household ("低保的事办得怎么样了？
+                # 屋里实在没钱了"); the matter's own kind (电鱼, 到底有没有人管) is no news
+                res.triggers = [x for x in self._triggers(t) if x in _HOUSEHOLD_NEWS]
             return res
 
         mentions = self.index.find(t, own=own, resident_of=resident, today=today, token_starts=self._seg.token_starts)
@@ -269,7 +283,7 @@ class Parser:
         if self._rx("feedback.score", t):
             visit_at, why = -1, None
         else:
-            visit_at, why = self._visit(t, bool(mentions), today, member, chat)
+            visit_at, why = self._visit(t, bool(mentions), today, member, chat, named=len(mentions))
         res.not_visit = why
         res.confidence = 0.85
         if visit_at >= 0 and "mem_visit_weak" in self.model_modes and member is not None and not mentions:
@@ -277,6 +291,9 @@ class Parser:
             label, p = self._ask_model(t, "member")
             if label == "none" and p >= self.model_bar:
                 visit_at, why = -1, None
+        if visit_at >= 0 and member is None and self._rx("feedback.not_fixed", t):
+            # "墙上那个缝来看过了讲要修 到现在一个多月了还是老样子": someone came, nothing changed: a complaint
+            visit_at, why = -1, None
         if visit_at >= 0:
             res.intent = "visit"
             res.date = self._visit_date(t, visit_at, today)
@@ -290,7 +307,9 @@ class Parser:
             hh, _amb = self._households(mentions, member is not None, resident)
             if hh and all(h in self._away for h in hh):
                 res.intent, res.not_visit = "visit", None
-                res.date = self._visit_date(t, 0, today)
+                # the day said with the call ("谢谢你昨天夜里跟我视频聊了那么久")
+                call = self._rx("visit.call", t)
+                res.date = self._visit_date(t, call.start() if call else 0, today)
             else:
                 res.intent, res.confidence = self._classify(t, res.triggers, member is not None)
                 res.not_visit = "call_at_home"
@@ -335,6 +354,15 @@ class Parser:
                 why
                 and member is not None
                 and res.intent != "none"
+                # a wish written down for someone who asks to be visited by a craftsman ("想请理发师上门") stays one
+                and not (res.intent == "wish" and (why == "asked" or "心愿" in t))
+                # someone unreachable, and the member asks the group for help ("谁有她厂里同事的电话？")
+                and not (
+                    res.intent == "request"
+                    and why == "failed"
+                    and "emergency" in res.triggers
+                    and _ASKS_SOMEONE.search(t) is not None
+                )
                 and not (
                     res.intent == "request"
                     and res.confidence > 0.6
@@ -353,10 +381,15 @@ class Parser:
             if why:
                 # a visit that did not happen still tells what the member found (电话打不通 -> emergency)
                 res.confidence = 0.8
-            elif not self._rx("visit.call_failed", t):  # "电话打了三次都没接" keeps its emergency
+            elif not self._rx("visit.call_failed", t) and not (member is not None and mentions):
+                # ("电话打了三次都没接" keeps its emergency; so does what a member tells of a household they name)
                 res.triggers = [x for x in res.triggers if x in ("illness", "wedding_funeral")]
             return res
         res.households, res.ambiguous = self._households(mentions, member is not None, resident)
+        if res.intent == "visit" and len(res.households) >= 2 and self._rx("visit.failed", t):
+            missed = self._not_met(t, mentions)
+            if missed and missed != set(res.households):
+                res.households = [h for h in res.households if h not in missed]
         if res.intent == "visit":
             if why is None and visit_at >= 0:
                 res.confidence = 0.9 if res.households and not res.ambiguous else 0.6
@@ -437,6 +470,14 @@ class Parser:
         m = self._address_rx.match(t) if self._address_rx is not None else None
         return bool(m) and (sender is None or self._address_ids.get(m.group(1)) != sender.id)
 
+    def _addressed_you(self, t: str, sender: Member | None) -> bool:
+        """"张伟你上个月积分比我还高": another member named, then 你: words to them, whatever they ask."""
+        for form, mid in self._member_names:
+            if t.startswith(form) and (sender is None or mid != sender.id):
+                rest = t[len(form) :].lstrip(" ,:，：、")
+                return rest.startswith(("你", "侬"))
+        return False
+
     def _need(self, t: str) -> bool:
         """A visit report that carries a need: a problem or a plea said in the report itself."""
         r = self._rx
@@ -449,7 +490,13 @@ class Parser:
 
     def _query(self, t: str, is_member: bool = True) -> str | None:
         asking = bool(_ASKING.search(t)) or len(t) <= 12
+        if _WHO_HAS_NOT.search(t):
+            return None  # "谁还没交11月份的走访汇总？": a question to the members, not to the bot
+        if len(t) > 80 and not _ASKED_OUTRIGHT.search(t):
+            return None  # a long report ("向大家汇报一下：…重点户都走了…") asks nothing
         for name in self.vocab.query_order:
+            if name == "summary" and _KEY_KINDS.search(t):
+                continue  # "重点户五月走了几户": the key households' question, not the month's summary
             if not is_member and name not in _RESIDENT_QUERIES and not _MEMBER_QUERY_NOUNS.search(t):
                 # visits, households, points and summaries are members' questions ("好几天没看到你了" is no
                 # question about unvisited households)
@@ -467,7 +514,7 @@ class Parser:
         return None
 
     def _visit(
-        self, t: str, has_mention: bool, today: date, member: Member | None, chat: str = "group2"
+        self, t: str, has_mention: bool, today: date, member: Member | None, chat: str = "group2", named: int = 0
     ) -> tuple[int, str | None]:
         """Position of the visit report in `t` (-1 when none happened) and, when the text speaks of a visit that
         did not happen, why: planned / failed / asked / instructed / call."""
@@ -535,7 +582,9 @@ class Parser:
                 near = t[m.start() : min(len(t), m.end() + 2)]
                 before = t[max(cs, m.start() - 3) : m.start()]
                 past_near = bool(_PAST.search(near)) or "刚" in before or "又" in before
-                if failed:
+                if failed and not (named >= 2 and not self._failed_in(t, cs, ce)):
+                    # (a round of several homes where one was shut: "罗勇 贺文斌 都在 田海燕上班去了没碰到" is still
+                    # the visit to the others, unless the verb's own clause failed)
                     why = why or "failed"
                     continue
                 if _FUTURE_DAY.search(t, cs, m.start()):
@@ -594,7 +643,7 @@ class Parser:
                         found.append(m.start())
                         break
                     continue
-                if not past and key != "visit.resident" and _FUTURE_DAY.search(t) and not _PAST.search(t):
+                if not past and key != "visit.resident" and _FUTURE_DAY.search(t, 0, ce) and not _PAST.search(t):
                     # "明朝冬至，我上昼去毛阿婆家送汤圆": the day to come is said in another clause, no verb is done
                     why = why or "planned"
                     continue
@@ -615,14 +664,6 @@ class Parser:
         if found:
             # the report starts at its first visit word ("昨日去看方奶奶，伊讲孙子国庆回来过了")
             return min(found), None
-        if why is None and has_mention and _GO.search(t):
-            if addressed is None:
-                addressed = is_member and self._addressed(t, member)
-            # no report-shaped verb at all ("你明天去一趟"): tell the handler what the words are, if it can
-            if addressed or (instructed is not None and instructed.search(t)):
-                why = "instructed"
-            elif self._rx("visit.planned", t):
-                why = "planned"
         if why is None and self._rx("visit.call_failed", t) and self._rx("visit.call", t):
             why = "failed"  # the call did not get through: a contact that failed
         if why is None and not self._rx("visit.call_failed", t):
@@ -633,13 +674,35 @@ class Parser:
                 # made: 了/过 on it, a call that came in ("打电话来"), or a day not after today in its clause
                 if (
                     _PAST.search(t, m.start(), min(len(t), m.end() + 3))
-                    or t[m.end() : m.end() + 1] == "来"
+                    or t[m.end() : m.end() + 1] in ("来", "问", "讲", "说", "聊")
                     or "里" in m.group(0)  # "电话里讲…": told from a call that was made
                     or any(cs <= d.start < ce and d.day <= today for d in _days(self._date_text(t), today))
                 ):
                     why = "call"
                     break
+        # (after the call: "跟林志豪视频了…问社保怎么转过去" is a call made, not a plan)
+        if why is None and has_mention and _GO.search(t):
+            if addressed is None:
+                addressed = is_member and self._addressed(t, member)
+            # no report-shaped verb at all ("你明天去一趟"): tell the handler what the words are, if it can
+            if addressed or (instructed is not None and instructed.search(t)):
+                why = "instructed"
+            elif self._rx("visit.planned", t):
+                why = "planned"
         return -1, why
+
+    def _failed_in(self, t: str, cs: int, ce: int) -> bool:
+        rx = self.vocab.get("visit.failed")
+        return rx is not None and rx.search(t, cs, ce) is not None
+
+    def _not_met(self, t: str, mentions: list[Mention]) -> set[str]:
+        """Households of a round told as not met in their own clause ("戴巧玲屋里没人")."""
+        out: set[str] = set()
+        for m in mentions:
+            cs, ce = clause_bounds(t, m.start)
+            if len(m.candidates) == 1 and self._failed_in(t, cs, ce):
+                out.add(m.candidates[0])
+        return out
 
     def _visit_date(self, t: str, at: int, today: date) -> date:
         days = [d for d in _days(self._date_text(t), today) if d.day <= today]
@@ -677,7 +740,7 @@ class Parser:
             # "水管又漏了": the fault is back: a new request (the handler may reopen the old one); with a complaint
             # about the repair ("又不亮了，糊弄人", "上回修的那个又漏了") it is feedback on the handled one
             return ("feedback", 0.8) if self._complaint(t, triggers) else ("request", 0.75)
-        if r("social", t) and not self._problem(t):
+        if r("social", t) and not self._problem(t) and not r("request.borrow", t):
             # an invitation to a feast, thanks for coming to it: chat
             return "none", 0.8
         if r("feedback.not_fixed", t) or r("feedback.unsatisfied", t) or r("feedback.basic", t):
@@ -686,6 +749,9 @@ class Parser:
             # "修好了" about a handled matter; a new problem in the same message keeps it a request
             if not (self._problem(t) and r("request.weak", t)):
                 return "feedback", 0.8
+        if "心愿" in t:
+            # a wish written down for a household, even when addressed to everyone ("大家看看谁能帮忙对接")
+            return "wish", 0.9
         if r("notice", t) and not self._problem(t, own=True):
             # a reminder or warning to the whole group ("台风要来了 花盆收进来") asks nothing of anyone here
             return "none", 0.85
@@ -696,14 +762,12 @@ class Parser:
             # the trouble is over by the end of the message ("刚才停电了一下 现在好了"); sure enough that the
             # n-gram model is not asked
             return "none", 0.8
-        if "心愿" in t:
-            return "wish", 0.9
         if r("request.admin", t) and not (r("feedback.self_done", t) and not self._problem(t)):
             # an errand the sender has done ("低保材料我已经交到镇里了") asks nothing more
             return "request", 0.85
         if r("wish.strong", t):
             return "wish", 0.85
-        if r("request.strong", t) or self._problem(t):
+        if r("request.strong", t) or r("request.borrow", t) or self._problem(t):
             return "request", 0.85
         if self._fault_told(t):
             return "request", 0.7
@@ -717,6 +781,10 @@ class Parser:
                 # a good wish, or an illness told as over ("住院了 现在出院了 屋里都好"): sure enough that the
                 # n-gram model is not asked
                 return "none", 0.8
+            if is_member:
+                # a member passing on what befell a household ("听讲蒋立新前两天被汽车撞了"), asking nobody to act:
+                # the situation is kept (八必访), no matter is opened
+                return "none", 0.7
             return "request", 0.6
         # nothing matched: chat, most likely; a question or a trigger word makes it less sure
         return "none", (0.55 if (triggers or _QUESTION.search(t)) else 0.75)
@@ -763,6 +831,8 @@ class Parser:
                 neg = self.vocab.negator
                 if neg is not None and neg.search(t, max(0, m.start() - 3), m.start()):
                     continue
+                if _CAUTION.search(m.group(0)):
+                    continue  # "空调不要开得太低": advice, not a fault
                 return True
         return False
 
@@ -783,6 +853,8 @@ class Parser:
                 continue
             if neg is not None and neg.search(t, max(0, m.start() - 3), m.start()):
                 continue
+            if _FEAR.search(t, max(cs, m.start() - 4), m.start()):
+                continue  # "我怕弄丢了": a worry, not a loss
             if m.start() > 0 and t[m.start() - 1] == "不" and t[m.end() - 1] == "了":
                 continue  # "不漏了": no longer
             if _YES_NO.match(t, m.end(), min(len(t), ce + 1)):

@@ -1,0 +1,319 @@
+"""Issue 13, round 6: what four new sets written blind (older speakers' voice-to-text, visits and days, 八必访 and
+the edge of chat, residents' own words) showed, checked with sentences written for this test (not copied from any
+labelled set). Demo roster; today is 2026-11-26 (a Thursday)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+
+# -- visits ---------------------------------------------------------------------------------------------------
+def test_eating_at_a_households_home_is_a_visit_on_the_festival_day(parse):
+    r = parse("冬至前一天没去，重阳那天在方奶奶屋里吃的中饭", sender="zhangwei")
+    assert (r.intent, r.households, r.date) == ("visit", ["H016"], date(2026, 10, 18))
+
+
+def test_going_up_to_a_home_after_a_bare_date(parse):
+    r = parse("11/20 上蒋立新屋里 伊讲腰疼得睡不着", sender="zhangwei")
+    assert (r.intent, r.households, r.date) == ("visit", ["H015"], date(2026, 11, 20))
+    assert r.triggers == ["illness"]
+
+
+def test_a_day_to_come_in_what_the_household_said_does_not_make_the_visit_a_plan(parse):
+    # the visit is today; "下个月" belongs to the wedding the household told of
+    r = parse("今天上午到严德富屋里，伊讲孙子下个月办满月酒", sender="zhangwei")
+    assert (r.intent, r.households, r.date) == ("visit", ["H013"], date(2026, 11, 26))
+    assert r.triggers == ["wedding_funeral"]
+
+
+def test_hurrying_over_after_a_call_is_a_visit(parse):
+    r = parse("王彩娥昨天傍晚跌了一跤，我接到电话马上赶过去，陪到卫生院包扎好", sender="zhangwei")
+    assert (r.intent, r.households, r.date) == ("visit", ["H012"], date(2026, 11, 25))
+    assert "emergency" in r.triggers
+
+
+def test_going_over_to_settle_a_quarrel_is_a_visit(parse):
+    r = parse("严小红家昨天跟隔壁吵起来 我晚上过去调解了", sender="zhangwei")
+    assert (r.intent, r.households) == ("visit", ["H014"])
+    assert r.triggers == ["dispute"]
+
+
+def test_a_resident_names_the_member_by_xiao_and_surname(parse):
+    # 小孙 is how residents call 孙小军 (M09); the resident names their sister's household by full name
+    r = parse("阿拉阿妹汪丽萍前天住院 小孙昨天去医院看过伊了", sender="wmh047x7Qe")
+    assert (r.intent, r.households, r.date) == ("visit", ["H048"], date(2026, 11, 25))
+
+
+@pytest.mark.parametrize(
+    "text, why",
+    [
+        ("王根发 王彩娥 你们两家这个星期我都会上门", "planned"),
+        ("蒋立新 我今天去你家你不在 明天再来", "failed"),
+        ("去了严德富那边，伊去杭州看病还没回来，等伊回来再去", "failed"),
+    ],
+)
+def test_visits_not_made(parse, text, why):
+    r = parse(text, sender="zhangwei")
+    assert (r.intent, r.not_visit) == ("none", why)
+
+
+def test_a_member_going_to_your_home_is_no_instruction_to_you(parse):
+    # "我去你家" is the member's own plan, not words telling "你" to go: a plan, no matter opened
+    r = parse("王大伯 下午我去你家看看那个漏水", sender="zhangwei")
+    assert (r.intent, r.not_visit) == ("none", "planned")
+
+
+def test_a_call_with_a_household_living_away_takes_the_day_said_with_it(parse):
+    r = parse("林芳，谢谢你前天夜里跟我视频，工地上都好", sender="wmh041x7Qe")
+    assert (r.intent, r.households, r.date) == ("visit", ["H041"], date(2026, 11, 24))
+
+
+def test_a_call_made_is_not_turned_into_a_plan_by_a_later_question(parse):
+    r = parse("昨天跟郭静视频了一刻钟，伊问医保怎么转过去", sender="linfang")
+    assert (r.intent, r.households, r.date) == ("visit", ["H042"], date(2026, 11, 25))
+
+
+def test_a_relative_coming_to_make_trouble_is_no_visit(parse):
+    r = parse("我兄弟昨夜吃醉了跑到阿拉屋里来闹 侬来劝劝", sender="wmh035x7Qe")
+    assert r.intent == "request"
+
+
+# -- wishes, requests, feedback ----------------------------------------------------------------------------------
+def test_a_wish_written_down_by_a_member_for_everyone_to_take_up(parse):
+    r = parse("金爷爷有个心愿 想要一根好点的拐杖 大家看看谁能帮忙", sender="wumin")
+    assert (r.intent, r.households) == ("wish", ["H037"])
+
+
+def test_a_wish_for_a_craftsman_to_come_is_no_visit(parse):
+    r = parse("帮方奶奶记个微心愿，伊想请裁缝上门改两件衣裳", sender="zhangwei")
+    assert (r.intent, r.households) == ("wish", ["H016"])
+
+
+@pytest.mark.parametrize("text", ["我想去看场戏 镇里下礼拜有 能弗能帮我弄张票", "过年想吃只八宝鸭 自家弄弗来了"])
+def test_wishes_said_as_wanting_to_go_or_to_eat(parse, text):
+    assert parse(text, sender="wmh016x7Qe").intent == "wish"
+
+
+def test_a_worry_is_no_loss(parse):
+    r = parse("希望有人帮我把老照片弄到手机里 我怕弄丢了", sender="wmh016x7Qe")
+    assert r.intent == "wish"
+
+
+def test_asking_to_borrow_the_hall_beside_a_feast_is_a_request(parse):
+    r = parse("下个月孙子满月，请大家吃满月酒，村里礼堂能借来用一下伐", sender="wmh013x7Qe")
+    assert (r.intent, r.triggers) == ("request", ["wedding_funeral"])
+
+
+def test_a_quarrel_settled_with_thanks_is_feedback(parse):
+    r = parse("建国，上趟阿拉跟隔壁吵相骂，侬来劝好了，现在太平了，谢谢侬", sender="wmh002x7Qe")
+    assert r.intent == "feedback"
+
+
+def test_a_wish_fulfilled_is_feedback(parse):
+    assert parse("拐杖收到 心愿满足了 谢谢", sender="wmh037x7Qe").intent == "feedback"
+
+
+def test_still_broken_and_nobody_came_is_feedback(parse):
+    assert parse("井水还是浑的，也没人来看过", sender="wmh011x7Qe").intent == "feedback"
+
+
+def test_told_for_months_and_still_going_on_is_feedback(parse):
+    r = parse("河边烧垃圾的事讲了好几个月了，还是天天有人烧，你们到底管弗管", sender="wmh011x7Qe")
+    assert r.intent == "feedback"
+    assert "discontent" in r.triggers
+
+
+# -- queries --------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text",
+    ["我交上去的那个低保申请 现在办到哪一步了", "我上回报的心愿 有消息了哇", "建国 我那个心愿啥辰光有消息"],
+)
+def test_a_resident_asking_after_their_own_matter(parse, text):
+    r = parse(text, sender="wmh001x7Qe")
+    assert (r.intent, r.query) == ("query", "request_status")
+
+
+def test_hesitations_of_voice_to_text_are_read_once(parse):
+    r = parse("嗯 那个 我 我想 想去看看阿拉老家的老房子", sender="wmh016x7Qe")
+    assert r.intent == "wish"
+
+
+# -- 八必访 and the edge of chat --------------------------------------------------------------------------------
+def test_a_member_passing_on_news_of_a_household_keeps_the_situation_and_opens_no_matter(parse):
+    r = parse("听讲严德富前天在镇上被电瓶车撞了，手上缝了几针", sender="zhangwei")
+    assert (r.intent, r.triggers) == ("none", ["emergency"])
+
+
+def test_a_member_reporting_a_plea_of_difficulty_is_still_a_request(parse):
+    r = parse("王彩娥家孙子读高中 学费有困难", sender="zhangwei")
+    assert (r.intent, r.triggers) == ("request", ["hardship"])
+
+
+def test_an_instruction_to_the_grid_worker_about_a_fault_is_a_request(parse):
+    r = parse("王大伯屋后头水沟堵牢了，落雨水漫进屋里，网格员明天去看一下", sender="chenjianguo")
+    assert (r.intent, r.households) == ("request", ["H011"])
+
+
+def test_someone_unreachable_and_the_member_asks_the_group_is_a_request(parse):
+    r = parse("郭静两天联系不上了，电话关机，谁有伊厂里同事的电话？", sender="linfang")
+    assert (r.intent, r.households, r.triggers) == ("request", ["H042"], ["emergency"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "王大伯节哀顺变 有啥要帮忙的跟我讲一声",  # condolence and an offer: nothing asked
+        "天热了 老人家多喝水 空调覅开得太低",  # advice
+        "跟大家讲一声，覅在河边乱倒垃圾，镇里要来查的",  # a warning to everyone
+        "台风过去了，各网格统计一下受损情况报给我",  # an instruction to the grid workers
+        "新闻上讲邻县一家仓库着火烧了一夜 大家注意用电",  # news
+        "[图片]你们看看阿拉屋后头的桃花",  # showing off a photo
+    ],
+)
+def test_chat_that_needs_nothing(parse, text):
+    assert parse(text, sender="zhangwei").intent == "none"
+
+
+def test_a_condolence_reveals_the_funeral(parse):
+    assert parse("王大伯节哀顺变", sender="zhangwei").triggers == ["wedding_funeral"]
+
+
+@pytest.mark.parametrize(
+    "text, trigger",
+    [
+        ("老公昨夜出去到现在没回来，电话打了十几个都弗接", "emergency"),
+        ("伊从梯子上摔下来了", "emergency"),
+        ("屋顶瓦片被风吹落了一大片", "emergency"),
+        ("住院费还欠着两万多，交不出", "hardship"),
+        ("屋里没啥收入", "hardship"),
+        ("五组有人在承包田里偷偷造房子", "violation"),
+        ("再弗批我就到县里去反映", "petition"),
+        ("老太婆走了以后屋里就我一个人", "wedding_funeral"),
+        ("我这个病就这样了", "illness"),
+    ],
+)
+def test_situations_said_in_villagers_words(parse, text, trigger):
+    assert trigger in parse(text, sender="wmh011x7Qe").triggers
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "路口的反光镜被车撞歪了",  # a thing hit, nobody hurt
+        "村口的站牌被风吹倒了",
+        "我看这样下去要出事情",  # a fear, nothing happened
+        "这两天降温，村里感冒的人多起来了",  # nobody in particular
+        "大家出门当心中暑",  # a caution
+        "儿子跟伊吵了一架，好几天没回来了",  # no one missing
+    ],
+)
+def test_no_situation_where_nothing_befell_a_household(parse, text):
+    r = parse(text, sender="wmh011x7Qe")
+    assert not {"emergency", "illness"} & set(r.triggers)
+
+
+# -- second batch: questions (blind6_e) and a mixed month (blind6_f) -------------------------------------------
+@pytest.mark.parametrize(
+    "text",
+    [
+        "年前报的井盖松了 进度呢",
+        "我那个轮椅的心愿现在啥情况",
+        "我帮王大伯登记的那个心愿 现在什么状态",
+        "我上个礼拜反映的水沟堵了 现在处理了吗",
+        "你好，请问我交的那个申请现在到哪一步了",
+    ],
+)
+def test_progress_asked_every_way(parse, text):
+    r = parse(text, sender="wmh011x7Qe")
+    assert (r.intent, r.query) == ("query", "request_status")
+
+
+def test_a_progress_question_keeps_news_of_the_household_but_not_the_matters_own_kind(parse):
+    r = parse("我报的低保的事办得怎么样了？屋里实在没钱了", sender="wmh011x7Qe")
+    assert (r.query, r.triggers) == ("request_status", ["hardship"])
+    r = parse("我反映的河边违建的事有结果了吗", sender="wmh011x7Qe")
+    assert (r.query, r.triggers) == ("request_status", [])
+
+
+@pytest.mark.parametrize(
+    "text, query",
+    [
+        ("重点户这个月走了几户", "key_households"),
+        ("发一下这个月全村重点户的走访进度", "key_households"),
+        ("空巢老人 危重病人那几户 本月有没有都上门过", "key_households"),
+        ("我联户联的是哪几户啊", "my_households"),
+        ("查一下我的联系对象", "my_households"),
+    ],
+)
+def test_members_questions_in_other_words(parse, text, query):
+    assert parse(text, sender="zhangwei", chat="group1").query == query
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "谁还没交11月份的走访汇总？下班前报给王海峰",  # to the members
+        "王丽你这个月积分比我还高，咋弄的？😂",  # to another member
+        "向大家汇报一下：今天上午我和王丽一起到三组把几户重点户都走了。王大伯身体还可以，就是一个人住，"
+        "煤饼我们帮他搬进屋了；蒋立新刚从医院回来，吃不落东西；严德富屋里过年的东西都备好了。其他几户明天再去。",
+    ],
+)
+def test_not_a_question_to_the_bot(parse, text):
+    assert parse(text, sender="zhangwei", chat="group1").intent != "query"
+
+
+def test_a_round_where_one_home_was_shut_records_the_others(parse):
+    r = parse("上午把三组跑了一遍 王大伯 王彩娥 严德富 都好的 蒋立新屋里没人", sender="zhangwei")
+    assert (r.intent, r.households) == ("visit", ["H011", "H012", "H013"])
+    r = parse("上周六去租房那边转了一圈 罗勇 贺文斌 都在 田海燕上班去了没碰到", sender="panxiaodong")
+    assert (r.intent, r.households, r.date) == ("visit", ["H022", "H024"], date(2026, 11, 21))
+
+
+def test_a_single_home_not_met_is_still_no_visit(parse):
+    assert parse("上午去了蒋立新家 屋里没人", sender="zhangwei").intent == "none"
+
+
+def test_a_call_told_with_what_was_asked(parse):
+    # a call to a household at home: what it settled is no matter, and the question asked is no query
+    r = parse("给王大伯打电话问水管修得怎么样，伊讲修好了，打5分", sender="zhangwei")
+    assert (r.intent, r.households) == ("feedback", ["H011"])
+    assert parse("给严德富打电话问他孙子上学的事，讲都弄好了", sender="zhangwei").intent == "none"
+
+
+def test_money_arriving_at_a_household_is_no_visit(parse):
+    r = parse("王彩娥家补助的钱已经到了，她讲蛮满意的", sender="zhangwei")
+    assert r.intent == "feedback"
+
+
+def test_someone_came_and_nothing_changed_is_a_complaint(parse):
+    r = parse("墙上那条缝来看过了讲要修 到现在一个多月了还是老样子", sender="wmh011x7Qe")
+    assert r.intent == "feedback"
+
+
+@pytest.mark.parametrize(
+    "text, trigger",
+    [("隔壁在搭彩钢棚，都搭到阿拉田里来了", "violation"), ("有人私自占了集体的地盖猪棚", "violation")],
+)
+def test_land_taken(parse, text, trigger):
+    assert trigger in parse(text, sender="wmh011x7Qe").triggers
+
+
+def test_a_shed_to_be_approved_is_no_violation(parse):
+    assert parse("伊讲想在院子里搭个棚养鸡 问要不要审批", sender="wmh011x7Qe").triggers == []
+
+
+def test_a_fault_mended_by_oneself_needs_nothing(parse):
+    r = parse("田埂冲坏了一段，自己弄弄好了，夜饭老酒吃了两碗", sender="wmh011x7Qe")
+    assert r.intent == "none"
+
+
+def test_a_homophone_of_the_surname_by_voice(parse):
+    r = parse("今天去割素芬屋里坐了坐", sender="wanghaifeng")  # 葛素芬
+    assert (r.intent, r.households) == ("visit", ["H008"])
+
+
+@pytest.mark.parametrize("text", ["我想那个买个助听器 耳朵不好使了", "过年回来想跟老党员一起去参观红色基地 能不能带我一个"])
+def test_more_wishes(parse, text):
+    assert parse(text, sender="wmh011x7Qe").intent == "wish"
