@@ -471,7 +471,7 @@ class Parser:
         return bool(m) and (sender is None or self._address_ids.get(m.group(1)) != sender.id)
 
     def _addressed_you(self, t: str, sender: Member | None) -> bool:
-        """"张伟你上个月积分比我还高": another member named, then 你: words to them, whatever they ask."""
+        """ "张伟你上个月积分比我还高": another member named, then 你: words to them, whatever they ask."""
         for form, mid in self._member_names:
             if t.startswith(form) and (sender is None or mid != sender.id):
                 rest = t[len(form) :].lstrip(" ,:，：、")

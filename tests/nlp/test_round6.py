@@ -314,6 +314,8 @@ def test_a_homophone_of_the_surname_by_voice(parse):
     assert (r.intent, r.households) == ("visit", ["H008"])
 
 
-@pytest.mark.parametrize("text", ["我想那个买个助听器 耳朵不好使了", "过年回来想跟老党员一起去参观红色基地 能不能带我一个"])
+@pytest.mark.parametrize(
+    "text", ["我想那个买个助听器 耳朵不好使了", "过年回来想跟老党员一起去参观红色基地 能不能带我一个"]
+)
 def test_more_wishes(parse, text):
     assert parse(text, sender="wmh011x7Qe").intent == "wish"
