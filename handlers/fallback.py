@@ -39,6 +39,10 @@ async def handle_unknown(ctx: Context) -> bool:
         ctx.reply(
             "没看懂您的意思。有事直接说就行，例如“门口路灯坏了”；想知道办得怎么样，可以问“我反映的事办得怎么样了”。"
         )
+    elif p is not None and p.intent == "none" and p.triggers and p.households:
+        # a member passing on what befell a household ("听讲蒋立新前两天被车撞了"): the 八必访 post-hook opens the
+        # task and tells the linked member privately; here only that it was taken, never the situation itself
+        ctx.reply("收到，已私下提醒联系这一户的党员抽空上门看看。")
     elif p is not None and p.intent == "none":
         ctx.reply("没看懂您要我做什么。可以说“昨天走访了王大伯”或“本月未走访户”，发“帮助”看全部用法。")
     else:

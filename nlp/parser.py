@@ -384,6 +384,10 @@ class Parser:
             elif not self._rx("visit.call_failed", t) and not (member is not None and mentions):
                 # ("电话打了三次都没接" keeps its emergency; so does what a member tells of a household they name)
                 res.triggers = [x for x in res.triggers if x in ("illness", "wedding_funeral")]
+            if res.triggers and member is not None and mentions:
+                # the household the situation befell: no matter is opened, but its 八必访 task is (households of a
+                # `none` are not scored)
+                res.households = self._households(mentions, True, None)[0]
             return res
         res.households, res.ambiguous = self._households(mentions, member is not None, resident)
         if res.intent == "visit" and len(res.households) >= 2 and self._rx("visit.failed", t):

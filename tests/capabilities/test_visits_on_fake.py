@@ -146,3 +146,13 @@ async def test_my_households_lists_each_with_its_last_visit(uow, parser):
     lines = ctx.reply_text.splitlines()
     assert any("王根发" in line and "11月26日" in line for line in lines)
     assert any("王彩娥" in line and "11月26日" not in line for line in lines)
+
+
+async def test_news_of_a_household_passed_on_by_a_member_opens_its_task_and_no_matter(uow, parser):
+    ctx = await say(uow, parser, "zhangwei", "听讲蒋立新前两天在镇上被电瓶车撞了，手上缝了几针")
+    await mustvisit.open_tasks_hook(ctx)
+    [task] = uow.task_rows
+    assert (task.household_id, task.trigger) == (uow.household_rows["H015"].id, "emergency")
+    assert [t.userid for t in uow.sent] == ["zhangwei", "wanghaifeng"]  # privately: the member and their 中心户
+    assert uow.matter_rows == []  # nothing to handle
+    assert ctx.reply_text == "收到，已私下提醒联系这一户的党员抽空上门看看。"  # the situation is never said in the group
