@@ -155,4 +155,5 @@ async def test_news_of_a_household_passed_on_by_a_member_opens_its_task_and_no_m
     assert (task.household_id, task.trigger) == (uow.household_rows["H015"].id, "emergency")
     assert [t.userid for t in uow.sent] == ["zhangwei", "wanghaifeng"]  # privately: the member and their 中心户
     assert uow.matter_rows == []  # nothing to handle
-    assert ctx.reply_text == "收到，已私下提醒联系这一户的党员抽空上门看看。"  # the situation is never said in the group
+    # the situation itself is never said in the group
+    assert ctx.reply_text == "收到，已私下提醒联系这一户的党员抽空上门看看。"
