@@ -36,7 +36,7 @@ _MONTH_QUERIES = {"unvisited", "key_households", "summary", "points"}
 # a query needs to sound like one: a question word, a command to show/send, or a short message
 # ("有着落没": a trailing 没 asks too)
 _ASKING = re.compile(
-    r"[?？吗呢哪几啥]|多少|什么|怎么|咋|没有|了没|没\s*$"
+    r"[?？吗呢哪几啥]|多少|什么|怎么|咋|没有|了没|[没伐]\s*$"
     r"|查|发|报|看|给我|列|说下|出来|有没有|情况|如何|名单|清单|排名|进度|完成率|状态|地步"
     # a request to be shown one ("再发我一份", "总结一下", "帮我出一份")
     r"|一份|总结一下|统计一下|出一份"
@@ -51,7 +51,7 @@ _FA = re.compile(r"(?<=[了过的人好弄修办去来吃有要])[伐哇](?=[\s,
 # voice-to-text repeats a word when the speaker hesitates ("想 想再去看一看"): one is enough
 _STUTTER = re.compile(r"([\u4e00-\u9fff]{1,2}) \1(?=[\u4e00-\u9fff])")
 _JOKING = re.compile(r"哈哈|呵呵|😂|🤣|😄|😁|笑死")
-_REPORTED = re.compile(r"(?<![问想要来请])问(我|他|她|伊|了问|过)|(电话|去|就|顺便|顺带)问")
+_REPORTED = re.compile(r"(?<![问想要来请])问(我|他|她|伊|了问|过)|(电话|去|就|顺便|顺带|他|她|伊|老人|人家)问")
 # the rest of a clause that makes it a yes/no question ("停电吗?")
 _YES_NO = re.compile(r"[^,.!?;]{0,2}?(吗|伐)\s*[?]?\s*$|[^,.!?;]{0,2}?(吗|伐)?\s*\?")
 # a resident's own trip, told before the verb in its clause ("我们去跃龙广场看过了")
@@ -60,7 +60,14 @@ _OWN_TRIP = re.compile(r"(?<![回过进出上下])(去|到)(?!我|俺|咱|阿拉
 _COME_SIT = re.compile(r"来[^,.!?]{0,4}(看看|坐坐|坐一坐|望望|一趟|坐会|坐一会|聊聊|说说话|讲讲话)")
 _SELF = re.compile(r"我|俺|咱")
 _HOUSEHOLD_NEWS = {"hardship", "illness", "emergency", "wedding_funeral"}
-_WHO_HAS_NOT = re.compile(r"谁(还)?没(交|报|发|填|补)")
+_WHO_HAS_NOT = re.compile(
+    # questions to the members: who has not sent, who has it, who will send ("谁把用法再发一遍", "表格谁有？")
+    r"谁(还)?没(交|报|发|填|补)|谁(把|来|能把)|谁有|(交|报)了没有?[^,.!?]{0,3}(大家|各位)|谁家[^,.!?]{0,8}(抓紧|赶紧|尽快)"
+    # the sender will send it themself ("名单我稍后发"); the points shop or what a meeting will announce
+    r"|(我|俺)(稍后|等下|等会|晚点|回头)(发|报|给)|积分(超市|兑换|怎么兑|怎么换)|通报积分"
+    # rhetorical ("数字好看有啥用？", "积分是天上掉下来的？")
+    r"|有(啥|什么)用|天上掉下来"
+)
 _KEY_KINDS = re.compile(r"重点户|重点人群|重点对象|困难户|困难家庭|空巢|留守|危重")
 _FEAR = re.compile(r"怕|担心|万一|省得|免得")
 _CAUTION = re.compile(r"不要|别|不能|不准|小心|当心|注意")
@@ -375,6 +382,14 @@ class Parser:
                 )
             ):
                 res.intent = "none"
+        if (
+            asks_another
+            and res.intent in ("request", "wish", "feedback")
+            and not (self._problem(t) or self._fault_told(t))
+        ):
+            # a member's words to someone else ("@王丽 你那边还有几户没去？我明天顺路帮你带一下"): an offer or a
+            # question between them, no matter for the bot (a problem told to them still is one)
+            res.intent = "none"
         if res.intent == "feedback":
             res.rating = self._rating(t, res.triggers)
         if res.intent == "none":
@@ -501,6 +516,8 @@ class Parser:
         for name in self.vocab.query_order:
             if name == "summary" and _KEY_KINDS.search(t):
                 continue  # "重点户五月走了几户": the key households' question, not the month's summary
+            if name == "unvisited" and _KEY_KINDS.search(t) and self._rx("query.unvisited", t):
+                return "key_households"  # "困难家庭上个月有几户没去过": the unvisited among the key households
             if not is_member and name not in _RESIDENT_QUERIES and not _MEMBER_QUERY_NOUNS.search(t):
                 # visits, households, points and summaries are members' questions ("好几天没看到你了" is no
                 # question about unvisited households)

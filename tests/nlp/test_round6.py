@@ -319,3 +319,98 @@ def test_a_homophone_of_the_surname_by_voice(parse):
 )
 def test_more_wishes(parse, text):
     assert parse(text, sender="wmh011x7Qe").intent == "wish"
+
+
+# -- third batch: questions in members' words (blind6_g) and 八必访 in villagers' words (blind6_h) ---------------
+@pytest.mark.parametrize(
+    "text, query",
+    [
+        ("上个月我扣分了没？扣了几分", "points"),
+        ("把王丽上个月的分数发我看看", "points"),
+        ("查下我积份", "points"),
+        ("在外地给联系户打视频，这种要怎么报给你？", "help"),
+        ("微心愿要怎么登记进去，直接打字发给你就行了吗", "help"),
+        ("我那几个困难户这个月还差哪家", "key_households"),
+        ("中点户这个月走访情况怎么样了", "key_households"),
+        ("上个月有没有漏走的户", "unvisited"),
+        ("本月为走访户", "unvisited"),
+        ("过年这个月谁家还没上过门，给我拉个单子", "unvisited"),
+        ("我的联户有几家", "my_households"),
+        ("我是联系哪五户的？忘记了😂", "my_households"),
+    ],
+)
+def test_members_questions_every_way(parse, text, query):
+    assert parse(text, sender="zhangwei", chat="group1").query == query
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "前两天报的厕所漏水，排上了没有？",
+        "孩子入学那个证明代办好了吗",
+        "查一下我反映的问题",
+        "阿拉屋里电视机修的事体 有消息伐",
+    ],
+)
+def test_residents_asking_after_their_matter_in_few_words(parse, text):
+    assert parse(text, sender="wmh011x7Qe").query == "request_status"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "新来的几个党员不会用机器人，谁把用法再发一遍到群里？",
+        "月报交了没有啊大家？",
+        "重点户那张表格谁有？发我一份",
+        "过年前重点户都要走一遍，名单我稍后发",
+        "下周一前各网格把本月汇总报给我",
+        "汇总汇总，数字好看有啥用？",
+        "阿姐侬晓得积分超市几点钟开门伐",
+        "下个月主题党日定在5号，会上通报积分",
+    ],
+)
+def test_words_among_members_are_no_query(parse, text):
+    assert parse(text, sender="zhangwei", chat="group1").intent == "none"
+
+
+def test_a_member_at_ing_another_member_with_an_offer_opens_nothing(parse):
+    assert parse("@王丽 你那边四组还有几户没去？我明天顺路帮你带一下", sender="zhangwei").intent == "none"
+
+
+def test_what_the_household_asked_during_the_visit_is_no_query(parse):
+    r = parse("上周四去了老王家，坐了一个多钟头，他问积分怎么兑换", sender="zhangwei")
+    assert (r.intent, r.households) == ("visit", ["H011"])
+
+
+def test_checking_anothers_visits_is_no_visit(parse):
+    assert parse("王丽上个月的走访我核过了，没问题", sender="chenjianguo", chat="group1").intent == "none"
+
+
+def test_going_over_that_night_is_a_visit_on_the_festival(parse):
+    r = parse("元宵那天夜里王大伯屋里电瓶车充电起火，人没事，我当夜就过去了", sender="zhangwei")
+    assert (r.intent, r.households, r.date) == ("visit", ["H011"], date(2026, 3, 3))
+    assert r.triggers == ["emergency"]
+
+
+@pytest.mark.parametrize(
+    "text, trigger",
+    [
+        ("伊老头子上个月刚过辈，一个人过冬至心里难过", "wedding_funeral"),
+        ("阿拉老娘上半年走的", "wedding_funeral"),
+        ("自留地被人私自圈去种树了", "violation"),
+        ("隔壁在院子里搭了两层彩钢房 没审批的", "violation"),
+        ("台风一过屋里后门水还没退 灶间里都是水", "emergency"),
+        ("我腿肿得走弗动路", "illness"),
+        ("腰摔断了，还躺在二院", "illness"),
+    ],
+)
+def test_more_situations_in_villagers_words(parse, text, trigger):
+    assert trigger in parse(text, sender="wmh011x7Qe").triggers
+
+
+@pytest.mark.parametrize(
+    "text", ["邻村老书记昨日过辈了，明朝出殡，有空的同志一道去送送", "赌博害人害己 大家在群里多宣传宣传"]
+)
+def test_what_befell_nobody_here(parse, text):
+    r = parse(text, sender="zhangwei", chat="group1")
+    assert (r.intent, r.triggers) == ("none", [])
