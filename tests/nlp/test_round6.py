@@ -414,3 +414,51 @@ def test_more_situations_in_villagers_words(parse, text, trigger):
 def test_what_befell_nobody_here(parse, text):
     r = parse(text, sender="zhangwei", chat="group1")
     assert (r.intent, r.triggers) == ("none", [])
+
+
+# -- fourth batch: residents in their own group over a month (blind6_i) -------------------------------------
+@pytest.mark.parametrize(
+    "text",
+    [
+        "陈书记 我那个救助的单子交上去一个多月了 到现在一点消息都没有",
+        "建国 上趟讲的补助到现在还是没消息 催了几趟都是叫我等",
+    ],
+)
+def test_still_no_news_of_a_matter_is_feedback(parse, text):
+    assert parse(text, sender="wmh001x7Qe").intent == "feedback"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "建国 新年好 给侬拜年了🧧",
+        "收到 谢谢建国通知",
+        "阿拉囡下个月生宝宝 到时候满月酒请你来",
+    ],
+)
+def test_greetings_and_invitations_to_the_member(parse, text):
+    assert parse(text, sender="wmh001x7Qe").intent == "none"
+
+
+def test_the_members_reply_with_comfort_is_no_request(parse):
+    assert parse("王大伯 别急 我今天下午就过来 一起想办法", sender="zhangwei").intent == "none"
+
+
+def test_thanks_to_the_member_by_name_answers_what_they_did(parse):
+    r = parse("谢谢建国 吓死我了 原来是手机没电了😅", sender="wmh001x7Qe")
+    assert (r.intent, r.households) == ("feedback", ["H001"])
+
+
+def test_come_and_talk_to_the_neighbour_is_a_request(parse):
+    r = parse(
+        "建国啊 隔壁屋里个狗天天半夜里叫 我觉都困弗着 讲了伊两趟 今朝又吵起来了 侬来帮阿拉讲讲", sender="wmh001x7Qe"
+    )
+    assert (r.intent, r.triggers) == ("request", ["dispute"])
+
+
+def test_nobody_in_is_no_visit(parse):
+    assert parse("去了王彩娥家 没人在 下午再去", sender="zhangwei").intent == "none"
+
+
+def test_mended_for_nothing_is_discontent(parse):
+    assert "discontent" in parse("上次修的路灯才亮了三天又不亮了 修了等于白修", sender="wmh001x7Qe").triggers
