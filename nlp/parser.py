@@ -59,7 +59,6 @@ _OWN_TRIP = re.compile(r"(?<![回过进出上下])(去|到)(?!我|俺|咱|阿拉
 # come and sit / see / chat: what a resident asks for when asking to be visited
 _COME_SIT = re.compile(r"来[^,.!?]{0,4}(看看|坐坐|坐一坐|望望|一趟|坐会|坐一会|聊聊|说说话|讲讲话)")
 _SELF = re.compile(r"我|俺|咱")
-_THANKS = re.compile(r"(谢谢|感谢|多谢)(你|您)?\s*")
 _HOUSEHOLD_NEWS = {"hardship", "illness", "emergency", "wedding_funeral"}
 _WHO_HAS_NOT = re.compile(
     # questions to the members: who has not sent, who has it, who will send ("谁把用法再发一遍", "表格谁有？")
@@ -498,13 +497,6 @@ class Parser:
                 return rest.startswith(("你", "侬"))
         return False
 
-    def _thanks_member(self, t: str) -> bool:
-        m = _THANKS.search(t)
-        fr = self._member_form_rx
-        f = fr.match(t, m.end()) if m is not None and fr is not None else None
-        # (thanks for a notice passed on is chat: "收到 谢谢王丽通知")
-        return f is not None and not re.match(r"\s*(的)?(通知|提醒|分享|转发|发的)", t[f.end() :])
-
     def _need(self, t: str) -> bool:
         """A visit report that carries a need: a problem or a plea said in the report itself."""
         r = self._rx
@@ -778,9 +770,6 @@ class Parser:
             # "修好了" about a handled matter; a new problem in the same message keeps it a request
             if not (self._problem(t) and r("request.weak", t)):
                 return "feedback", 0.8
-        if self._thanks_member(t) and not (self._problem(t) and not r("request.resolved", t)):
-            # thanks to the member by name ("谢谢小军 吓死我了 原来是手机没电了"): what they did is answered
-            return "feedback", 0.7
         if "心愿" in t:
             # a wish written down for a household, even when addressed to everyone ("大家看看谁能帮忙对接")
             return "wish", 0.9
