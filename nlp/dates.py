@@ -188,9 +188,13 @@ _DAY_RX = re.compile(
     r"|(?<![0-9./-])(?P<dm>1[0-2]|0?[1-9])[./-](?P<dd>3[01]|[12][0-9]|0?[1-9])"
     r"(?![0-9]|\.[0-9]|\s*(?:万|元|块|斤|米|公|度|吨|亩|倍|%|kg|号|天|个|次|点|岁|人|户|家|年|月|周|层|楼|组|分|小时|斤))"
     # a lunar date: 正月初三, 腊月廿八, 冬月十五
-    r"|(?P<lmon>[正冬腊])月(?P<lday>初[一二三四五六七八九十]|廿[一二三四五六七八九]?|二十[一二三四五六七八九]?|三十|十[一二三四五六七八九]?)"
+    # 大年初二 / 年初五: the days of the new year
+    r"|(?:(?P<lmon>[正冬腊])月|(?<![今去明前])(?P<nian>大?年)(?=初))(?P<lday>初[一二三四五六七八九十]|廿[一二三四五六七八九]?|二十[一二三四五六七八九]?|三十|十[一二三四五六七八九]?)"
     # a festival's day, not the holiday around it: 国庆加班 / 春节期间 / 中秋前 name no one day; nor do its foods and
     # gifts (重阳糕, 中秋月饼, 端午粽子, 腊八粥, 元宵汤圆: "今天送了重阳糕" is a visit today)
+    # the day before or after a festival ("中秋前一天", "除夕第二天")
+    r"|(?<![0-9零一二两三四五六七八九十])(?P<fest2>" + "|".join(sorted(_FESTIVAL_NAMES, key=len, reverse=True)) + r")"
+    r"节?(?P<off>前一天|前一日|头一天|后一天|后一日|第二天|次日)"
     r"|(?<![0-9零一二两三四五六七八九十])(?P<fest>" + "|".join(sorted(_FESTIVAL_NAMES, key=len, reverse=True)) + r")"
     r"(?!假|期间|长假|黄金周|加班|前|后|以后|之后|以前|之前|前后|左右|快到|那几天|几天"
     r"|糕|饼|月饼|粽|粥|汤圆|面|礼|慰问品|物资|红包)"
@@ -245,9 +249,17 @@ def find_days(text: str, today: date) -> list[DayMention]:
             n = cn_to_int(m.group("ago"))
             if n is not None and n < 60:
                 d = today - timedelta(days=n)
-        elif m.group("lmon"):
+        elif m.group("lmon") or m.group("nian"):
             ld = _lunar_day(m.group("lday"))
-            d = lunar_day(_LUNAR_MONTH[m.group("lmon")], ld, today) if ld else None
+            month = _LUNAR_MONTH[m.group("lmon")] if m.group("lmon") else 1
+            d = lunar_day(month, ld, today) if ld else None
+        elif m.group("fest2"):
+            base = festival_day(m.group("fest2"), today + timedelta(days=1))
+            step = -1 if m.group("off") in ("前一天", "前一日", "头一天") else 1
+            nxt = festival_day(m.group("fest2"), today + timedelta(days=366))
+            d = base + timedelta(days=step) if base is not None else None
+            if d is not None and (d > today or (nxt and nxt > today and (nxt - today) < (today - d))):
+                d = None  # the festival still to come is the one meant ("中秋前一天" said a fortnight before it)
         elif m.group("fest"):
             d = festival_day(m.group("fest"), today)
         elif m.group("dm"):

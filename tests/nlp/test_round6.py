@@ -462,3 +462,24 @@ def test_nobody_in_is_no_visit(parse):
 
 def test_mended_for_nothing_is_discontent(parse):
     assert "discontent" in parse("上次修的路灯才亮了三天又不亮了 修了等于白修", sender="wmh001x7Qe").triggers
+
+
+@pytest.mark.parametrize(
+    "text, day",
+    [
+        ("大年初二去王根发家拜年了", date(2026, 2, 18)),  # 春节 2026-02-17
+        ("年初五去王根发家拜年了", date(2026, 2, 21)),
+        ("中秋节前一天去了王根发家", date(2026, 9, 24)),  # 中秋 2026-09-25
+    ],
+)
+def test_days_of_the_new_year_and_around_a_festival(parse, text, day):
+    r = parse(text, sender="zhangwei")
+    assert (r.intent, r.date) == ("visit", day)
+
+
+def test_around_a_festival_the_nearer_one_is_meant(parse):
+    r = parse("除夕第二天去了王根发家", sender="zhangwei", today=date(2026, 2, 20))
+    assert r.date == date(2026, 2, 17)
+    # said a fortnight before this year's 中秋: not last year's; a day to come is no visit's, so today
+    r = parse("中秋前一天去了王根发家", sender="zhangwei", today=date(2026, 9, 10))
+    assert r.date == date(2026, 9, 10)
