@@ -59,6 +59,8 @@ _OWN_TRIP = re.compile(r"(?<![回过进出上下])(去|到)(?!我|俺|咱|阿拉
 # come and sit / see / chat: what a resident asks for when asking to be visited
 _COME_SIT = re.compile(r"来[^,.!?]{0,4}(看看|坐坐|坐一坐|望望|一趟|坐会|坐一会|聊聊|说说话|讲讲话)")
 _SELF = re.compile(r"我|俺|咱")
+# what was done during a visit, told after it ("…吃了杯老酒", "陪伊聊了半天")
+_DONE_AFTER = re.compile(r"(吃|聊|坐|喝|陪|讲|说|谈|送)了")
 _HOUSEHOLD_NEWS = {"hardship", "illness", "emergency", "wedding_funeral"}
 _WHO_HAS_NOT = re.compile(
     # questions to the members: who has not sent, who has it, who will send ("谁把用法再发一遍", "表格谁有？")
@@ -663,6 +665,13 @@ class Parser:
                     if has_mention and past:
                         found.append(m.start())
                         break
+                    if has_mention and _DONE_AFTER.search(t, ce):
+                        # "阿宝伯今朝我去望望伊 老兄弟两个吃了杯老酒": told today, and what was done there follows
+                        if days is None:
+                            days = _days(self._date_text(t), today)
+                        if any(cs <= d.start < ce and d.day == today for d in days):
+                            found.append(m.start())
+                            break
                     continue
                 if not past and key != "visit.resident" and _FUTURE_DAY.search(t, 0, ce) and not _PAST.search(t):
                     # "明朝冬至，我上昼去毛阿婆家送汤圆": the day to come is said in another clause, no verb is done

@@ -483,3 +483,27 @@ def test_around_a_festival_the_nearer_one_is_meant(parse):
     # said a fortnight before this year's 中秋: not last year's; a day to come is no visit's, so today
     r = parse("中秋前一天去了王根发家", sender="zhangwei", today=date(2026, 9, 10))
     assert r.date == date(2026, 9, 10)
+
+
+# -- fifth batch: members' visit reports (blind6_j) ------------------------------------------------------------
+def test_one_home_empty_in_a_round_said_as_jia_mei_ren(parse):
+    r = parse("今天上午把三组跑了一遍：王大伯、王彩娥、严德富都挺好，蒋立新家没人", sender="zhangwei")
+    assert (r.intent, r.households) == ("visit", ["H011", "H012", "H013"])
+
+
+def test_out_at_work_is_a_visit_that_failed(parse):
+    assert parse("去了蒋立新家 他上班去了不在 晚上再去", sender="zhangwei").intent == "none"
+
+
+def test_told_today_with_what_was_done_there(parse):
+    r = parse("王大伯今朝我去望望伊 老兄弟两个吃了杯老酒 伊身体还健", sender="zhangwei")
+    assert (r.intent, r.households, r.date) == ("visit", ["H011"], date(2026, 11, 26))
+
+
+def test_a_walk_by_the_reservoir_is_no_visit(parse):
+    assert parse("今朝天气交关好 阿拉几个老党员去水库边走了一圈", sender="zhangwei").intent == "none"
+
+
+def test_a_wechat_video_with_a_household_at_home_is_no_visit(parse):
+    r = parse("微信视频跟王大伯聊了会天，伊在屋里都好", sender="zhangwei")
+    assert (r.intent, r.not_visit) == ("none", "call_at_home")
