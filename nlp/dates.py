@@ -184,6 +184,8 @@ _DAY_RX = re.compile(
     r"|(?P<wprefix>上上|上个?|本|这个?|今)?(?P<wunit>周|星期|礼拜)(?P<wday>[一二三四五六日天末1-7])"
     r"|(?P<ago>" + NUM + r")天(?:以)?前"
     r"|(?P<mprefix>上个?月|本月|这个?月)?(?:(?P<month>" + NUM + r")月(?!份))?(?P<day>" + NUM + r")(?P<dunit>号|日)"
+    # 7/6号, 7.6日: month and day with the day's own word (not 3/5号楼)
+    r"|(?<![0-9./-])(?P<dm2>1[0-2]|0?[1-9])[./](?P<dd2>3[01]|[12][0-9]|0?[1-9])(?:号|日)(?![楼床房门栋幢室])"
     # 7.13 / 7/13 / 07-13: month and day; not a decimal (3.5万), a version or part of a longer number
     r"|(?<![0-9./-])(?P<dm>1[0-2]|0?[1-9])[./-](?P<dd>3[01]|[12][0-9]|0?[1-9])"
     r"(?![0-9]|\.[0-9]|\s*(?:万|元|块|斤|米|公|度|吨|亩|倍|%|kg|号|天|个|次|点|岁|人|户|家|年|月|周|层|楼|组|分|小时|斤))"
@@ -262,8 +264,9 @@ def find_days(text: str, today: date) -> list[DayMention]:
                 d = None  # the festival still to come is the one meant ("中秋前一天" said a fortnight before it)
         elif m.group("fest"):
             d = festival_day(m.group("fest"), today)
-        elif m.group("dm"):
-            month, day = int(m.group("dm")), int(m.group("dd"))
+        elif m.group("dm") or m.group("dm2"):
+            month = int(m.group("dm") or m.group("dm2"))
+            day = int(m.group("dd") or m.group("dd2"))
             d = _safe_date(today.year, month, day)
             if d is not None and d > today:
                 d = _safe_date(today.year - 1, month, day)

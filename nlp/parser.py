@@ -59,6 +59,8 @@ _OWN_TRIP = re.compile(r"(?<![回过进出上下])(去|到)(?!我|俺|咱|阿拉
 # come and sit / see / chat: what a resident asks for when asking to be visited
 _COME_SIT = re.compile(r"来[^,.!?]{0,4}(看看|坐坐|坐一坐|望望|一趟|坐会|坐一会|聊聊|说说话|讲讲话)")
 _SELF = re.compile(r"我|俺|咱")
+# a resident's own family ("我儿子前日骑车摔伤了…谢谢关心"): what befell them is news of this household
+_OWN_FAMILY = re.compile(r"(我|我们|俺)(家|屋里)?的?(儿子|女儿|老伴|老公|老婆|老头子|老太婆|孙子|孙女|妈|爸|老娘|老爹|媳妇)")
 # what was done during a visit, told after it ("…吃了杯老酒", "陪伊聊了半天")
 _DONE_AFTER = re.compile(r"(吃|聊|坐|喝|陪|讲|说|谈|送)了")
 _HOUSEHOLD_NEWS = {"hardship", "illness", "emergency", "wedding_funeral"}
@@ -309,7 +311,8 @@ class Parser:
             # the same words read as a report of a problem: the visit also registers a request
             res.need = self._need(t) and self._other_intent(t, [], True) == "request"
         elif why == "asked" and not member:
-            res.intent = "request"  # a resident asking to be visited
+            # a resident asking to be visited; "我的心愿是过年前有人上门给我理个发" is a wish
+            res.intent = "wish" if "心愿" in t else "request"
             res.confidence = 0.75
         elif why == "call" and (mentions or resident is not None):
             # a call with households that live away is the visit; with a household at home it is not
@@ -398,7 +401,11 @@ class Parser:
             if why:
                 # a visit that did not happen still tells what the member found (电话打不通 -> emergency)
                 res.confidence = 0.8
-            elif not self._rx("visit.call_failed", t) and not (member is not None and mentions):
+            elif (
+                not self._rx("visit.call_failed", t)
+                and not (member is not None and mentions)
+                and not (member is None and _OWN_FAMILY.search(t))
+            ):
                 # ("电话打了三次都没接" keeps its emergency; so does what a member tells of a household they name)
                 res.triggers = [x for x in res.triggers if x in ("illness", "wedding_funeral")]
             if res.triggers and member is not None and mentions:
@@ -785,7 +792,7 @@ class Parser:
         if r("notice", t) and not self._problem(t, own=True):
             # a reminder or warning to the whole group ("台风要来了 花盆收进来") asks nothing of anyone here
             return "none", 0.85
-        if r("request.resolved", t) and r("feedback.earlier", t) and not self._problem(t):
+        if r("request.resolved", t) and r("feedback.earlier", t) and not self._problem_after_resolution(t):
             # the matter the sender reported earlier is over ("上次说的那个水沟现在通了"): feedback on it
             return "feedback", 0.75
         if r("request.resolved", t) and not (r("request.strong", t) or r("request.weak", t)):
@@ -842,7 +849,7 @@ class Parser:
             or self._rx("feedback.unsatisfied", t)
             or re.search(r"还没(修|弄|办|处理)好|没(修|弄)好|怎么修|白修|(修|弄)的什么", t)
             # "上回修的那个水管又漏了": the handled matter failed
-            or re.search(r"(上回|上次|前几天|前两天|之前|那天|刚|才)[^,.!?]{0,3}(修|弄|换|补)(好)?的", t)
+            or re.search(r"(上回|上次|前几天|前两天|之前|那天|刚|才)[^,.!?]{0,3}(修|弄|换|补|通|疏通|清)(好)?的", t)
         )
 
     def _fault_told(self, t: str) -> bool:
@@ -893,6 +900,12 @@ class Parser:
                 continue
             return True
         return False
+
+    def _problem_after_resolution(self, t: str) -> bool:
+        """A problem still told after the words that say it is over ("上次吵架那个事 调解过后现在好多了" is over)."""
+        res = self.vocab.get("request.resolved")
+        m = res.search(t) if res is not None else None
+        return self._problem(t[m.end() :] if m else t)
 
     def _rating(self, t: str, triggers: list[str]) -> str | None:
         m = self._rx("feedback.score", t)

@@ -507,3 +507,97 @@ def test_a_walk_by_the_reservoir_is_no_visit(parse):
 def test_a_wechat_video_with_a_household_at_home_is_no_visit(parse):
     r = parse("微信视频跟王大伯聊了会天，伊在屋里都好", sender="zhangwei")
     assert (r.intent, r.not_visit) == ("none", "call_at_home")
+
+
+# -- sixth batch: a mixed fortnight (blind6_k), the request/feedback boundary (blind6_m), the members' group (n) --
+@pytest.mark.parametrize(
+    "text",
+    [
+        "上回通好的下水道 这两天又堵了 水倒灌到院子里",  # a repair that failed
+        "电是来了，不过电压还是不稳",
+        "门口那个坑 上回说了 到现在还没填",
+        "申请了半个月还没回音，意见很大",
+        "居住证明开好了 谢谢建国",
+        "上次吵架那个事，村里调解过后现在好多了，谢谢",
+    ],
+)
+def test_answers_about_a_handled_matter(parse, text):
+    assert parse(text, sender="wmh001x7Qe").intent == "feedback"
+
+
+def test_a_score_given(parse):
+    r = parse("王大伯说水沟清得不彻底，给了3分", sender="zhangwei")
+    assert (r.intent, r.rating) == ("feedback", "基本满意")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["锄头柄断了，自家削了根新的装上", "今朝自家去镇里把医保交掉了，蛮快的", "老电视机坏了三年了，早就弗看了"],
+)
+def test_troubles_that_ended_by_themselves(parse, text):
+    assert parse(text, sender="wmh001x7Qe").intent == "none"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "就想跟老太婆拍一张婚纱照",
+        "希望有人教教我在手机上交电费",
+        "想给他弄根好点的拐杖",
+        "我的心愿是过年前有人上门给我理个发",
+    ],
+)
+def test_wishes_said_as_longings(parse, text):
+    assert parse(text, sender="wmh001x7Qe").intent == "wish"
+
+
+def test_a_residents_own_family_accident_keeps_its_situation(parse):
+    r = parse("各位，我儿子前日骑车摔伤了，去医院看过了，没啥大事，谢谢关心", sender="wmh001x7Qe")
+    assert (r.intent, r.triggers) == ("none", ["emergency"])
+
+
+def test_a_call_not_through_to_be_tried_again_is_no_emergency(parse):
+    assert parse("今天太忙了 蒋立新电话没打通 明天再打", sender="zhangwei").triggers == []
+
+
+def test_someone_elses_landlord_unreachable_is_no_emergency(parse):
+    assert parse("我屋里电表跳闸了，房东联系不上，能不能帮忙找个电工", sender="wmh001x7Qe").triggers == []
+
+
+@pytest.mark.parametrize(
+    "text, day",
+    [
+        ("蒋立新屋里去过了，11/20号，帮伊把材料填好了", date(2026, 11, 20)),
+        ("走访情况：11月20日去了王大伯家", date(2026, 11, 20)),
+    ],
+)
+def test_the_visits_own_day(parse, text, day):
+    r = parse(text, sender="zhangwei")
+    assert (r.intent, r.date) == ("visit", day)
+
+
+def test_respectively_is_no_dont(parse):
+    r = parse("王大伯跟严德富闹矛盾，我今朝分别上门去做了工作", sender="zhangwei")
+    assert (r.intent, r.households) == ("visit", ["H011", "H013"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "王大伯生日，买了个蛋糕过去，老人开心得不得了",
+        "严德富家办满月酒，我去吃了，顺便把材料带过去签了字",
+        "帮方奶奶把院子扫了一遍，顺便看看她，药还有",
+    ],
+)
+def test_visits_said_through_what_was_brought_or_done(parse, text):
+    assert parse(text, sender="zhangwei").intent == "visit"
+
+
+def test_a_dispute_said_as_quarrelling_hard(parse):
+    r = parse("今朝去了王大伯屋里，两口子昨天夜里吵得凶，我劝了半天", sender="zhangwei")
+    assert (r.intent, r.triggers) == ("visit", ["dispute"])
+
+
+def test_the_two_households_no_longer_speak_is_no_repair_done(parse):
+    r = parse("王大伯和严德富为了晒谷场吵了一架，两个人见面都不响了，想请书记出面调解一下", sender="zhangwei")
+    assert r.intent == "request"
