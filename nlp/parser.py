@@ -60,7 +60,9 @@ _OWN_TRIP = re.compile(r"(?<![回过进出上下])(去|到)(?!我|俺|咱|阿拉
 _COME_SIT = re.compile(r"来[^,.!?]{0,4}(看看|坐坐|坐一坐|望望|一趟|坐会|坐一会|聊聊|说说话|讲讲话)")
 _SELF = re.compile(r"我|俺|咱")
 # a resident's own family ("我儿子前日骑车摔伤了…谢谢关心"): what befell them is news of this household
-_OWN_FAMILY = re.compile(r"(我|我们|俺)(家|屋里)?的?(儿子|女儿|老伴|老公|老婆|老头子|老太婆|孙子|孙女|妈|爸|老娘|老爹|媳妇)")
+_OWN_FAMILY = re.compile(
+    r"(我|我们|俺)(家|屋里)?的?(儿子|女儿|老伴|老公|老婆|老头子|老太婆|孙子|孙女|妈|爸|老娘|老爹|媳妇)"
+)
 # what was done during a visit, told after it ("…吃了杯老酒", "陪伊聊了半天")
 _DONE_AFTER = re.compile(r"(吃|聊|坐|喝|陪|讲|说|谈|送)了")
 _HOUSEHOLD_NEWS = {"hardship", "illness", "emergency", "wedding_funeral"}
@@ -781,6 +783,9 @@ class Parser:
             # an invitation to a feast, thanks for coming to it: chat
             return "none", 0.8
         if r("feedback.not_fixed", t) or r("feedback.unsatisfied", t) or r("feedback.basic", t):
+            if "emergency" in triggers:
+                # "我老公还是没消息 电话一直关机": someone missing, not a complaint about a matter
+                return "request", 0.85
             return "feedback", 0.85
         if r("feedback.satisfied", t) or (r("feedback.fixed", t) and not r("feedback.self_done", t)):
             # "修好了" about a handled matter; a new problem in the same message keeps it a request

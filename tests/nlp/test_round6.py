@@ -601,3 +601,36 @@ def test_a_dispute_said_as_quarrelling_hard(parse):
 def test_the_two_households_no_longer_speak_is_no_repair_done(parse):
     r = parse("王大伯和严德富为了晒谷场吵了一架，两个人见面都不响了，想请书记出面调解一下", sender="zhangwei")
     assert r.intent == "request"
+
+
+# -- seventh batch: older speakers' voice-to-text (blind6_l) -----------------------------------------------------
+@pytest.mark.parametrize(
+    "text",
+    ["低保批下来嘞 谢谢书记", "电工来过嘞 开关换过嘞 蛮好 谢谢", "医保报销个事体办好嘞 钞票打到卡里嘞 谢谢 五分"],
+)
+def test_lei_is_le(parse, text):
+    assert parse(text, sender="wmh001x7Qe").intent == "feedback"
+
+
+@pytest.mark.parametrize("text", ["我上趟讲个收音机个事体 办得哪能嘞", "我个被头心愿 有消息伐"])
+def test_progress_asked_in_dialect(parse, text):
+    assert parse(text, sender="wmh001x7Qe").query == "request_status"
+
+
+def test_someone_missing_is_no_complaint_about_a_matter(parse):
+    r = parse("建国 我老公还是没消息 电话一直关机 要不要报警", sender="wmh001x7Qe")
+    assert (r.intent, r.triggers) == ("request", ["emergency"])
+
+
+def test_a_fear_of_falling_is_no_fall(parse):
+    r = parse("阿拉门口个路灯又弗亮嘞 夜里厢黑洞洞 跌倒嘞哪能弄 叫人来修修看", sender="wmh001x7Qe")
+    assert (r.intent, r.triggers) == ("request", [])
+
+
+def test_money_that_cannot_be_borrowed_is_hardship(parse):
+    r = parse("上礼拜二到王大伯屋里 伊讲儿子结婚钞票借弗着 愁煞嘞", sender="zhangwei")
+    assert (r.intent, r.triggers) == ("visit", ["hardship", "wedding_funeral"])
+
+
+def test_share_my_joy_is_no_request(parse):
+    assert parse("女儿录取通知书到了 大家帮我高兴高兴 😄", sender="wmh001x7Qe").intent == "none"
