@@ -66,7 +66,7 @@ _OWN_FAMILY = re.compile(
 # what was done during a visit, told after it ("…吃了杯老酒", "陪伊聊了半天")
 _DONE_AFTER = re.compile(r"(吃|聊|坐|喝|陪|讲|说|谈|送)了")
 _HOUSEHOLD_NEWS = {"hardship", "illness", "emergency", "wedding_funeral"}
-_WHO_HAS_NOT = re.compile(
+_NOT_TO_THE_BOT = re.compile(
     # questions to the members: who has not sent, who has it, who will send ("谁把用法再发一遍", "表格谁有？")
     r"谁(还)?没(交|报|发|填|补)|谁(把|来|能把)|谁有|(交|报)了没有?[^,.!?]{0,3}(大家|各位)|谁家[^,.!?]{0,8}(抓紧|赶紧|尽快)"
     # the sender will send it themself ("名单我稍后发"); the points shop or what a meeting will announce
@@ -520,7 +520,7 @@ class Parser:
 
     def _query(self, t: str, is_member: bool = True) -> str | None:
         asking = bool(_ASKING.search(t)) or len(t) <= 12
-        if _WHO_HAS_NOT.search(t):
+        if _NOT_TO_THE_BOT.search(t):
             return None  # "谁还没交11月份的走访汇总？": a question to the members, not to the bot
         if len(t) > 80 and not _ASKED_OUTRIGHT.search(t):
             return None  # a long report ("向大家汇报一下：…重点户都走了…") asks nothing
