@@ -29,7 +29,7 @@ _RESIDENT_QUERIES = {"request_status", "help"}
 # members, rather than that it did not understand)
 _MEMBER_QUERY_NOUNS = re.compile(r"未走访户|联系户|(联系|负责)(了|的)?(哪些|哪几)户|重点户|汇总|积分")
 # words to another person in the group ("@王丽 侬那几户走完了伐"): a question to them, not to the bot
-_DONE_ALREADY = re.compile(r"(我|已经|早就)[^,.!?]{0,4}(交|发|报|送)(到|给|上去|出去|了)")
+_DONE_ALREADY = re.compile(r"(我|已经|早就)[^,.!?]{0,4}(交|发|报|送)(到|给|上去|出去|了)|已经(发|转)(到)?群里")
 _ASKED_OUTRIGHT = re.compile(r"[?？吗呢]|没有?\s*$|哪一步|到哪|怎么样了|如何了|有(消息|着落|眉目)")
 _TO_SOMEONE_ELSE = re.compile(r"^\s*@(?!联户|小助手|机器人|助手)\S{1,8}\s")
 _MONTH_QUERIES = {"unvisited", "key_households", "summary", "points"}
@@ -65,6 +65,10 @@ _OWN_FAMILY = re.compile(
 )
 # what was done during a visit, told after it ("…吃了杯老酒", "陪伊聊了半天")
 _DONE_AFTER = re.compile(r"(吃|聊|坐|喝|陪|讲|说|谈|送)了")
+# visit words no call can stand for
+_STRONG_VISIT = re.compile(r"走访|上门|入户|家访|看望|探望")
+# the placeholder a shared link leaves (placeholders are blanked by normalize, so it is read first)
+_SHARED_LINK = re.compile(r"^\s*\[(链接|文章|公众号|视频号|小程序)\]")
 _HOUSEHOLD_NEWS = {"hardship", "illness", "emergency", "wedding_funeral"}
 _NOT_TO_THE_BOT = re.compile(
     # questions to the members: who has not sent, who has it, who will send ("谁把用法再发一遍", "表格谁有？")
@@ -73,6 +77,10 @@ _NOT_TO_THE_BOT = re.compile(
     r"|(我|俺)(稍后|等下|等会|晚点|回头)(发|报|给)|积分(超市|兑换|怎么兑|怎么换)|通报积分"
     # rhetorical ("数字好看有啥用？", "积分是天上掉下来的？")
     r"|有(啥|什么)用|天上掉下来"
+    # urging the members who have not ("还有几个同志重点户没走访的，今明两天抓紧")
+    r"|(同志|大家|各位)[^,.!?]{0,8}没(走访|走|去)的?[^?]{0,10}(抓紧|赶紧|尽快)"
+    # teaching a household to use something ("教他手机上医保码怎么用")
+    r"|教(他|她|伊|老人)[^,.!?]{0,12}怎么用"
 )
 _KEY_KINDS = re.compile(r"重点户|重点人群|重点对象|困难户|困难家庭|空巢|留守|危重")
 _FEAR = re.compile(r"怕|担心|万一|省得|免得")
@@ -244,6 +252,8 @@ class Parser:
     ) -> ParseResult:
         today = today or date.today()
         to_someone_else = _TO_SOMEONE_ELSE.search(text or "") is not None
+        if _SHARED_LINK.match(text or ""):
+            return ParseResult(confidence=0.98)  # a link shared ("[链接] 医保开始缴费啦"): news, like a forward
         t = self.rewrite(normalize(text))
         res = ParseResult(confidence=0.98)
         if not t or is_contentless(t) or t in self.vocab.none_exact or t.rstrip("!。.~ ") in self.vocab.none_exact:
@@ -623,9 +633,14 @@ class Parser:
                     # "外孙明天来过六一": a day to come before the verb, whatever its aspect
                     why = why or "planned"
                     continue
-                if key == "visit.weak" and call_rx is not None and call_rx.search(clause_text := t[cs:ce]):
-                    # "跟贺文斌视频聊了一下": the call rule decides (a visit only with a household living away)
-                    del clause_text
+                if (
+                    key != "visit.resident"
+                    and call_rx is not None
+                    and call_rx.search(t[cs:ce])
+                    and (key == "visit.weak" or not _STRONG_VISIT.match(m.group(0)))
+                ):
+                    # "跟贺文斌视频聊了一下", "打电话给赵大爷拜了个年": the call rule decides (a visit only with a
+                    # household living away)
                     continue
                 if _WHEN.search(t, cs, m.start()):
                     # "你什么时候来我家", "哪天有空去看看他": asking for a visit, not telling one

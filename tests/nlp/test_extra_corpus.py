@@ -30,12 +30,17 @@ CATEGORY_SETS = [
     ("train_cats4.jsonl", 50),
     # round 6 (docs/parser.md): sets of 150 written blind by helpers who never read the parser, scored before
     # any rule was tuned on them; training ground since
-    *((f"blind6_{x}.jsonl", 150) for x in "abcdefghijklmn"),
+    *((f"blind6_{x}.jsonl", 150) for x in "abcdefghijklmnopr"),
 ]
 # the boundary sets (request/feedback/wish/none in residents' words, the members' group) keep a few rows whose
 # labels the writers themselves split on (thanks with no matter handled, a complaint with a threat): a lower bar
 # for none-precision there, the same bars elsewhere
-LOOSER = {"blind6_m.jsonl": {"--min-none-precision": 0.9}, "blind6_n.jsonl": {"--min-none-precision": 0.9}}
+LOOSER = {
+    "blind6_m.jsonl": {"--min-none-precision": 0.9},
+    "blind6_n.jsonl": {"--min-none-precision": 0.9},
+    "blind6_p.jsonl": {"--min-none-precision": 0.85, "--min-date": 0.97},  # jokes and slogans with trigger words
+    "blind6_r.jsonl": {"--min-none-precision": 0.9, "--min-date": 0.97},  # check-mark lists (毛阿婆✔️ 石磊✔️)
+}
 
 
 @pytest.mark.parametrize(("name", "_min_rows"), SETS + CATEGORY_SETS)

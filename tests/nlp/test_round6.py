@@ -634,3 +634,66 @@ def test_money_that_cannot_be_borrowed_is_hardship(parse):
 
 def test_share_my_joy_is_no_request(parse):
     assert parse("女儿录取通知书到了 大家帮我高兴高兴 😄", sender="wmh001x7Qe").intent == "none"
+
+
+# -- last batch: older members' reports (blind6_o), 八必访 and look-alikes (p), fast typing (r) -----------------
+def test_teaching_a_household_to_use_something_is_a_visit_not_a_question(parse):
+    r = parse("上周日去了王大伯家 教他手机上医保码怎么用", sender="zhangwei")
+    assert (r.intent, r.households) == ("visit", ["H011"])
+
+
+def test_a_festival_round_of_gifts_is_a_visit(parse):
+    r = parse("重阳节给三组老人送重阳糕 王大伯 严德富两户 都在屋里", sender="zhangwei")
+    assert (r.intent, r.households, r.date) == ("visit", ["H011", "H013"], date(2026, 10, 18))
+
+
+def test_asking_another_member_to_go_is_an_instruction(parse):
+    r = parse("我年纪大了走弗动了 王大伯那边麻烦王丽多去看看", sender="zhangwei")
+    assert r.intent == "none"
+
+
+def test_new_year_greetings_by_phone_with_a_household_at_home_is_no_visit(parse):
+    assert parse("打电话给王大伯拜了个年", sender="zhangwei").intent == "none"
+
+
+def test_visiting_the_hardship_households_names_no_hardship(parse):
+    assert parse("下礼拜我带队去三组走访困难户 名单今朝发群里", sender="zhangwei").triggers == []
+
+
+def test_not_finished_installing_is_feedback(parse):
+    assert parse("扶手还没装好", sender="wmh011x7Qe").intent == "feedback"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "医保今年交了没？还没交的抓紧，月底截止",
+        "月底了，还有几个同志重点户没走访的，今明两天抓紧",
+        "上个月的积分表已经发群里了，大家自己看看",
+    ],
+)
+def test_reminders_to_the_members_are_no_query(parse, text):
+    assert parse(text, sender="chenjianguo", chat="group1").intent == "none"
+
+
+def test_hens_quarrelling_is_a_joke(parse):
+    assert parse("我屋里两只鸡又吵相骂了😂😂", sender="wmh011x7Qe").triggers == []
+
+
+def test_catching_up_two_households(parse):
+    r = parse("今天补了两户：王大伯 严德富 都正常", sender="zhangwei")
+    assert (r.intent, r.households) == ("visit", ["H011", "H013"])
+
+
+def test_nobody_seen_for_days_is_an_emergency(parse):
+    r = parse("建国 隔壁老头好几天没看到人了 敲门也没人应 侬快去看看", sender="wmh001x7Qe")
+    assert "emergency" in r.triggers
+
+
+def test_a_household_member_out_keeps_the_visit_to_the_other(parse):
+    r = parse("今天上昼王彩娥家去过了 王大伯不在", sender="zhangwei")
+    assert (r.intent, r.households) == ("visit", ["H012"])
+
+
+def test_a_link_posted_is_no_request(parse):
+    assert parse("[链接] 宁海县2026年度城乡居民医保开始缴费啦", sender="wmh011x7Qe").intent == "none"
