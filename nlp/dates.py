@@ -192,11 +192,11 @@ _DAY_RX = re.compile(
     # a lunar date: 正月初三, 腊月廿八, 冬月十五
     # 大年初二 / 年初五: the days of the new year
     r"|(?:(?P<lmon>[正冬腊])月|(?<![今去明前])(?P<nian>大?年)(?=初))(?P<lday>初[一二三四五六七八九十]|廿[一二三四五六七八九]?|二十[一二三四五六七八九]?|三十|十[一二三四五六七八九]?)"
-    # a festival's day, not the holiday around it: 国庆加班 / 春节期间 / 中秋前 name no one day; nor do its foods and
-    # gifts (重阳糕, 中秋月饼, 端午粽子, 腊八粥, 元宵汤圆: "今天送了重阳糕" is a visit today)
     # the day before or after a festival ("中秋前一天", "除夕第二天")
     r"|(?<![0-9零一二两三四五六七八九十])(?P<fest2>" + "|".join(sorted(_FESTIVAL_NAMES, key=len, reverse=True)) + r")"
     r"节?(?P<off>前一天|前一日|头一天|后一天|后一日|第二天|次日)"
+    # a festival's day, not the holiday around it: 国庆加班 / 春节期间 / 中秋前 name no one day; nor do its foods and
+    # gifts (重阳糕, 中秋月饼, 端午粽子, 腊八粥, 元宵汤圆: "今天送了重阳糕" is a visit today)
     r"|(?<![0-9零一二两三四五六七八九十])(?P<fest>" + "|".join(sorted(_FESTIVAL_NAMES, key=len, reverse=True)) + r")"
     r"(?!假|期间|长假|黄金周|加班|前|后|以后|之后|以前|之前|前后|左右|快到|那几天|几天"
     r"|糕|饼|月饼|粽|粥|汤圆|面|礼|慰问品|物资|红包)"
