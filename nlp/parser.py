@@ -214,6 +214,8 @@ class Parser:
         self._address_ids = {f: mid for f, mid in reversed(self._member_names)}
         alt_all = "|".join(re.escape(f) for f, _ in self._member_names)
         self._address_rx = re.compile(f"^({alt_all})[ ,:，：、]") if alt_all else None
+        # ...and one named, then 你 ("张伟你上个月积分比我还高")
+        self._address_you_rx = re.compile(f"^({alt_all})[ ,:，：、]*(?:你|侬)") if alt_all else None
         full = "|".join(re.escape(m.name) for m in roster.members if len(m.name) >= 2)
         self._member_rx = re.compile(full) if full else None
         # a member named by a resident as the one who came or went ("吴敏姑娘前天又来了", "李秀兰今天去看了冯阿林")
@@ -512,11 +514,8 @@ class Parser:
 
     def _addressed_you(self, t: str, sender: Member | None) -> bool:
         """ "张伟你上个月积分比我还高": another member named, then 你: words to them, whatever they ask."""
-        for form, mid in self._member_names:
-            if t.startswith(form) and (sender is None or mid != sender.id):
-                rest = t[len(form) :].lstrip(" ,:，：、")
-                return rest.startswith(("你", "侬"))
-        return False
+        m = self._address_you_rx.match(t) if self._address_you_rx is not None else None
+        return bool(m) and (sender is None or self._address_ids.get(m.group(1)) != sender.id)
 
     def _need(self, t: str) -> bool:
         """A visit report that carries a need: a problem or a plea said in the report itself."""
