@@ -211,6 +211,9 @@ class DayMention:
     start: int
     end: int
     day: date
+    # a bare weekday that this week is still to come ("礼拜六" said on a Friday): last week's, unless the words
+    # around it tell a plan
+    ahead: bool = False
 
 
 def _shift_month(year: int, month: int, delta: int) -> tuple[int, int]:
@@ -230,6 +233,7 @@ def find_days(text: str, today: date) -> list[DayMention]:
     out: list[DayMention] = []
     for m in _DAY_RX.finditer(text):
         d: date | None = None
+        ahead = False
         if m.group("rel"):
             d = today + timedelta(days=_REL_DAY[m.group("rel")])
         elif m.group("wunit"):
@@ -245,7 +249,8 @@ def find_days(text: str, today: date) -> list[DayMention]:
             else:
                 d = monday + timedelta(days=wd)
                 # a bare 周三 said on a Tuesday means last week's
-                if not prefix and d > today:
+                ahead = not prefix and d > today
+                if ahead:
                     d -= timedelta(days=7)
         elif m.group("ago"):
             n = cn_to_int(m.group("ago"))
@@ -296,7 +301,7 @@ def find_days(text: str, today: date) -> list[DayMention]:
                     y, mo = _shift_month(today.year, today.month, -1)
                     d = _safe_date(y, mo, day)
         if d is not None:
-            out.append(DayMention(m.start(), m.end(), d))
+            out.append(DayMention(m.start(), m.end(), d, ahead))
     return out
 
 

@@ -44,6 +44,9 @@ _ASKING = re.compile(
     r"|月份?[^,.!?]{0,4}(的)?(走访)?(汇总|统计)"
 )
 _PAST = re.compile(r"了|过|刚")
+# words whose 了/过 is no aspect: "过去/过来" is going over ("我马上过去看看": still to come; "过去了" keeps its
+# 了), 了解 is finding out
+_OVER = re.compile(r"过(去|来)|了解|不过|难过|过(年|节|日子)")
 _AGAIN = re.compile(r"又[^,.!?]{0,3}(坏|漏|不亮|堵|断|停|不行|爆|裂|塌|掉|冒|渗|跳闸|黑|没水|没电)")
 # a plan that asks someone to do it ("明天谁去镇里帮她代办一下"), not the member's own plan ("到时候要去帮忙")
 _ASKS_SOMEONE = re.compile(r"谁|哪位|有没有人|找个?人|派个?人|网格员|电工|师傅|组长")
@@ -102,6 +105,10 @@ def _days(t: str, today: date) -> tuple:
     return tuple(find_days(t, today))
 
 
+# a tick after a name in a member's list of homes
+_TICKED = re.compile(r"[^\s✔✅√☑]\s?[✔✅√☑]")
+# a member's own going, with no household named ("我下午过去调解一下")
+_SELF_GO = re.compile(r"我[^,.!?]{0,6}(过去|去|跑|上门)")
 _GO = re.compile(r"去|跑|上门|走访|看看|望望|坐坐|看一下")
 _QUESTION = re.compile(r"[?？吗]|怎么|咋|哪里|哪儿|什么|啥|谁|几点|几时|多少|有没有|能不能")
 # the trigger kinds that on their own make a message a request (someone must act)
@@ -585,7 +592,14 @@ class Parser:
                 ):
                     found.append(m.start())
                     break
+        if is_member and has_mention and not found:
+            # a member's ticked list of homes ("毛阿婆✔️ 石磊✔️ 今天"): each tick is a visit made
+            tick = _TICKED.search(t)
+            if tick is not None and not (planned is not None and planned.search(t)):
+                found.append(tick.start())
         for key in ("visit.resident", "visit.verbs", "visit.weak"):
+            if found:
+                break
             rx = v(key)
             if rx is None:
                 continue
@@ -622,7 +636,7 @@ class Parser:
                 # aspect: 了/过 on the verb itself (走访了, 去过, 看了看), 刚 or 又 just before it
                 near = t[m.start() : min(len(t), m.end() + 2)]
                 before = t[max(cs, m.start() - 3) : m.start()]
-                past_near = bool(_PAST.search(near)) or "刚" in before or "又" in before
+                past_near = bool(_PAST.search(_OVER.sub("", near))) or "刚" in before or "又" in before
                 if failed and not (named >= 2 and not self._failed_in(t, cs, ce)):
                     # (a round of several homes where one was shut: "罗勇 贺文斌 都在 田海燕上班去了没碰到" is still
                     # the visit to the others, unless the verb's own clause failed)
@@ -661,7 +675,7 @@ class Parser:
                 if not_done is not None and not_done.search(clause):
                     why = why or "failed"
                     continue
-                clause_past = past_near or bool(_PAST.search(clause))
+                clause_past = past_near or bool(_PAST.search(_OVER.sub("", clause)))
                 planned_hit = planned is not None and planned.search(clause) is not None
                 # a past day in the clause ("昨天去看方奶奶") marks the visit as done too; days are looked up only
                 # when the answer could change
@@ -670,6 +684,13 @@ class Parser:
                     if days is None:
                         days = _days(self._date_text(t), today)
                     past_day = any(cs <= d.start < ce and d.day < today for d in days)
+                if not clause_past:
+                    if days is None:
+                        days = _days(self._date_text(t), today)
+                    if any(d.ahead and d.start < ce for d in days) and not _PAST.search(_OVER.sub("", t)):
+                        # "我礼拜六去她屋里了解下情况" said on a Friday, nothing done: a plan for tomorrow
+                        why = why or "planned"
+                        continue
                 past = clause_past or past_day
                 promised = self._rx("visit.promised", clause) is not None
                 if (planned_hit or promised) and not past_near and (not past_day or promised):
@@ -734,7 +755,7 @@ class Parser:
                     why = "call"
                     break
         # (after the call: "跟林志豪视频了…问社保怎么转过去" is a call made, not a plan)
-        if why is None and has_mention and _GO.search(t):
+        if why is None and (has_mention or (is_member and _SELF_GO.search(t))) and _GO.search(t):
             if addressed is None:
                 addressed = is_member and self._addressed(t, member)
             # no report-shaped verb at all ("你明天去一趟"): tell the handler what the words are, if it can
