@@ -52,8 +52,13 @@ _AGAIN = re.compile(r"又[^,.!?]{0,3}(坏|漏|不亮|堵|断|停|不行|爆|裂|
 _ASKS_SOMEONE = re.compile(r"谁|哪位|有没有人|找个?人|派个?人|网格员|电工|师傅|组长")
 _FA = re.compile(r"(?<=[了过的人好弄修办去来吃有要])[伐哇](?=[\s,.!?]|$)")
 # voice-to-text repeats a word when the speaker hesitates ("想 想再去看一看"): one is enough
-_STUTTER = re.compile(r"([\u4e00-\u9fff]{1,2}) \1(?=[\u4e00-\u9fff])")
+# (one character repeated only where it opens a clause: "来寻我 我今朝上门" is two clauses, not a stutter)
+_STUTTER = re.compile(
+    r"([\u4e00-\u9fff]{2}) \1(?=[\u4e00-\u9fff])|(?<![\u4e00-\u9fff])([\u4e00-\u9fff]) \2(?=[\u4e00-\u9fff])"
+)
 _JOKING = re.compile(r"哈哈|呵呵|😂|🤣|😄|😁|笑死")
+# "要是…就好了", "如果…多好": what one wishes were so
+_IF_ONLY = re.compile(r"(要是|如果|假如|要)[^,.!?]{1,16}(就好了|多好|该多好)")
 _REPORTED = re.compile(r"(?<![问想要来请])问(我|他|她|伊|了问|过)|(电话|去|就|顺便|顺带|他|她|伊|老人|人家)问")
 # the rest of a clause that makes it a yes/no question ("停电吗?")
 _YES_NO = re.compile(r"[^,.!?;]{0,2}?(吗|伐)\s*[?]?\s*$|[^,.!?;]{0,2}?(吗|伐)?\s*\?")
@@ -88,6 +93,8 @@ _NOT_TO_THE_BOT = re.compile(
 _KEY_KINDS = re.compile(r"重点户|重点人群|重点对象|困难户|困难家庭|空巢|留守|危重")
 _FEAR = re.compile(r"怕|担心|万一|省得|免得")
 _CAUTION = re.compile(r"不要|别|不能|不准|小心|当心|注意")
+# a question said outright (an urge to everyone without one is no question to the bot: "还有几户没走访的抓紧哦")
+_ASKED_MARK = re.compile(r"[?？吗伐]|哪")
 _URGE = re.compile(r"抓紧|尽快|赶紧|务必|一定要|记得|补一下|补上|补齐")
 _SEP = frozenset(" ,;:!?，。；：！？、】\n")
 # a day to come, before the verb in its clause
@@ -252,7 +259,7 @@ class Parser:
         guard, table = self._dialect_guard, self._dialect
         t = self._dialect_rx.sub(lambda m: m.group(0) if m.group(0) in guard else table[m.group(0)], t)
         # 宁波话's question particle 伐 at the end of a sentence ("有人弄伐") is 吗; 伐木/滥伐 stay
-        t = _STUTTER.sub(r"\1", t)
+        t = _STUTTER.sub(lambda m: m.group(1) or m.group(2), t)
         return _FA.sub("吗", t) if ("伐" in t or "哇" in t) else t
 
     # ------------------------------------------------------------------------------------------------
@@ -290,7 +297,8 @@ class Parser:
             return res
         # words to another member that urge them ("张伟 你那几户这个月一户都没走 抓紧") are no question to the bot
         urged = member is not None and (
-            (_URGE.search(t) is not None and self._addressed(t, member)) or self._addressed_you(t, member)
+            (_URGE.search(t) is not None and (self._addressed(t, member) or not _ASKED_MARK.search(t)))
+            or self._addressed_you(t, member)
         )
         # a member who @s someone else asks them, not the bot (a resident @-ing their member about their matter
         # still asks for its progress)
@@ -338,6 +346,10 @@ class Parser:
         elif why == "call" and (mentions or resident is not None):
             # a call with households that live away is the visit; with a household at home it is not
             hh, _amb = self._households(mentions, member is not None, resident)
+            if len(hh) >= 2:
+                # a round of calls where one did not get through: that home was not reached
+                missed = self._not_met(t, mentions, "visit.call_failed")
+                hh = [h for h in hh if h not in missed] if missed != set(hh) else hh
             if hh and all(h in self._away for h in hh):
                 res.intent, res.not_visit = "visit", None
                 # the day said with the call ("谢谢你昨天夜里跟我视频聊了那么久")
@@ -435,8 +447,8 @@ class Parser:
                 res.households = self._households(mentions, True, None)[0]
             return res
         res.households, res.ambiguous = self._households(mentions, member is not None, resident)
-        if res.intent == "visit" and len(res.households) >= 2 and self._rx("visit.failed", t):
-            missed = self._not_met(t, mentions)
+        if res.intent == "visit" and len(res.households) >= 2:
+            missed = self._not_met(t, mentions) | self._not_met(t, mentions, "visit.call_failed")
             if missed and missed != set(res.households):
                 res.households = [h for h in res.households if h not in missed]
         if res.intent == "visit":
@@ -738,11 +750,15 @@ class Parser:
         if found:
             # the report starts at its first visit word ("昨日去看方奶奶，伊讲孙子国庆回来过了")
             return min(found), None
+        call_failed = v("visit.call_failed")
         if why is None and self._rx("visit.call_failed", t) and self._rx("visit.call", t):
             why = "failed"  # the call did not get through: a contact that failed
-        if why is None and not self._rx("visit.call_failed", t):
+        if why in (None, "failed") and (why is None or named >= 2):
+            # ("跟林志豪打了个视频 伊都好 郭静电话没打通": the call that got through is the visit to that home)
             for m in call_rx.finditer(t) if call_rx is not None else ():
                 cs, ce = clause_bounds(t, m.start())
+                if call_failed is not None and call_failed.search(t, cs, ce):
+                    continue
                 if planned is not None and planned.search(t, cs, ce):
                     continue  # "过两天给他打个电话": a call to come (a plan elsewhere in the message does not count)
                 # made: 了/过 on it, a call that came in ("打电话来"), or a day not after today in its clause
@@ -769,12 +785,15 @@ class Parser:
         rx = self.vocab.get("visit.failed")
         return rx is not None and rx.search(t, cs, ce) is not None
 
-    def _not_met(self, t: str, mentions: list[Mention]) -> set[str]:
-        """Households of a round told as not met in their own clause ("戴巧玲屋里没人")."""
+    def _not_met(self, t: str, mentions: list[Mention], key: str = "visit.failed") -> set[str]:
+        """Households of a round told as not met in their own clause ("戴巧玲屋里没人", "郭静电话没打通")."""
+        rx = self.vocab.get(key)
+        if rx is None or rx.search(t) is None:
+            return set()
         out: set[str] = set()
         for m in mentions:
             cs, ce = clause_bounds(t, m.start)
-            if len(m.candidates) == 1 and self._failed_in(t, cs, ce):
+            if len(m.candidates) == 1 and rx.search(t, cs, ce):
                 out.add(m.candidates[0])
         return out
 
@@ -842,6 +861,9 @@ class Parser:
         if r("request.admin", t) and not (r("feedback.self_done", t) and not self._problem(t)):
             # an errand the sender has done ("低保材料我已经交到镇里了") asks nothing more
             return "request", 0.85
+        if _IF_ONLY.search(t) and _JOKING.search(t):
+            # "要是年轻二十岁就好了 哈哈": a joke about what cannot be, no wish to register
+            return "none", 0.7
         if r("wish.strong", t):
             return "wish", 0.85
         if r("request.strong", t) or r("request.borrow", t) or self._problem(t):

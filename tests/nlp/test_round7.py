@@ -80,3 +80,103 @@ def test_a_members_ticked_list_of_homes_is_a_visit_to_each(parse, text, househol
 @pytest.mark.parametrize("text", ["明天去 毛阿婆✔ 石磊✔", "收到✔"])
 def test_ticks_on_a_plan_or_on_no_home_are_no_visit(parse, text):
     assert parse(text, sender="sunxiaojun", chat="group1").intent == "none"
+
+
+# -- visits in other words ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "sender", "households"),
+    [
+        ("上礼拜四到邱永明、唐小燕两家走了走", "hujianhua", ["H054", "H055"]),
+        ("前天去了罗勇住的地方 房子还算干净", "panxiaodong", ["H022"]),
+        ("在邵秀珍屋里帮忙料理了一上午", "hujianhua", ["H053"]),
+        ("今朝六组五户走了 袁立峰 袁立群 赵大爷 都在", "zhouzhiqiang", ["H030", "H034", "H035"]),
+        ("刚从卫生院回来 阿宝伯挂了两天盐水好多了", "zhengguoping", ["H043"]),
+        ("在杭州跟林志豪碰了个头 伊厂里都蛮好", "linfang", ["H041"]),
+    ],
+)
+def test_visits_told_through_what_was_done(parse, text, sender, households):
+    r = parse(text, sender=sender, chat="group1")
+    assert (r.intent, r.households) == ("visit", households)
+
+
+def test_a_single_word_said_twice_across_clauses_is_no_stutter(parse):
+    # "来寻我 我今朝上门": the second 我 opens the clause that holds the visit day
+    r = parse("严小红前天哭着来寻我 我今朝上门去劝了劝", sender="zhangwei", chat="group1")
+    assert (r.intent, r.date) == ("visit", date(2026, 11, 26))
+    r = parse("我 我今朝去了王彩娥屋里", sender="zhangwei", chat="group1")
+    assert (r.intent, r.households, r.date) == ("visit", ["H012"], date(2026, 11, 26))
+
+
+def test_a_round_of_calls_where_one_did_not_get_through_counts_the_other(parse):
+    r = parse("上昼跟林志豪视频了一歇 伊讲都好 郭静电话没打通", sender="linfang", chat="private")
+    assert (r.intent, r.households) == ("visit", ["H041"])
+
+
+# -- questions, urges, thanks ---------------------------------------------------------------------------------
+def test_an_urge_to_everyone_is_no_question_to_the_bot(parse):
+    assert parse("还有几户没走访的抓紧哦 月底要报", sender="chenjianguo", chat="group1").intent == "none"
+    assert parse("还有哪几户没走访？", sender="chenjianguo", chat="group1").query == "unvisited"
+
+
+@pytest.mark.parametrize(
+    ("text", "query"), [("我有哪几户", "my_households"), ("阿拉那个心愿有人领了没", "request_status")]
+)
+def test_short_questions_to_the_bot(parse, text, query):
+    sender = "wumin" if query == "my_households" else "wmh037x7Qe"
+    r = parse(text, sender=sender, chat="private" if sender == "wumin" else "group2")
+    assert (r.intent, r.query) == ("query", query)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["热水器好了 是镇上师傅弄的 谢谢大家", "申请表小周帮我交上去了 真是麻烦伊了"],
+)
+def test_thanks_for_a_thing_working_or_an_errand_done_is_feedback(parse, text):
+    assert parse(text, sender="wmh033x7Qe").intent == "feedback"
+
+
+def test_a_member_asking_on_a_households_behalf_is_a_request(parse):
+    r = parse("唐小燕屋里学费交不起 帮伊问问有没有助学贷款", sender="hujianhua", chat="group1")
+    assert (r.intent, r.households, r.triggers) == ("request", ["H055"], ["hardship"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["想托人帮我给屋里老娘买两箱牛奶送过去", "能不能帮我寻一把躺椅", "屋里没电脑 有台旧的也好"],
+)
+def test_a_thing_wished_for_through_someone_is_a_wish(parse, text):
+    assert parse(text, sender="wmh038x7Qe").intent == "wish"
+
+
+def test_a_joke_about_what_cannot_be_is_no_wish(parse):
+    assert parse("要是再年轻二十岁就好了 哈哈", sender="wmh050x7Qe").intent == "none"
+    assert parse("要是能有台新电视就好了", sender="wmh050x7Qe").intent == "wish"
+
+
+# -- 八必访 ------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "trigger"),
+    [
+        ("隔壁把围墙往外砌出来一米多 路都被伊占掉了", "violation"),
+        ("后山那块田被人偷偷挖了种树", "violation"),
+        ("空屋里夜夜搓麻将 输赢交关大", "violation"),
+        ("两家为晒谷场吵了好几趟了 今朝又骂上门来", "dispute"),
+        ("倪子跟媳妇一个多月弗讲话了", "dispute"),
+        ("兄弟两个为了宅基地闹得弗开心", "dispute"),
+        ("伊上礼拜生毛病挂了两天盐水", "illness"),
+        ("昨日刚开好刀 精神还可以", "illness"),
+    ],
+)
+def test_situations_in_villagers_words(parse, text, trigger):
+    assert trigger in parse(text, sender="wmh047x7Qe").triggers
+
+
+def test_land_taken_by_the_village_for_a_road_is_no_violation(parse):
+    r = parse("村里修路占了我家的地 一分钱没赔 我意见很大", sender="wmh047x7Qe")
+    assert "violation" not in r.triggers
+    assert "discontent" in r.triggers
+
+
+@pytest.mark.parametrize("text", ["汪丽萍屋里今朝又骂上门来了", "派出所来过一趟 麻将还在搓"])
+def test_people_who_came_to_quarrel_or_the_police_are_no_members_visit(parse, text):
+    assert parse(text, sender="wmh047x7Qe").intent != "visit"
