@@ -1,17 +1,19 @@
-"""A first-character gate for the vocabulary's large regex unions.
+"""A gate for the vocabulary's large regex unions.
 
 Python's `re` tries every alternative at every position of the text: a union of a few hundred words costs tens
 of microseconds per message even when none of its words is there, and the parser runs ~30 of them on each message
-(the bulk of its time, measured). Every match must start with one of a small set of characters, known from the
-pattern itself; when the text holds none of them, no match is possible and the regex is not run. The gate is
-sound or absent: a pattern whose first characters cannot be listed (a class range, `.`, a lookbehind, a flag) is
-run as it is.
-"""
+(the bulk of its time, measured). Two exact savings:
+- every alternative needs some gram (one or two characters, inside it or at its start, known from the pattern
+  itself); a text that holds none of them cannot match and the regex is not run;
+- when the characters a match can start with are known, only those positions are tried (`re` skips positions
+  on its own only when every alternative starts with a plain character).
+The gate is sound or absent: a pattern with an alternative that has nothing listable is run as it is."""
 
 from __future__ import annotations
 
 import functools
 import re
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,6 +25,13 @@ except ImportError:  # pragma: no cover
     import sre_parse as _p  # type: ignore[no-redef]
 
 
+# every character `\s` matches in a str pattern (str.isspace; listed, since scanning all of Unicode costs 0.4 s)
+_SPACES = frozenset(
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+    "\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+
 def _prefixes(items: list[Any], want: int = 2) -> tuple[set[str] | None, bool]:
     """(the strings of up to `want` characters a match of this sequence can start with, whether the sequence can
     match empty). A prefix shorter than `want` means "this much is certain, then anything"."""
@@ -31,8 +40,8 @@ def _prefixes(items: list[Any], want: int = 2) -> tuple[set[str] | None, bool]:
     for i, (op, av) in enumerate(items):
         if not heads:
             break
-        if op is _c.AT:  # ^, $, \b: zero width
-            continue
+        if op is _c.AT or op is _c.ASSERT or op is _c.ASSERT_NOT:
+            continue  # ^, $, \b and look-arounds are zero width: what a match consumes starts after them
         if op is _c.LITERAL:
             chars: set[str] | None = {chr(av)}
             empty = False
@@ -40,6 +49,9 @@ def _prefixes(items: list[Any], want: int = 2) -> tuple[set[str] | None, bool]:
         elif op is _c.IN:
             chars = set()
             for sub_op, sub_av in av:
+                if sub_op is _c.CATEGORY and sub_av is _c.CATEGORY_SPACE:
+                    chars |= _SPACES  # \s: a short, known list
+                    continue
                 if sub_op is not _c.LITERAL:
                     chars = None
                     break
@@ -100,26 +112,136 @@ def first_chars(pattern: re.Pattern[str]) -> frozenset[str] | None:
     return frozenset(got)
 
 
+# characters in most chat messages: a gram made of them lets nearly every text through
+_COMMON = frozenset("的了是我不在有人这个一他她你们就也都还说去来要没好吗啊呢吧么讲伊侬阿拉")
+
+
+def _literal_runs(items: list[Any]) -> list[str]:
+    """Runs of characters every match of this sequence contains, in order (groups taken inline, anything
+    optional or alternative ends a run)."""
+    runs: list[str] = []
+    cur = ""
+    for op, av in items:
+        if op is _c.LITERAL:
+            cur += chr(av)
+            continue
+        if op is _c.IN and len(av) == 1 and av[0][0] is _c.LITERAL:
+            cur += chr(av[0][1])
+            continue
+        if op is _c.AT or op is _c.ASSERT or op is _c.ASSERT_NOT:
+            continue  # zero width: the run goes on
+        if op is _c.SUBPATTERN:
+            inner = list(av[-1])
+            if not any(o is _c.BRANCH for o, _ in inner):
+                sub = _literal_runs(inner)
+                if len(sub) == 1 and all(o is _c.LITERAL for o, _ in inner):
+                    cur += sub[0]  # a plain group: part of this run
+                    continue
+                runs.append(cur)
+                runs.extend(sub)
+                cur = ""
+                continue
+        if op in (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT) and av[0] >= 1:
+            runs.append(cur)
+            runs.extend(_literal_runs(list(av[2])))
+            cur = ""
+            continue
+        runs.append(cur)
+        cur = ""
+    runs.append(cur)
+    return [r for r in runs if r]
+
+
+def _rarity(g: str) -> float:
+    """Lower is rarer: two plain characters, then one common among two, a plain one alone, two common, one common."""
+    common = sum(ch in _COMMON for ch in g)
+    if len(g) == 2:
+        return (0.0, 1.0, 2.5)[common]
+    return 3.0 if common else 1.5
+
+
+def _best_gram(runs: list[str]) -> str | None:
+    """The rarest-looking one or two characters of the runs (a match holds all of them)."""
+    grams = [r[i : i + n] for r in runs for n in (2, 1) for i in range(len(r) - n + 1)]
+    return min(grams, key=_rarity) if grams else None
+
+
+def required_grams(pattern: re.Pattern[str]) -> frozenset[str] | None:
+    """For a union of alternatives: one or two characters per alternative that any match of it must hold (or,
+    failing that, the grams it starts with). A text with none of them cannot match. None when not listable."""
+    if pattern.flags & (re.IGNORECASE | re.VERBOSE):
+        return None
+    try:
+        parsed = _p.parse(pattern.pattern, pattern.flags)
+    except Exception:
+        return None
+    items = list(parsed.data if hasattr(parsed, "data") else parsed)
+    alts = [list(b) for b in items[0][1][1]] if len(items) == 1 and items[0][0] is _c.BRANCH else [items]
+    out: set[str] = set()
+    for alt in alts:
+        # an alternative wrapped in (?:…) is its inside
+        while len(alt) == 1 and alt[0][0] is _c.SUBPATTERN and alt[0][1][0] is None:
+            inner = list(alt[0][1][-1])
+            if len(inner) == 1 and inner[0][0] is _c.BRANCH:
+                break
+            alt = inner
+        gram = _best_gram(_literal_runs(alt))
+        firsts, empty = _prefixes(alt)
+        firsts_ok = firsts is not None and not empty and bool(firsts) and "" not in firsts
+        if gram is not None and (not firsts_ok or len(gram) == 2 or len(firsts) > 1):
+            out.add(gram)
+        elif firsts_ok:
+            out |= firsts
+        elif gram is not None:
+            out.add(gram)
+        else:
+            return None
+    return frozenset(out)
+
+
 class Gated:
-    """A compiled pattern behind its first-character gate; otherwise it behaves as the pattern does."""
+    """A compiled pattern behind its gate; otherwise it behaves as the pattern does.
 
-    __slots__ = ("firsts", "pattern")
+    Two savings, both exact: a text that lacks every gram some alternative needs is not searched at all; and
+    when the characters a match can start with are known, only those positions are tried (`re` cannot skip
+    positions itself once an alternative starts with a group or a look-behind, and then tries every alternative
+    at every character)."""
 
-    def __init__(self, pattern: re.Pattern[str], firsts: frozenset[str]) -> None:
-        self.pattern, self.firsts = pattern, firsts
+    __slots__ = ("firsts", "pattern", "starts")
+
+    def __init__(self, pattern: re.Pattern[str], firsts: frozenset[str], starts: re.Pattern[str] | None = None) -> None:
+        self.pattern, self.firsts, self.starts = pattern, firsts, starts
 
     def _absent(self, text: str) -> bool:
         return self.firsts.isdisjoint(_grams(text))
 
-    def search(self, text: str, *args: Any) -> re.Match[str] | None:
+    def search(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
         if self._absent(text):
             return None
-        return self.pattern.search(text, *args)
+        if self.starts is None:
+            return self.pattern.search(text, pos, endpos)
+        match = self.pattern.match
+        # the leftmost position where the union matches, tried in order: what search would return
+        for m in self.starts.finditer(text, pos, endpos):
+            got = match(text, m.start(), endpos)
+            if got is not None:
+                return got
+        return None
 
-    def finditer(self, text: str, *args: Any) -> Iterator[re.Match[str]]:
+    def finditer(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> Iterator[re.Match[str]]:
         if self._absent(text):
             return iter(())
-        return self.pattern.finditer(text, *args)
+        if self.starts is None:
+            return self.pattern.finditer(text, pos, endpos)
+        return self._scan(text, pos, endpos)
+
+    def _scan(self, text: str, pos: int, endpos: int) -> Iterator[re.Match[str]]:
+        while True:
+            got = self.search(text, pos, endpos)
+            if got is None:
+                return
+            yield got
+            pos = got.end() if got.end() > got.start() else got.end() + 1
 
     def __getattr__(self, name: str) -> Any:  # match, sub, pattern text …: as the pattern
         return getattr(self.pattern, name)
@@ -135,5 +257,23 @@ def _grams(text: str) -> frozenset[str]:
 def gate(pattern: re.Pattern[str] | None) -> Any:
     if pattern is None:
         return None
-    firsts = first_chars(pattern)
-    return pattern if firsts is None else Gated(pattern, firsts)
+    firsts = required_grams(pattern)
+    if firsts is None:
+        firsts = first_chars(pattern)
+    if firsts is None:
+        return pattern
+    return Gated(pattern, firsts, start_chars(pattern))
+
+
+def start_chars(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
+    """A one-character class of every character a match can start with, or None when not listable."""
+    if pattern.flags & (re.IGNORECASE | re.VERBOSE):
+        return None
+    try:
+        parsed = _p.parse(pattern.pattern, pattern.flags)
+    except Exception:
+        return None
+    got, may_be_empty = _prefixes(list(parsed.data if hasattr(parsed, "data") else parsed), want=1)
+    if got is None or may_be_empty or not got or "" in got:
+        return None
+    return re.compile("[" + "".join(re.escape(c) for c in sorted(got)) + "]")
