@@ -52,6 +52,7 @@ _REL_DAY = {
     "前儿": -2,
     "大前天": -3,
     "前两天": -2,
+    "前两日": -2,
     "大前日": -3,
 }
 # Festival names -> how to find the day in a given (Gregorian or lunar) year.
@@ -179,10 +180,10 @@ def festival_day(name: str, today: date) -> date | None:
 
 
 _DAY_RX = re.compile(
-    r"(?P<rel>大前天|大前日|前两天|今儿个|昨儿个|今天|今日|今朝|今儿|今早|今晚|今夜|今个|昨天|昨日|昨晚|昨夜|昨儿|昨早|昨个|"
+    r"(?P<rel>大前天|大前日|前两天|前两日|今儿个|昨儿个|今天|今日|今朝|今儿|今早|今晚|今夜|今个|昨天|昨日|昨晚|昨夜|昨儿|昨早|昨个|"
     r"前天|前日|前晚|前儿)"
     r"|(?P<wprefix>上上|上个?|本|这个?|今)?(?P<wunit>周|星期|礼拜)(?P<wday>[一二三四五六日天末1-7])"
-    r"|(?P<ago>" + NUM + r")天(?:以)?前"
+    r"|(?P<ago>" + NUM + r")[天日](?:以)?前"
     r"|(?P<mprefix>上个?月|本月|这个?月)?(?:(?P<month>" + NUM + r")月(?!份))?(?P<day>" + NUM + r")(?P<dunit>号|日)"
     # 7/6号, 7.6日: month and day with the day's own word (not 3/5号楼)
     r"|(?<![0-9./-])(?P<dm2>1[0-2]|0?[1-9])[./](?P<dd2>3[01]|[12][0-9]|0?[1-9])(?:号|日)(?![楼床房门栋幢室])"
@@ -203,6 +204,7 @@ _DAY_RX = re.compile(
 )
 # "八组3号", "3号楼", "2号床" are places, not days
 _NOT_DAY_BEFORE = re.compile(r"(组|村|幢|栋|楼|弄|室|排|队|路|街|床|[0-9])$")
+_SPAN_BEFORE = re.compile(r"(过|隔|这|那|前|后|头|近|几)$")
 _NOT_DAY_AFTER = re.compile(r"^(楼|床|房|门|线|地块|机|窗口|码)")
 
 
@@ -279,6 +281,8 @@ def find_days(text: str, today: date) -> list[DayMention]:
             before = text[: m.start()]
             if _NOT_DAY_BEFORE.search(before) or _NOT_DAY_AFTER.match(text[m.end() :]):
                 continue
+            if not m.group("month") and (m.group("day").startswith("两") or _SPAN_BEFORE.search(before)):
+                continue  # "过两日", "隔三日再去", "这几日": a span of days, not the Nth of the month
             day = cn_to_int(m.group("day"))
             month = cn_to_int(m.group("month")) if m.group("month") else None
             mprefix = m.group("mprefix") or ""

@@ -30,7 +30,9 @@ _RESIDENT_QUERIES = {"request_status", "help"}
 _MEMBER_QUERY_NOUNS = re.compile(r"未走访户|联系户|(联系|负责)(了|的)?(哪些|哪几)户|重点户|汇总|积分")
 # words to another person in the group ("@王丽 侬那几户走完了伐"): a question to them, not to the bot
 _DONE_ALREADY = re.compile(r"(我|已经|早就)[^,.!?]{0,4}(交|发|报|送)(到|给|上去|出去|了)|已经(发|转)(到)?群里")
-_ASKED_OUTRIGHT = re.compile(r"[?？吗呢]|没有?\s*$|哪一步|到哪|怎么样了|如何了|有(消息|着落|眉目)")
+_ASKED_OUTRIGHT = re.compile(r"[?？吗呢]|没有?\s*$|哪一步|到哪|(怎么样|咋样|如何)了|有(消息|着落|眉目)")
+_REPORT_DONE = re.compile(r"(走访|走|跑|看|去)(了|过)一(遍|圈|趟)|(走访|上门|看望|探望)了(?![吗没])")
+_HOW_MANY = re.compile(r"几|多少|哪|啥|什么|汇总|统计")
 _TO_SOMEONE_ELSE = re.compile(r"^\s*@(?!联户|小助手|机器人|助手)\S{1,8}\s")
 _MONTH_QUERIES = {"unvisited", "key_households", "summary", "points"}
 # a query needs to sound like one: a question word, a command to show/send, or a short message
@@ -112,6 +114,8 @@ def _days(t: str, today: date) -> tuple:
     return tuple(find_days(t, today))
 
 
+# what follows a day in "昨日去的": the going itself
+_WENT_ON = re.compile(r"\s*(去|来|走访|上门|看)的\s*$")
 # a tick after a name in a member's list of homes
 _TICKED = re.compile(r"[^\s✔✅√☑]\s?[✔✅√☑]")
 # a member's own going, with no household named ("我下午过去调解一下")
@@ -447,6 +451,9 @@ class Parser:
                 res.households = self._households(mentions, True, None)[0]
             return res
         res.households, res.ambiguous = self._households(mentions, member is not None, resident)
+        if res.correction and res.correction.get("wrong") and res.correction.get("right"):
+            # "不是严德富家 是蒋立新家 昨日去的": the visit is to the right one only
+            res.households = [h for h in res.households if h not in res.correction["wrong"]]
         if res.intent == "visit" and len(res.households) >= 2:
             missed = self._not_met(t, mentions) | self._not_met(t, mentions, "visit.call_failed")
             if missed and missed != set(res.households):
@@ -550,8 +557,10 @@ class Parser:
         asking = bool(_ASKING.search(t)) or len(t) <= 12
         if _NOT_TO_THE_BOT.search(t):
             return None  # "谁还没交11月份的走访汇总？": a question to the members, not to the bot
-        if len(t) > 80 and not _ASKED_OUTRIGHT.search(t):
-            return None  # a long report ("向大家汇报一下：…重点户都走了…") asks nothing
+        if (len(t) > 80 or (_REPORT_DONE.search(t) and not _HOW_MANY.search(t))) and not _ASKED_OUTRIGHT.search(t):
+            # a long report ("向大家汇报一下：…重点户都走了…"), or one that says the visits were made
+            # ("两个重点户都走访了一遍 情况都稳定"), asks nothing
+            return None
         for name in self.vocab.query_order:
             if name == "summary" and _KEY_KINDS.search(t):
                 continue  # "重点户五月走了几户": the key households' question, not the month's summary
@@ -655,8 +664,9 @@ class Parser:
                     why = why or "failed"
                     continue
                 if _FUTURE_DAY.search(t, cs, m.start()):
-                    # "外孙明天来过六一": a day to come before the verb, whatever its aspect
-                    why = why or "planned"
+                    # "外孙明天来过六一": a day to come before the verb, whatever its aspect; a resident's "小张
+                    # 明朝来我屋里坐坐" asks the member to come
+                    why = why or ("asked" if not is_member and asked is not None else "planned")
                     continue
                 if (
                     key != "visit.resident"
@@ -808,6 +818,11 @@ class Parser:
         before = [d for d in days if d.end <= at]
         if before:
             return before[-1].day
+        # "是蒋立新家 昨日去的": the day in the clause that says when the going was
+        for d in days:
+            ds, de = clause_bounds(t, d.start)
+            if _WENT_ON.match(t, d.end, de):
+                return d.day
         # a structured report: 【走访记录】 … 时间：11月18日
         labelled = [d for d in days if re.search(r"(时间|日期)\s*[:：]?\s*$", t[max(0, d.start - 5) : d.start])]
         if labelled:

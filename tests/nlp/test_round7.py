@@ -180,3 +180,76 @@ def test_land_taken_by_the_village_for_a_road_is_no_violation(parse):
 @pytest.mark.parametrize("text", ["汪丽萍屋里今朝又骂上门来了", "派出所来过一趟 麻将还在搓"])
 def test_people_who_came_to_quarrel_or_the_police_are_no_members_visit(parse, text):
     assert parse(text, sender="wmh047x7Qe").intent != "visit"
+
+
+# -- the secretary's and committee's words ----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text",
+    [
+        "各位同志 12月份走访今朝开始了 重点户月中前都要上门一趟",
+        "阿拉网格本月走访已经完成八成了 剩下的月底前跑好",
+        "11月份走访汇总出来了 还有两户没走到 相关同志自己对照一下",
+    ],
+)
+def test_announcements_about_the_months_visits_are_no_visit_and_no_question(parse, text):
+    assert parse(text, sender="chenjianguo", chat="group1").intent == "none"
+
+
+def test_a_report_that_the_key_households_were_visited_is_no_question(parse):
+    r = parse("今朝把卢金水跟何小梅两个重点户都走访了一遍 情况都稳定", sender="wangli", chat="group1")
+    assert (r.intent, r.households) == ("visit", ["H018", "H019"])
+    assert parse("重点户都走访了吗", sender="wangli", chat="group1").query == "key_households"
+    assert parse("这个月我走访了几户", sender="wangli", chat="group1").query == "summary"
+
+
+def test_a_span_of_days_is_no_date_of_the_month(parse):
+    # "过两日" is in two days, not the 2nd: the visit is still to come
+    r = parse("昨日打电话给罗勇问了问 过两日我再上门去看看", sender="panxiaodong", chat="group1")
+    assert r.intent == "none"
+    r = parse("两日前去了罗勇屋里", sender="panxiaodong", chat="group1")
+    assert (r.intent, r.date) == ("visit", date(2026, 11, 24))
+
+
+def test_a_correction_in_chat_keeps_only_the_right_household_and_its_day(parse):
+    r = parse("书记 上一条报错了 弗是严德富家 是蒋立新家 昨日去的", sender="zhangwei", chat="group1")
+    assert r.correction is not None and r.correction["right"] == ["H015"]
+    assert (r.intent, r.households, r.date) == ("visit", ["H015"], date(2026, 11, 25))
+
+
+def test_the_month_in_a_question_about_what_one_reported_is_no_monthly_report(parse):
+    r = parse("我上个月报上去的几件事 现在办得咋样了", sender="wumin", chat="private")
+    assert (r.intent, r.query) == ("query", "request_status")
+
+
+def test_a_resident_asking_the_member_to_come_tomorrow_is_a_request(parse):
+    r = parse("小张 明朝来我屋里坐坐 有事体要跟侬讲", sender="wmh011x7Qe")
+    assert (r.intent, r.households) == ("request", ["H011"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "小张 上回帮我弄好的水龙头蛮好用 谢谢侬啊",
+        "老年手机收着了 字大声音响 谢谢侬",
+        "上回报的那帮打牌的散掉了 现在夜里清静多了 谢谢",
+    ],
+)
+def test_thanks_for_what_was_handled_is_feedback(parse, text):
+    assert parse(text, sender="wmh012x7Qe").intent == "feedback"
+
+
+@pytest.mark.parametrize(
+    ("text", "trigger"),
+    [
+        ("超市的活做弗落了 人家弗要我了 小人读书钞票都没着落", "hardship"),
+        ("今朝去看阿宝伯 腿上打了钢板", "illness"),
+        ("伊跟老公吵得要离婚", "dispute"),
+    ],
+)
+def test_more_situations_in_villagers_words(parse, text, trigger):
+    assert trigger in parse(text, sender="wmh043x7Qe").triggers
+
+
+def test_a_household_kind_named_is_no_illness(parse):
+    r = parse("张伟 方奶奶是危重病人户 这个月侬再多跑两趟", sender="chenjianguo", chat="group1")
+    assert "illness" not in r.triggers
