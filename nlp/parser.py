@@ -119,8 +119,8 @@ _WENT_ON = re.compile(r"\s*(去|来|走访|上门|看)的\s*$")
 # a tick after a name in a member's list of homes
 _TICKED = re.compile(r"[^\s✔✅√☑]\s?[✔✅√☑]")
 # a member's own going, with no household named ("我下午过去调解一下")
-_SELF_GO = re.compile(r"我[^,.!?]{0,6}(过去|去|跑|上门)")
-_GO = re.compile(r"去|跑|上门|走访|看看|望望|坐坐|看一下")
+_SELF_GO = re.compile(r"我[^,.!?]{0,6}(过去|过来|去|跑|上门)")
+_GO = re.compile(r"去|跑|上门|走访|看看|望望|坐坐|看一下|过来")
 _QUESTION = re.compile(r"[?？吗]|怎么|咋|哪里|哪儿|什么|啥|谁|几点|几时|多少|有没有|能不能")
 # the trigger kinds that on their own make a message a request (someone must act)
 _ACTION_TRIGGERS = {"emergency", "dispute", "violation", "petition", "hardship", "discontent"}

@@ -253,3 +253,19 @@ def test_more_situations_in_villagers_words(parse, text, trigger):
 def test_a_household_kind_named_is_no_illness(parse):
     r = parse("张伟 方奶奶是危重病人户 这个月侬再多跑两趟", sender="chenjianguo", chat="group1")
     assert "illness" not in r.triggers
+
+
+def test_a_members_plan_to_come_over_and_do_an_errand_is_no_matter(parse):
+    r = parse("阿林叔 明朝下半日我过来帮侬弄医保", sender="lixiulan", chat="group2")
+    assert (r.intent, r.not_visit) == ("none", "planned")
+
+
+def test_a_table_posted_to_the_group_is_a_notice(parse):
+    r = parse("上个月的积分表已经发群里了，大家自己看看，有问题找我", sender="chenjianguo", chat="group1")
+    assert r.intent == "none"
+
+
+def test_a_dog_that_keeps_biting_is_a_quarrel_between_neighbours_not_an_accident(parse):
+    r = parse("隔壁的狗天天放出来咬人 讲了几趟伊弗听", sender="wmh027x7Qe")
+    assert "emergency" not in r.triggers
+    assert "emergency" in parse("阿拉孙子昨日被狗咬了 去打针了", sender="wmh027x7Qe").triggers
