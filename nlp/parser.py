@@ -33,6 +33,8 @@ _DONE_ALREADY = re.compile(r"(我|已经|早就)[^,.!?]{0,4}(交|发|报|送)(�
 _ASKED_OUTRIGHT = re.compile(r"[?？吗呢]|没有?\s*$|哪一步|到哪|(怎么样|咋样|如何)了|有(消息|着落|眉目)")
 _REPORT_DONE = re.compile(r"(走访|走|跑|看|去)(了|过)一(遍|圈|趟)|(走访|上门|看望|探望)了(?![吗没])")
 _HOW_MANY = re.compile(r"几|多少|哪|啥|什么|汇总|统计")
+_WHEN_FIXED = re.compile(r"什么时候|啥时候|几时|哪天")
+_EARLIER_REPORT = re.compile(r"上次|上回|之前|早就|(报|反映|讲|说|提)(过|的|了)")
 _TO_SOMEONE_ELSE = re.compile(r"^\s*@(?!联户|小助手|机器人|助手)\S{1,8}\s")
 _MONTH_QUERIES = {"unvisited", "key_households", "summary", "points"}
 # a query needs to sound like one: a question word, a command to show/send, or a short message
@@ -52,7 +54,8 @@ _OVER = re.compile(r"过(去|来)|了解|不过|难过|过(年|节|日子)")
 _AGAIN = re.compile(r"又[^,.!?]{0,3}(坏|漏|不亮|堵|断|停|不行|爆|裂|塌|掉|冒|渗|跳闸|黑|没水|没电)")
 # a plan that asks someone to do it ("明天谁去镇里帮她代办一下"), not the member's own plan ("到时候要去帮忙")
 _ASKS_SOMEONE = re.compile(r"谁|哪位|有没有人|找个?人|派个?人|网格员|电工|师傅|组长")
-_FA = re.compile(r"(?<=[了过的人好弄修办去来吃有要])[伐哇](?=[\s,.!?]|$)")
+# (an emoji after it ends the sentence too: "有人认领了伐😊")
+_FA = re.compile(r"(?<=[了过的人好弄修办去来吃有要])[伐哇](?=\W|$)")
 # voice-to-text repeats a word when the speaker hesitates ("想 想再去看一看"): one is enough
 # (one character repeated only where it opens a clause: "来寻我 我今朝上门" is two clauses, not a stutter)
 _STUTTER = re.compile(
@@ -306,7 +309,7 @@ class Parser:
         )
         # a member who @s someone else asks them, not the bot (a resident @-ing their member about their matter
         # still asks for its progress)
-        asks_another = to_someone_else and member is not None
+        asks_another = member is not None and (to_someone_else or self._addressed_you(t, member))
         query = None if urged or asks_another else self._query(t, member is not None)
         if query:
             res.intent, res.query = "query", query
@@ -577,6 +580,15 @@ class Parser:
                 # reported speech is not a question to the bot: "王丽刚刚来过 问我低保的事办好了没有"
                 cs = clause_bounds(t, m.start())[0]
                 if _REPORTED.search(t, cs, m.start() + 1):
+                    continue
+                if (
+                    name == "request_status"
+                    and _WHEN_FIXED.search(m.group(0))
+                    and not _EARLIER_REPORT.search(t)
+                    and (self._problem(t) or self._fault_told(t))
+                ):
+                    # "路灯暗了一个多礼拜了 啥辰光来修修": the fault told for the first time, asking for it to be
+                    # fixed, is the request itself (a matter reported before is asked after: "报的那盏灯啥时候修")
                     continue
                 if name == "help" or asking:
                     return name

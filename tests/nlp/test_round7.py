@@ -269,3 +269,35 @@ def test_a_dog_that_keeps_biting_is_a_quarrel_between_neighbours_not_an_accident
     r = parse("隔壁的狗天天放出来咬人 讲了几趟伊弗听", sender="wmh027x7Qe")
     assert "emergency" not in r.triggers
     assert "emergency" in parse("阿拉孙子昨日被狗咬了 去打针了", sender="wmh027x7Qe").triggers
+
+
+# -- questions in other words ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "sender", "query"),
+    [
+        ("屋顶漏水的事报上去了没有 有下文伐", "wmh028x7Qe", "request_status"),
+        ("孙子的书包心愿有人认领了伐😊", "wmh010x7Qe", "request_status"),  # 伐 before an emoji asks too
+        ("上回讲的春联有人写了伐", "wmh010x7Qe", "request_status"),
+        ("11月份总的情况发我看看", "chenjianguo", "summary"),
+        ("上个月我是不是有户漏掉了没走 查下", "wangli", "unvisited"),
+        ("给我看看我负责的那些人家", "wangli", "my_households"),
+        ("我一共联了几户", "wangli", "my_households"),
+        ("我不识字 这个东西好讲语音伐", "wangli", "help"),
+        ("困难户空巢老人这几类这月走访咋样", "chenjianguo", "key_households"),
+    ],
+)
+def test_questions_in_other_words(parse, text, sender, query):
+    r = parse(text, sender=sender, chat="private")
+    assert (r.intent, r.query) == ("query", query)
+
+
+def test_a_fault_told_with_when_will_it_be_fixed_is_the_request_itself(parse):
+    r = parse("路口那盏路灯暗了一个多礼拜了 啥辰光来修修啊", sender="wmh025x7Qe")
+    assert (r.intent, r.households) == ("request", ["H025"])
+    # a matter reported before, asked after
+    r = parse("上回报的那盏路灯啥辰光来修", sender="wmh025x7Qe")
+    assert (r.intent, r.query) == ("query", "request_status")
+
+
+def test_a_question_to_another_member_by_name_is_no_matter(parse):
+    assert parse("郑国平你那个表格弄好了没？", sender="zhouzhiqiang", chat="group1").intent == "none"
