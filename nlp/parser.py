@@ -895,7 +895,8 @@ class Parser:
             return "wish", 0.85
         if r("request.strong", t) or r("request.borrow", t) or self._problem(t):
             return "request", 0.85
-        if self._fault_told(t):
+        if self._fault_told(t) and not _JOKING.search(t):
+            # (told laughing — "门口的河都结冰了😂" — a sight, not a fault)
             return "request", 0.7
         if r("wish.weak", t):
             return "wish", 0.65

@@ -301,3 +301,8 @@ def test_a_fault_told_with_when_will_it_be_fixed_is_the_request_itself(parse):
 
 def test_a_question_to_another_member_by_name_is_no_matter(parse):
     assert parse("郑国平你那个表格弄好了没？", sender="zhouzhiqiang", chat="group1").intent == "none"
+
+
+def test_a_sight_told_laughing_is_no_fault(parse):
+    assert parse("今朝冷伐？阿拉门口的河都结冰了😂", sender="wmh006x7Qe").intent == "none"
+    assert parse("阿拉门口的水管冻牢了 没水用", sender="wmh006x7Qe").intent == "request"
