@@ -721,7 +721,7 @@ class Parser:
                 if not clause_past:
                     if days is None:
                         days = _days(self._date_text(t), today)
-                    if any(d.ahead and d.start < ce for d in days) and not _PAST.search(_OVER.sub("", t)):
+                    if any(d.ahead and d.start < ce and not _PAST.search(_OVER.sub("", t[d.start : ce])) for d in days):
                         # "我礼拜六去她屋里了解下情况" said on a Friday, nothing done: a plan for tomorrow
                         why = why or "planned"
                         continue

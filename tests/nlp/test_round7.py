@@ -306,3 +306,15 @@ def test_a_question_to_another_member_by_name_is_no_matter(parse):
 def test_a_sight_told_laughing_is_no_fault(parse):
     assert parse("今朝冷伐？阿拉门口的河都结冰了😂", sender="wmh006x7Qe").intent == "none"
     assert parse("阿拉门口的水管冻牢了 没水用", sender="wmh006x7Qe").intent == "request"
+
+
+def test_a_fault_that_has_not_come_back_is_feedback_and_a_flat_phone_is_no_fault(parse):
+    assert parse("后坡打了桩 这几天落雨也没再滑下来 放心了", sender="wmh056x7Qe").intent == "feedback"
+    r = parse("谢谢小王帮我去看 老娘没事体 是手机没电了 虚惊一场", sender="wmh017x7Qe")
+    assert r.intent == "feedback"
+
+
+def test_a_weekday_to_come_after_news_told_as_past_is_still_a_plan(parse):
+    # the 了 of the quarrel is not the visit's: Saturday is still to come on a Thursday
+    r = parse("听说曹雪琴跟隔壁闹矛盾了，我礼拜六去她屋里了解下情况", sender="wumin", chat="group1")
+    assert (r.intent, r.triggers) == ("none", ["dispute"])
