@@ -240,14 +240,19 @@ class Parser:
         full = "|".join(re.escape(m.name) for m in roster.members if len(m.name) >= 2)
         self._member_rx = re.compile(full) if full else None
         # a member named by a resident as the one who came or went ("吴敏姑娘前天又来了", "李秀兰今天去看了冯阿林")
-        forms = sorted({f for f, _ in self._member_names}, key=len, reverse=True)
+        # (by surname and title too: "王委员来送了副春联", "李主任冬至来阿拉屋里坐了")
+        titled = {m.name[0] + x for m in roster.members if m.name for x in ("书记", "主任", "委员", "老师")}
+        forms = sorted({f for f, _ in self._member_names} | titled, key=len, reverse=True)
         alt = "|".join(re.escape(f) for f in forms)
         self._member_form_rx = re.compile(f"(?:{alt})(?:书记|主任|委员|姑娘|小伙子?|同志|阿姨|老师)?") if alt else None
         self._came_rx = (
             re.compile(
                 f"(?:{alt})[^,.!?;:\\s]{{0,8}}?(?<!没)(?<!不)来"
-                # came (来了/来过/来我…), or came to give or help and did it (来给我送了, 来帮我把…装好了)
-                "(?:(?:了|过|我|阿拉|俺|咱)(?![吗没伐?])|(?:给|帮|替)(?:我|阿拉|俺)[^,.!?;]{0,12}(?:了|过)(?![吗没伐?]))"
+                # came (来了/来过/来我…), or came to give or help and did it (来给我送了, 来帮我把…装好了, 来送了副春联)
+                "(?:(?:了|过|我|阿拉|俺|咱)(?![吗没伐?])|(?:给|帮|替)(?:我|阿拉|俺)[^,.!?;]{0,12}(?:了|过)(?![吗没伐?])"
+                "|(?:送|陪|坐)了)"
+                # brought something ("小周送月饼来")
+                f"|(?:{alt})[^,.!?;:\\s]{{0,4}}?(?:送|拿|带)[^,.!?;:\\s]{{1,6}}?来(?![吗没伐?])"
             )
             if alt
             else None
@@ -870,7 +875,8 @@ class Parser:
             return "feedback", 0.85
         if r("feedback.satisfied", t) or (r("feedback.fixed", t) and not r("feedback.self_done", t)):
             # "修好了" about a handled matter; a new problem in the same message keeps it a request
-            if not (self._problem(t) and r("request.weak", t)):
+            if not (self._problem(t) and (r("request.weak", t) or r("wish.strong", t))):
+                # (a wish for a new one, the old one broken: "想要只收音机 老的那只坏掉了 不响了")
                 return "feedback", 0.8
         if "心愿" in t:
             # a wish written down for a household, even when addressed to everyone ("大家看看谁能帮忙对接")

@@ -318,3 +318,37 @@ def test_a_weekday_to_come_after_news_told_as_past_is_still_a_plan(parse):
     # the 了 of the quarrel is not the visit's: Saturday is still to come on a Thursday
     r = parse("听说曹雪琴跟隔壁闹矛盾了，我礼拜六去她屋里了解下情况", sender="wumin", chat="group1")
     assert (r.intent, r.triggers) == ("none", ["dispute"])
+
+
+# -- older residents by voice (set j) ----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("王委员昨日来送了副春联 还帮我贴好了", date(2026, 11, 25)),  # a member by surname and title
+        ("小王前日送年糕来 还帮我把灯泡换好了", date(2026, 11, 24)),  # brought something
+    ],
+)
+def test_a_resident_telling_the_member_came_with_something(parse, text, day):
+    r = parse(text, sender="wmh008x7Qe")
+    assert (r.intent, r.households, r.date) == ("visit", ["H008"], day)
+
+
+def test_a_festival_slipped_by_voice_input(parse):
+    r = parse("辣八那日去了方奶奶屋里 送了腊八粥", sender="zhangwei", chat="group1", today=date(2026, 2, 1))
+    assert (r.intent, r.date) == ("visit", date(2026, 1, 26))
+
+
+def test_a_wish_for_a_new_one_when_the_old_one_broke(parse):
+    assert parse("我想要只收音机 老的那只坏掉了 弗响了", sender="wmh030x7Qe").intent == "wish"
+
+
+def test_a_wish_for_a_volunteer_tutor(parse):
+    assert parse("屋里小孩作业没人管 希望有志愿者周末帮忙辅导一下", sender="wmh038x7Qe").intent == "wish"
+
+
+@pytest.mark.parametrize(
+    ("text", "trigger"),
+    [("儿子正月里讨老婆 到辰光请侬吃老酒", "wedding_funeral"), ("伊跟隔壁为了滴水檐吵了几句", "dispute")],
+)
+def test_situations_said_in_passing(parse, text, trigger):
+    assert trigger in parse(text, sender="wmh030x7Qe").triggers
