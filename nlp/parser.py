@@ -33,6 +33,8 @@ _DONE_ALREADY = re.compile(r"(我|已经|早就)[^,.!?]{0,4}(交|发|报|送)(�
 _ASKED_OUTRIGHT = re.compile(r"[?？吗呢]|没有?\s*$|哪一步|到哪|(怎么样|咋样|如何)了|有(消息|着落|眉目)")
 _REPORT_DONE = re.compile(r"(走访|走|跑|看|去)(了|过)一(遍|圈|趟)|(走访|上门|看望|探望)了(?![吗没])")
 _HOW_MANY = re.compile(r"几|多少|哪|啥|什么|汇总|统计")
+_AFTER_THEN = re.compile(r"(过了|等)[^,.!?]{1,6}再(去|来|上门|走访|跑|看)")
+_EARLIER_TIME = re.compile(r"上(趟|次|回)|那(次|回|趟)|之前")
 _WHEN_FIXED = re.compile(r"什么时候|啥时候|几时|哪天")
 _EARLIER_REPORT = re.compile(r"上次|上回|之前|早就|(报|反映|讲|说|提)(过|的|了)")
 _TO_SOMEONE_ELSE = re.compile(r"^\s*@(?!联户|小助手|机器人|助手)\S{1,8}\s")
@@ -343,6 +345,9 @@ class Parser:
             label, p = self._ask_model(t, "member")
             if label == "none" and p >= self.model_bar:
                 visit_at, why = -1, None
+        if visit_at >= 0 and member is None and self._rx("feedback.satisfied", t) and _EARLIER_TIME.search(t):
+            # "上趟侬来帮阿拉弄好以后 隔壁客客气气 谢谢侬 满意": a verdict on what was done then, not news of a visit
+            visit_at, why = -1, None
         if visit_at >= 0 and member is None and self._rx("feedback.not_fixed", t):
             # "墙上那个缝来看过了讲要修 到现在一个多月了还是老样子": someone came, nothing changed: a complaint
             visit_at, why = -1, None
@@ -375,7 +380,14 @@ class Parser:
                     res.intent = "none"
         else:
             res.intent, res.confidence = self._classify(t, res.triggers, member is not None)
-            unsure_chat = res.intent == "none" and res.confidence <= 0.75 and why is None and member is None
+            # (news of a wedding or a funeral alone is the 八必访 signal, not something to register)
+            unsure_chat = (
+                res.intent == "none"
+                and res.confidence <= 0.75
+                and why is None
+                and member is None
+                and res.triggers != ["wedding_funeral"]
+            )
             if unsure_chat:
                 res.intent, res.confidence = self._model_says(t, res.intent, res.confidence)
             elif (
@@ -736,6 +748,10 @@ class Parser:
                     # "海峰昨天说要来看我": the past day is when it was said, the visit is still to come
                     why = why or "planned"
                     continue
+                if _AFTER_THEN.search(clause) and not past_near:
+                    # "过了元宵再去彭建军屋里": the festival is when the visit will be, once it has passed
+                    why = why or "planned"
+                    continue
                 if _NOT_YET.search(clause):
                     why = why or "planned"
                     continue
@@ -778,6 +794,11 @@ class Parser:
             # the report starts at its first visit word ("昨日去看方奶奶，伊讲孙子国庆回来过了")
             return min(found), None
         call_failed = v("visit.call_failed")
+        if why is None and is_member and planned is not None:
+            # "侬老婆今朝打电话讲…吵起来了 我下半日过来": the member's own plan, whoever called
+            go = _SELF_GO.search(t)
+            if go is not None and planned.search(t, *clause_bounds(t, go.start())):
+                why = "planned"
         if why is None and self._rx("visit.call_failed", t) and self._rx("visit.call", t):
             why = "failed"  # the call did not get through: a contact that failed
         if why in (None, "failed") and (why is None or named >= 2):
@@ -793,7 +814,11 @@ class Parser:
                     _PAST.search(t, m.start(), min(len(t), m.end() + 3))
                     or t[m.end() : m.end() + 1] in ("来", "问", "讲", "说", "聊")
                     or "里" in m.group(0)  # "电话里讲…": told from a call that was made
-                    or any(cs <= d.start < ce and d.day <= today for d in _days(self._date_text(t), today))
+                    # (or the day the report opens with: "12/5 同林志豪视频 …")
+                    or any(
+                        (cs <= d.start < ce or d.start == 0) and d.day <= today
+                        for d in _days(self._date_text(t), today)
+                    )
                 ):
                     why = "call"
                     break
@@ -944,6 +969,8 @@ class Parser:
             "discontent" in triggers
             or self._rx("feedback.unsatisfied", t)
             or re.search(r"还没(修|弄|办|处理)好|没(修|弄)好|怎么修|白修|(修|弄)的什么", t)
+            # a promise to fix it not kept ("讲好叫人来修 到现在没来")
+            or re.search(r"(讲好|说好|答应)[^?]{0,10}(到现在|至今|还)[^,.!?]{0,3}(没|不见)", t)
             # "上回修的那个水管又漏了": the handled matter failed
             or re.search(r"(上回|上次|前几天|前两天|之前|那天|刚|才)[^,.!?]{0,3}(修|弄|换|补|通|疏通|清)(好)?的", t)
         )

@@ -352,3 +352,63 @@ def test_a_wish_for_a_volunteer_tutor(parse):
 )
 def test_situations_said_in_passing(parse, text, trigger):
     assert trigger in parse(text, sender="wmh030x7Qe").triggers
+
+
+# -- members' voice reports (set f) --------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "sender", "households", "day"),
+    [
+        ("方奶奶 前日来看侬 侬讲要配副假牙 我帮侬问过了", "zhangwei", ["H016"], date(2026, 11, 24)),
+        ("罗勇 昨日下半日我在侬屋里坐过 侬讲工资被拖欠了", "panxiaodong", ["H022"], date(2026, 11, 25)),
+        ("杨建新 这礼拜一我来侬屋里 侬讲要办残疾证 材料我拿去了", "lixiulan", ["H027"], date(2026, 11, 23)),
+    ],
+)
+def test_a_member_telling_the_household_in_their_group_that_they_came(parse, text, sender, households, day):
+    r = parse(text, sender=sender, chat="group2")
+    assert (r.intent, r.households, r.date) == ("visit", households, day)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["唐小燕 过两日我来侬屋里看看 侬覅急", "郭静 侬啥辰光回来过年 到辰光我来侬屋里坐坐", "过了元宵再去彭建军屋里"],
+)
+def test_a_member_promising_to_come_is_no_visit(parse, text):
+    assert parse(text, sender="chenyating", chat="group2").intent == "none"
+
+
+def test_a_members_plan_to_come_after_the_household_called(parse):
+    r = parse("柴国强 侬老婆今朝打电话讲跟隔壁又吵起来了 我下半日过来", sender="wangli", chat="group2")
+    assert (r.intent, r.not_visit, r.triggers) == ("none", "planned", ["dispute"])
+
+
+def test_a_resident_telling_the_member_came_yesterday_and_fixed_something(parse):
+    r = parse("小张 昨日来阿拉屋里 帮我把电瓶车充电器修好了 谢谢侬", sender="wmh011x7Qe")
+    assert (r.intent, r.date) == ("visit", date(2026, 11, 25))
+
+
+def test_a_verdict_on_what_was_done_last_time_is_feedback(parse):
+    r = parse("王丽 上趟侬来帮阿拉弄好以后 隔壁客客气气 谢谢侬 满意", sender="wmh021x7Qe")
+    assert r.intent == "feedback"
+
+
+def test_asking_the_member_to_come_and_judge_a_quarrel_is_a_request(parse):
+    r = parse("老胡 隔壁放炮仗把阿拉玻璃敲碎了 伊拉弗肯赔 侬来帮阿拉评评理", sender="wmh054x7Qe")
+    assert (r.intent, r.triggers) == ("request", ["dispute"])
+
+
+def test_a_fault_back_after_a_promise_not_kept_is_feedback(parse):
+    assert parse("屋顶漏水个事体 昨日落雨又漏了 讲好叫人来修 到现在没来", sender="wmh036x7Qe").intent == "feedback"
+
+
+def test_a_call_dated_by_the_day_the_report_opens_with(parse):
+    r = parse("11/24 同林志豪视频 伊讲宁波下雪了 工地停工", sender="linfang", chat="group1")
+    assert (r.intent, r.households, r.date) == ("visit", ["H041"], date(2026, 11, 24))
+
+
+def test_a_death_in_hospital_is_a_funeral_not_an_illness_and_needs_no_matter(parse):
+    r = parse("老郑 阿拉老头子前两日在医院里走了 后日出殡", sender="wmh046x7Qe")
+    assert (r.intent, r.triggers) == ("none", ["wedding_funeral"])
+
+
+def test_building_without_approval(parse):
+    assert "violation" in parse("邱永明屋里在造房子 没审批", sender="wmh054x7Qe").triggers
