@@ -598,6 +598,8 @@ class Parser:
                 cs = clause_bounds(t, m.start())[0]
                 if _REPORTED.search(t, cs, m.start() + 1):
                     continue
+                if name == "request_status" and _JOKING.search(t):
+                    continue  # "灶君菩萨送了没 哈哈": a joke among neighbours
                 if (
                     name == "request_status"
                     and _WHEN_FIXED.search(m.group(0))
@@ -897,6 +899,9 @@ class Parser:
             if "emergency" in triggers:
                 # "我老公还是没消息 电话一直关机": someone missing, not a complaint about a matter
                 return "request", 0.85
+            if r("feedback.not_fixed", t) and r("request.weak", t) and not _EARLIER_REPORT.search(t):
+                # "转学手续到现在还没办好 能不能帮我问问": a trouble of one's own asked about, no matter reported here
+                return "request", 0.75
             return "feedback", 0.85
         if r("feedback.satisfied", t) or (r("feedback.fixed", t) and not r("feedback.self_done", t)):
             # "修好了" about a handled matter; a new problem in the same message keeps it a request

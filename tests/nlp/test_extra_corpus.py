@@ -34,6 +34,7 @@ CATEGORY_SETS = [
     # round 7: the same brief, new writers (the members' week, members' voice reports, residents, questions, the
     # committee, older residents by voice)
     *((f"blind7_{x}.jsonl", 150) for x in "efghij"),
+    ("blind7_l.jsonl", 120),
 ]
 # the boundary sets (request/feedback/wish/none in residents' words, the members' group) keep a few rows whose
 # labels the writers themselves split on (thanks with no matter handled, a complaint with a threat): a lower bar

@@ -412,3 +412,34 @@ def test_a_death_in_hospital_is_a_funeral_not_an_illness_and_needs_no_matter(par
 
 def test_building_without_approval(parse):
     assert "violation" in parse("邱永明屋里在造房子 没审批", sender="wmh054x7Qe").triggers
+
+
+# -- chat that looks like something (set l) ------------------------------------------------------------------------
+def test_a_joke_with_a_done_question_is_no_progress_question(parse):
+    assert parse("小年到了 灶君菩萨送了没 哈哈", sender="wmh025x7Qe").intent == "none"
+
+
+def test_a_trouble_of_ones_own_not_yet_sorted_asked_about_is_a_request(parse):
+    r = parse("孩子转学手续到现在还没办好 学校讲缺个证明 能不能帮我问问", sender="wmh022x7Qe")
+    assert r.intent == "request"
+    # a matter reported before and still not done is feedback on it
+    assert parse("上次报的路灯到现在还没修好 能不能快点", sender="wmh022x7Qe").intent == "feedback"
+
+
+def test_a_thing_to_be_brought_is_a_wish(parse):
+    assert parse("小陈 侬下趟来帮我带个电饭煲 屋里格只用了十几年", sender="wmh056x7Qe").intent == "wish"
+
+
+def test_two_homes_named_with_a_space_between(parse):
+    r = parse("上礼拜四去陶建设 彭建军家 两户都在家", sender="chenyating", chat="group1")
+    assert (r.intent, r.households, r.date) == ("visit", ["H056", "H060"], date(2026, 11, 19))
+
+
+def test_what_was_heard_on_a_call_with_a_household_away(parse):
+    r = parse("郭静 昨天电话里听你讲手术挺顺利的 好好休养", sender="linfang", chat="group2")
+    assert (r.intent, r.households, r.date) == ("visit", ["H042"], date(2026, 11, 25))
+
+
+def test_told_several_times_and_not_listened_is_a_quarrel(parse):
+    r = parse("隔壁的鸡天天跑到阿拉菜地里 讲了几趟弗听", sender="wmh013x7Qe")
+    assert "dispute" in r.triggers
