@@ -98,18 +98,31 @@ def _prefixes(items: list[Any], want: int = 2) -> tuple[set[str] | None, bool]:
     return done | heads, False
 
 
-def first_chars(pattern: re.Pattern[str]) -> frozenset[str] | None:
-    """The strings (two characters where known, else one) every match starts with; None when not listable."""
+def _parsed(pattern: re.Pattern[str]) -> list[Any] | None:
+    """The pattern's parse tree, or None when the gate cannot reason about it (case folding, verbose, odd)."""
     if pattern.flags & (re.IGNORECASE | re.VERBOSE):
         return None
     try:
         parsed = _p.parse(pattern.pattern, pattern.flags)
     except Exception:
         return None
-    got, may_be_empty = _prefixes(list(parsed.data if hasattr(parsed, "data") else parsed))
+    return list(parsed.data if hasattr(parsed, "data") else parsed)
+
+
+def _starts(pattern: re.Pattern[str], want: int) -> set[str] | None:
+    items = _parsed(pattern)
+    if items is None:
+        return None
+    got, may_be_empty = _prefixes(items, want)
     if got is None or may_be_empty or not got or "" in got:
         return None
-    return frozenset(got)
+    return got
+
+
+def first_chars(pattern: re.Pattern[str]) -> frozenset[str] | None:
+    """The strings (two characters where known, else one) every match starts with; None when not listable."""
+    got = _starts(pattern, 2)
+    return None if got is None else frozenset(got)
 
 
 # characters in most chat messages: a gram made of them lets nearly every text through
@@ -169,13 +182,9 @@ def _best_gram(runs: list[str]) -> str | None:
 def required_grams(pattern: re.Pattern[str]) -> frozenset[str] | None:
     """For a union of alternatives: one or two characters per alternative that any match of it must hold (or,
     failing that, the grams it starts with). A text with none of them cannot match. None when not listable."""
-    if pattern.flags & (re.IGNORECASE | re.VERBOSE):
+    items = _parsed(pattern)
+    if items is None:
         return None
-    try:
-        parsed = _p.parse(pattern.pattern, pattern.flags)
-    except Exception:
-        return None
-    items = list(parsed.data if hasattr(parsed, "data") else parsed)
     alts = [list(b) for b in items[0][1][1]] if len(items) == 1 and items[0][0] is _c.BRANCH else [items]
     out: set[str] = set()
     for alt in alts:
@@ -267,13 +276,7 @@ def gate(pattern: re.Pattern[str] | None) -> Any:
 
 def start_chars(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
     """A one-character class of every character a match can start with, or None when not listable."""
-    if pattern.flags & (re.IGNORECASE | re.VERBOSE):
-        return None
-    try:
-        parsed = _p.parse(pattern.pattern, pattern.flags)
-    except Exception:
-        return None
-    got, may_be_empty = _prefixes(list(parsed.data if hasattr(parsed, "data") else parsed), want=1)
-    if got is None or may_be_empty or not got or "" in got:
+    got = _starts(pattern, 1)
+    if got is None:
         return None
     return re.compile("[" + "".join(re.escape(c) for c in sorted(got)) + "]")
