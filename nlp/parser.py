@@ -310,13 +310,13 @@ class Parser:
             res.triggers = [x for x in self._triggers(t) if x in ("illness", "wedding_funeral")]
             return res
         # words to another member that urge them ("张伟 你那几户这个月一户都没走 抓紧") are no question to the bot
+        addressed_you = member is not None and self._addressed_you(t, member)
         urged = member is not None and (
-            (_URGE.search(t) is not None and (self._addressed(t, member) or not _ASKED_MARK.search(t)))
-            or self._addressed_you(t, member)
+            (_URGE.search(t) is not None and (self._addressed(t, member) or not _ASKED_MARK.search(t))) or addressed_you
         )
         # a member who @s someone else asks them, not the bot (a resident @-ing their member about their matter
         # still asks for its progress)
-        asks_another = member is not None and (to_someone_else or self._addressed_you(t, member))
+        asks_another = member is not None and (to_someone_else or addressed_you)
         query = None if urged or asks_another else self._query(t, member is not None)
         if query:
             res.intent, res.query = "query", query
@@ -796,12 +796,13 @@ class Parser:
             # the report starts at its first visit word ("昨日去看方奶奶，伊讲孙子国庆回来过了")
             return min(found), None
         call_failed = v("visit.call_failed")
+        failed_call = call_failed is not None and call_failed.search(t) is not None
         if why is None and is_member and planned is not None:
             # "侬老婆今朝打电话讲…吵起来了 我下半日过来": the member's own plan, whoever called
             go = _SELF_GO.search(t)
             if go is not None and planned.search(t, *clause_bounds(t, go.start())):
                 why = "planned"
-        if why is None and self._rx("visit.call_failed", t) and self._rx("visit.call", t):
+        if why is None and failed_call and self._rx("visit.call", t):
             why = "failed"  # the call did not get through: a contact that failed
         if why in (None, "failed") and (why is None or named >= 2):
             # ("跟林志豪打了个视频 伊都好 郭静电话没打通": the call that got through is the visit to that home)

@@ -229,6 +229,9 @@ class Gated:
             return None
         if self.starts is None:
             return self.pattern.search(text, pos, endpos)
+        return self._leftmost(text, pos, endpos)
+
+    def _leftmost(self, text: str, pos: int, endpos: int) -> re.Match[str] | None:
         match = self.pattern.match
         # the leftmost position where the union matches, tried in order: what search would return
         for m in self.starts.finditer(text, pos, endpos):
@@ -246,7 +249,7 @@ class Gated:
 
     def _scan(self, text: str, pos: int, endpos: int) -> Iterator[re.Match[str]]:
         while True:
-            got = self.search(text, pos, endpos)
+            got = self._leftmost(text, pos, endpos)  # (the gate was passed once, in finditer)
             if got is None:
                 return
             yield got
