@@ -121,6 +121,8 @@ def _days(t: str, today: date) -> tuple:
 
 # what follows a day in "昨日去的": the going itself
 _WENT_ON = re.compile(r"\s*(去|来|走访|上门|看)的\s*$")
+# a broken state that is the repair itself ("老线头都换掉了", "坏的拆掉了")
+_FIXED_STATE = re.compile(r"(换|拆|扔|剪|清|除|卖|修)(掉|好)了?$")
 # a tick after a name in a member's list of homes
 _TICKED = re.compile(r"[^\s✔✅√☑]\s?[✔✅√☑]")
 # a member's own going, with no household named ("我下午过去调解一下")
@@ -999,6 +1001,8 @@ class Parser:
                     continue
                 if _CAUTION.search(m.group(0)):
                     continue  # "空调不要开得太低": advice, not a fault
+                if _FIXED_STATE.search(m.group(0)):
+                    continue  # "老线头都换掉了": the old part taken out, a repair
                 return True
         return False
 
