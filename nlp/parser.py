@@ -76,7 +76,10 @@ _COME_SIT = re.compile(r"来[^,.!?]{0,4}(看看|坐坐|坐一坐|望望|一趟|�
 _SELF = re.compile(r"我|俺|咱")
 # a resident's own family ("我儿子前日骑车摔伤了…谢谢关心"): what befell them is news of this household
 _OWN_FAMILY = re.compile(
-    r"(我|我们|俺)(家|屋里)?的?(儿子|女儿|老伴|老公|老婆|老头子|老太婆|孙子|孙女|妈|爸|老娘|老爹|媳妇)"
+    r"(我|我们|俺)(家|屋里)?的?(儿子|女儿|老伴|老公|老婆|老头子|老太婆|孙子|孙女|妈|爸|老娘|老爹|媳妇"
+    # (their own rooms: "我们灶头间烧起来了")
+    r"|灶头间|灶间|厨房|房子|老屋|柴间|猪棚)"
+    r"|(两个|大|小|二)(儿子|女儿)"
 )
 # what was done during a visit, told after it ("…吃了杯老酒", "陪伊聊了半天")
 _DONE_AFTER = re.compile(r"(吃|聊|坐|喝|陪|讲|说|谈|送)了")
@@ -126,7 +129,8 @@ _FIXED_STATE = re.compile(r"(换|拆|扔|剪|清|除|卖|修)(掉|好)了?$")
 # a tick after a name in a member's list of homes
 _TICKED = re.compile(r"[^\s✔✅√☑]\s?[✔✅√☑]")
 # a member's own going, with no household named ("我下午过去调解一下")
-_SELF_GO = re.compile(r"我[^,.!?]{0,6}(过去|过来|去|跑|上门)")
+# ("请阿拉去吃喜酒" is an invitation to the member, not their going)
+_SELF_GO = re.compile(r"(?<![请叫让约喊])我[^,.!?]{0,6}(过去|过来|去|跑|上门)")
 _GO = re.compile(r"去|跑|上门|走访|看看|望望|坐坐|看一下|过来")
 _QUESTION = re.compile(r"[?？吗]|怎么|咋|哪里|哪儿|什么|啥|谁|几点|几时|多少|有没有|能不能")
 # the trigger kinds that on their own make a message a request (someone must act)
@@ -240,7 +244,12 @@ class Parser:
         alt_all = "|".join(re.escape(f) for f, _ in self._member_names)
         self._address_rx = re.compile(f"^({alt_all})[ ,:，：、]") if alt_all else None
         # ...and one named, then 你 ("张伟你上个月积分比我还高")
-        self._address_you_rx = re.compile(f"^({alt_all})[ ,:，：、]*(?:你|侬)") if alt_all else None
+        # (or asked later in the sentence: "张伟 老王屋里这个月你去过了吗")
+        self._address_you_rx = (
+            re.compile(f"^({alt_all})(?:[ ,:，：、]*(?:你|侬)|[ ,:，：、]+[^.!?。！？]{{0,12}}(?:你|侬)(?!们)[^.!?。！？]{{0,8}}(?:吗|没有|[?？]))")
+            if alt_all
+            else None
+        )
         full = "|".join(re.escape(m.name) for m in roster.members if len(m.name) >= 2)
         self._member_rx = re.compile(full) if full else None
         # a member named by a resident as the one who came or went ("吴敏姑娘前天又来了", "李秀兰今天去看了冯阿林")
@@ -803,11 +812,12 @@ class Parser:
             # "侬老婆今朝打电话讲…吵起来了 我下半日过来": the member's own plan, whoever called
             go = _SELF_GO.search(t)
             if go is not None and planned.search(t, *clause_bounds(t, go.start())):
-                why = "planned"
+                why = "self_planned"
         if why is None and failed_call and self._rx("visit.call", t):
             why = "failed"  # the call did not get through: a contact that failed
-        if why in (None, "failed") and (why is None or named >= 2):
-            # ("跟林志豪打了个视频 伊都好 郭静电话没打通": the call that got through is the visit to that home)
+        if why in (None, "failed", "planned") and (why != "failed" or named >= 2):
+            # ("跟林志豪打了个视频 伊都好 郭静电话没打通": the call that got through is the visit to that home; "…打了个
+            # 电话 伊讲年底结婚 到时候请阿拉去吃喜酒": a plan in another clause leaves the call made)
             for m in call_rx.finditer(t) if call_rx is not None else ():
                 cs, ce = clause_bounds(t, m.start())
                 if call_failed is not None and call_failed.search(t, cs, ce):
@@ -827,6 +837,8 @@ class Parser:
                 ):
                     why = "call"
                     break
+        if why == "self_planned":
+            why = "planned"
         # (after the call: "跟林志豪视频了…问社保怎么转过去" is a call made, not a plan)
         if why is None and (has_mention or (is_member and _SELF_GO.search(t))) and _GO.search(t):
             if addressed is None:

@@ -95,3 +95,91 @@ def test_an_offer_of_produce_is_chat(parse, text):
 def test_a_fault_reported_days_ago_and_still_there_is_feedback(parse):
     r = parse("门口路灯还没人来修 都讲了五日了", sender="wmh050x7Qe")
     assert r.intent == "feedback"
+
+
+# -- 八必访 told without the usual word ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "trigger"),
+    [
+        ("伊隔壁那户私自扩了两间 村里还不晓得", "violation"),
+        ("伊老公打牌输了三万多 屋里钞票都输光了", "violation"),
+        ("有人在集体的那块空地上 围了圈篱笆种番薯", "violation"),
+        ("伊讲要造个车棚 我讲先去报批 伊讲早就搭好了", "violation"),
+        ("伊儿子前日骑摩托跟人家撞了", "emergency"),
+        ("伊老头子修屋顶从梯子上跌落来了", "emergency"),
+        ("老人手骨断了 吊了绷带", "illness"),
+        ("讲再不弄伊就到县里去寻领导", "petition"),
+        ("看病的钞票都是东借西借凑的", "hardship"),
+        ("米缸里米都快吃光了", "hardship"),
+        ("今年工钿还没发 日脚难过", "hardship"),
+        ("两兄弟为了宅基地闹到现在", "dispute"),
+        ("讲了几趟了 当阿拉是空气", "discontent"),
+    ],
+)
+def test_a_situation_told_in_other_words(parse, text, trigger):
+    r = parse("昨日去了毛阿婆屋里 " + text, sender="sunxiaojun")
+    assert r.intent == "visit"
+    assert trigger in r.triggers
+
+
+@pytest.mark.parametrize(
+    ("text", "trigger"),
+    [
+        ("县里严打赌博 大家跟联系户讲讲", "violation"),  # a notice against gambling is no gambling
+        ("重阳那日村里在大会堂办了十桌 老人都去吃了", "wedding_funeral"),  # the village's feast for the old
+        ("流感多 发烧了早点去医院 不要硬扛", "illness"),  # advice
+        ("老王讲要去县里告我 告我下棋赖皮😂", "petition"),  # a joke
+    ],
+)
+def test_look_alikes_reveal_no_situation(parse, text, trigger):
+    assert trigger not in parse(text, sender="chenjianguo", chat="group1").triggers
+
+
+# -- chat that looks like a matter --------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text",
+    [
+        "五一值班表发群里了 大家看一下 有问题私聊我",  # "有问题…找我" is no problem told
+        "抖音上讲奉化那边台风刮倒了交关树 阿拉这里没事",  # news from elsewhere
+    ],
+)
+def test_notices_and_news_are_chat(parse, text):
+    r = parse(text, sender="wmh050x7Qe")
+    assert r.intent == "none"
+    assert r.triggers == []
+
+
+def test_a_fire_put_out_at_home_keeps_the_situation_but_asks_nothing(parse):
+    r = parse("昨日夜里阿拉灶头间烧起来了 自家扑灭了 人没事", sender="wmh050x7Qe")
+    assert (r.intent, r.triggers) == ("none", ["emergency"])
+
+
+def test_a_family_quarrel_made_up_keeps_the_situation(parse):
+    r = parse("两个儿子为了老屋吵了一场 后来讲开了 没事了", sender="wmh050x7Qe")
+    assert (r.intent, r.triggers) == ("none", ["dispute"])
+
+
+def test_a_fault_fixed_by_oneself_and_a_warning_to_all_is_chat(parse):
+    r = parse("屋里水管冻裂了 自家已经换好了 大家也注意", sender="wmh050x7Qe")
+    assert r.intent == "none"
+
+
+def test_a_visit_put_off_for_a_family_grave_is_no_visit(parse):
+    r = parse("清明上坟去了 走访这礼拜补上", sender="sunxiaojun", chat="group1")
+    assert r.intent == "none"
+
+
+def test_asking_another_member_later_in_the_sentence_is_no_query(parse):
+    r = parse("张伟 老王屋里这个月你去过了吗", sender="wanghaifeng", chat="group1")
+    assert r.intent == "none"
+
+
+def test_naming_another_member_then_telling_them_a_trouble_stays_a_request(parse):
+    r = parse("张伟 严德富家你去看一下 伊昨日跌了一跤", sender="wanghaifeng", chat="group1")
+    assert r.intent == "request"
+
+
+def test_a_call_to_a_household_away_with_an_invitation_after_it_is_the_visit(parse):
+    r = parse("昨日跟郭静打了个电话 伊讲年底结婚 到时候请阿拉去吃喜酒", sender="linfang")
+    assert (r.intent, r.households, r.date) == ("visit", ["H042"], date(2026, 11, 25))
+    assert r.triggers == ["wedding_funeral"]
