@@ -246,7 +246,10 @@ class Parser:
         # ...and one named, then 你 ("张伟你上个月积分比我还高")
         # (or asked later in the sentence: "张伟 老王屋里这个月你去过了吗")
         self._address_you_rx = (
-            re.compile(f"^({alt_all})(?:[ ,:，：、]*(?:你|侬)|[ ,:，：、]+[^.!?。！？]{{0,12}}(?:你|侬)(?!们)[^.!?。！？]{{0,8}}(?:吗|没有|[?？]))")
+            re.compile(
+                f"^({alt_all})"
+                r"(?:[ ,:，：、]*(?:你|侬)|[ ,:，：、]+[^.!?。！？]{0,12}(?:你|侬)(?!们)[^.!?。！？]{0,8}(?:吗|没有|[?？]))"
+            )
             if alt_all
             else None
         )
