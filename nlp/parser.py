@@ -126,6 +126,8 @@ def _days(t: str, today: date) -> tuple:
 _WENT_ON = re.compile(r"\s*(去|来|走访|上门|看)的\s*$")
 # a broken state that is the repair itself ("老线头都换掉了", "坏的拆掉了")
 _FIXED_STATE = re.compile(r"(换|拆|扔|剪|清|除|卖|修)(掉|好)了?$")
+# a round where every home was shut ("两家都不在"): no visit, however many homes are named
+_ALL_FAILED = re.compile(r"(都|全)(不在|没人|没在|锁着|关着)")
 # a tick after a name in a member's list of homes
 _TICKED = re.compile(r"[^\s✔✅√☑]\s?[✔✅√☑]")
 # a member's own going, with no household named ("我下午过去调解一下")
@@ -704,7 +706,7 @@ class Parser:
                 near = t[m.start() : min(len(t), m.end() + 2)]
                 before = t[max(cs, m.start() - 3) : m.start()]
                 past_near = bool(_PAST.search(_OVER.sub("", near))) or "刚" in before or "又" in before
-                if failed and not (named >= 2 and not self._failed_in(t, cs, ce)):
+                if failed and not (named >= 2 and not self._failed_in(t, cs, ce) and not _ALL_FAILED.search(t)):
                     # (a round of several homes where one was shut: "罗勇 贺文斌 都在 田海燕上班去了没碰到" is still
                     # the visit to the others, unless the verb's own clause failed)
                     why = why or "failed"

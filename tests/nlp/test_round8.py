@@ -183,3 +183,69 @@ def test_a_call_to_a_household_away_with_an_invitation_after_it_is_the_visit(par
     r = parse("昨日跟郭静打了个电话 伊讲年底结婚 到时候请阿拉去吃喜酒", sender="linfang")
     assert (r.intent, r.households, r.date) == ("visit", ["H042"], date(2026, 11, 25))
     assert r.triggers == ["wedding_funeral"]
+
+
+# -- visits told every way ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("小孙 昨日侬来望阿拉 辛苦侬了", date(2026, 11, 25)),  # 来望 = came to see
+        ("小孙 前天侬来拜年 阿拉开心煞", date(2026, 11, 24)),
+    ],
+)
+def test_a_resident_telling_the_member_came_in_dialect(parse, text, day):
+    r = parse(text, sender="wmh050x7Qe")
+    assert (r.intent, r.households, r.date) == ("visit", ["H050"], day)
+
+
+@pytest.mark.parametrize(
+    ("text", "households", "day"),
+    [
+        ("昨日在毛阿婆屋里讲了半日闲话", ["H050"], date(2026, 11, 25)),
+        ("医院里望过石磊了 要住几日", ["H051"], date(2026, 11, 26)),
+        ("前天到九组11号望了一趟", ["H051"], date(2026, 11, 24)),
+        ("九组9号 九组11号 上昼走了 都好", ["H050", "H051"], date(2026, 11, 26)),
+        ("礼拜一把九组跑了 毛阿婆 石磊 都在屋里", ["H050", "H051"], date(2026, 11, 23)),
+    ],
+)
+def test_a_members_visit_in_other_words(parse, text, households, day):
+    r = parse(text, sender="sunxiaojun", chat="group1")
+    assert (r.intent, r.households, r.date) == ("visit", households, day)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "今朝到毛阿婆 石磊两家去了一趟 两家都不在 门口挂着锁",  # every home of the round was shut
+        "上昼去毛阿婆屋里 门敲弗开 电话也没人接",
+    ],
+)
+def test_a_round_where_nobody_was_home_is_no_visit(parse, text):
+    assert parse(text, sender="sunxiaojun", chat="group1").intent == "none"
+
+
+def test_a_death_told_with_the_morning_is_no_round_of_visits(parse):
+    r = parse("石磊老娘今朝早上走了 后日出殡", sender="sunxiaojun", chat="group1")
+    assert r.intent != "visit"
+    assert r.triggers == ["wedding_funeral"]
+
+
+def test_hoping_for_new_year_is_no_visit_seen(parse):
+    # 希望过年前…: 望过 inside 希望过 is no "saw"
+    assert parse("希望过年前有人帮我把灶头间刷一刷", sender="wmh050x7Qe").intent == "wish"
+
+
+@pytest.mark.parametrize(
+    ("text", "hit", "trigger"),
+    [
+        ("前日去了毛阿婆屋里 伊住了一礼拜医院刚回来", True, "illness"),
+        ("前日去了毛阿婆屋里 隔壁新搭的棚占了村道", True, "violation"),
+        ("前日去了毛阿婆屋里 剩下的药费实在拿不出", True, "hardship"),
+        ("前日去了毛阿婆屋里 伊问屋前种点菜会不会算违建", False, "violation"),
+        ("前日陪镇里领导慰问了毛阿婆和石磊两户困难户", False, "hardship"),
+    ],
+)
+def test_round8_situations_in_visit_reports(parse, text, hit, trigger):
+    r = parse(text, sender="sunxiaojun", chat="group1")
+    assert r.intent == "visit"
+    assert (trigger in r.triggers) is hit
