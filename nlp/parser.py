@@ -128,6 +128,8 @@ _WENT_ON = re.compile(r"\s*(去|来|走访|上门|看)的\s*$")
 _FIXED_STATE = re.compile(r"(换|拆|扔|剪|清|除|卖|修)(掉|好)了?$")
 # a round where every home was shut ("两家都不在"): no visit, however many homes are named
 _ALL_FAILED = re.compile(r"(都|全)(不在|没人|没在|锁着|关着)")
+# a relative (or a neighbour) who made the call
+_KIN_CALLS = re.compile(r"(妈|爸|老娘|老爹|儿子|女儿|老婆|老公|孙子|孙女|媳妇|邻居|隔壁|亲戚)[^,.!?]{0,2}$")
 # a tick after a name in a member's list of homes
 _TICKED = re.compile(r"[^\s✔✅√☑]\s?[✔✅√☑]")
 # a member's own going, with no household named ("我下午过去调解一下")
@@ -243,6 +245,17 @@ class Parser:
                 self._member_names.append((f, m.id))
         self._member_names.sort(key=lambda x: len(x[0]), reverse=True)
         self._address_ids = {f: mid for f, mid in reversed(self._member_names)}
+        # a resident who opens with a neighbour's name and asks them ("老王 侬医保交了伐"): words between
+        # neighbours, not to the member or the bot
+        member_forms = {f for f, _ in self._member_names}
+        hh_forms = {f: h.id for h in roster.households for f in (h.head_name, *h.aliases) if len(f) >= 2}
+        hh_alt = "|".join(re.escape(f) for f in sorted(set(hh_forms) - member_forms, key=len, reverse=True))
+        self._hh_forms = hh_forms
+        self._neighbour_rx = (
+            re.compile(f"^({hh_alt})[ ,:，：、]+[^.!?。！？]{{0,10}}(?:你|侬)(?!们)[^.!?。！？]{{0,12}}(?:吗|没有|[?？])")
+            if hh_alt
+            else None
+        )
         alt_all = "|".join(re.escape(f) for f, _ in self._member_names)
         self._address_rx = re.compile(f"^({alt_all})[ ,:，：、]") if alt_all else None
         # ...and one named, then 你 ("张伟你上个月积分比我还高")
@@ -333,7 +346,9 @@ class Parser:
         )
         # a member who @s someone else asks them, not the bot (a resident @-ing their member about their matter
         # still asks for its progress)
-        asks_another = member is not None and (to_someone_else or addressed_you)
+        asks_another = (member is not None and (to_someone_else or addressed_you)) or (
+            resident is not None and self._asks_neighbour(t, resident)
+        )
         query = None if urged or asks_another else self._query(t, member is not None)
         if query:
             res.intent, res.query = "query", query
@@ -579,6 +594,10 @@ class Parser:
         """ "张伟你上个月积分比我还高": another member named, then 你: words to them, whatever they ask."""
         m = self._address_you_rx.match(t) if self._address_you_rx is not None else None
         return bool(m) and (sender is None or self._address_ids.get(m.group(1)) != sender.id)
+
+    def _asks_neighbour(self, t: str, resident: Household) -> bool:
+        m = self._neighbour_rx.match(t) if self._neighbour_rx is not None else None
+        return m is not None and self._hh_forms.get(m.group(1)) != resident.id
 
     def _need(self, t: str) -> bool:
         """A visit report that carries a need: a problem or a plea said in the report itself."""
@@ -828,6 +847,8 @@ class Parser:
                 cs, ce = clause_bounds(t, m.start())
                 if call_failed is not None and call_failed.search(t, cs, ce):
                     continue
+                if _KIN_CALLS.search(t, max(cs, m.start() - 4), m.start()):
+                    continue  # "我妈打电话来讲…", "伊女儿打电话来": a relative's call, no contact with the home
                 if planned is not None and planned.search(t, cs, ce):
                     continue  # "过两天给他打个电话": a call to come (a plan elsewhere in the message does not count)
                 # made: 了/过 on it, a call that came in ("打电话来"), or a day not after today in its clause
@@ -909,7 +930,7 @@ class Parser:
         r = self._rx
         if r("feedback.score", t):
             return "feedback", 0.95
-        if _AGAIN.search(t) and self._problem(t):
+        if _AGAIN.search(t) and (self._problem(t) or self._fault_told(t)):
             # "水管又漏了": the fault is back: a new request (the handler may reopen the old one); with a complaint
             # about the repair ("又不亮了，糊弄人", "上回修的那个又漏了") it is feedback on the handled one
             return ("feedback", 0.8) if self._complaint(t, triggers) else ("request", 0.75)
@@ -998,7 +1019,7 @@ class Parser:
             # a promise to fix it not kept ("讲好叫人来修 到现在没来")
             or re.search(r"(讲好|说好|答应)[^?]{0,10}(到现在|至今|还)[^,.!?]{0,3}(没|不见)", t)
             # "上回修的那个水管又漏了": the handled matter failed
-            or re.search(r"(上回|上次|前几天|前两天|之前|那天|刚|才)[^,.!?]{0,3}(修|弄|换|补|通|疏通|清)(好)?的", t)
+            or re.search(r"(上回|上次|前几天|前两天|之前|那天|刚|才)[^,.!?]{0,3}(修|弄|换|补|通|疏通|清)(好|过)?的", t)
         )
 
     def _fault_told(self, t: str) -> bool:

@@ -249,3 +249,97 @@ def test_round8_situations_in_visit_reports(parse, text, hit, trigger):
     r = parse(text, sender="sunxiaojun", chat="group1")
     assert r.intent == "visit"
     assert (trigger in r.triggers) is hit
+
+
+# -- residents and matters ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text",
+    [
+        "小孙 上回帮我申请的补助 钱已经打到卡上了 谢谢侬",
+        "门口的阴井盖换新的了 谢谢",
+        "孙子收到书包开心煞了 谢谢小孙",
+    ],
+)
+def test_thanks_for_a_matter_done_is_feedback(parse, text):
+    assert parse(text, sender="wmh050x7Qe").intent == "feedback"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "补助材料交上去一个多月了 一点回音都没有",
+        "路灯又黑掉了 上个月才修过的",  # broken again after the repair: a complaint about it
+    ],
+)
+def test_a_matter_still_not_done_is_feedback(parse, text):
+    assert parse(text, sender="wmh050x7Qe").intent == "feedback"
+
+
+def test_a_fault_without_a_problem_word_and_a_craftsman_asked_for(parse):
+    r = parse("毛阿婆打电话来讲 灶头间墙皮一块块往下掉 要找个泥水匠去看看", sender="sunxiaojun", chat="group1")
+    assert (r.intent, r.households) == ("request", ["H050"])
+
+
+def test_a_relatives_call_to_a_resident_living_away_is_no_visit(parse):
+    # 林志豪 lives away (在宁波务工): his mother's call to him is no contact of the member's
+    r = parse("林姐 老家屋顶好像漏了 我妈打电话来讲墙上湿了一大片", sender="wmh041x7Qe")
+    assert r.intent == "request"
+
+
+def test_a_resident_asking_a_neighbour_is_chat(parse):
+    assert parse("老王 侬医保交了伐", sender="wmh050x7Qe").intent == "none"
+
+
+def test_a_resident_asking_the_member_still_asks(parse):
+    # 小孙 is the member: a question to them about the resident's own matter is no neighbour talk
+    r = parse("小孙 侬讲的医保补交 办好了伐", sender="wmh050x7Qe")
+    assert (r.intent, r.query) == ("query", "request_status")
+
+
+@pytest.mark.parametrize(
+    ("text", "query"),
+    [
+        ("老花镜的心愿 办了伐", "request_status"),
+        ("11月份重点户", "key_households"),
+    ],
+)
+def test_short_questions(parse, text, query):
+    sender = "wmh050x7Qe" if "心愿" in text else "sunxiaojun"
+    r = parse(text, sender=sender, chat="private")
+    assert (r.intent, r.query) == ("query", query)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "积分办法镇里发下来了 大家抽空看一下",
+        "天冷了 各位抽空去重点户那里望望",
+    ],
+)
+def test_words_to_everyone_ask_the_bot_nothing(parse, text):
+    assert parse(text, sender="chenjianguo", chat="group1").intent == "none"
+
+
+def test_a_resident_tells_the_member_brought_new_year_goods(parse):
+    r = parse("前天小孙拎了年货来 陪我讲了半天闲话", sender="wmh050x7Qe")
+    assert (r.intent, r.date) == ("visit", date(2026, 11, 24))
+
+
+@pytest.mark.parametrize(
+    ("text", "hit"),
+    [
+        ("阿拉屋里瓦片被风吹掉两块 哪个有空帮忙盖一盖", False),  # a gust: a repair
+        ("台风过后屋顶瓦片吹掉一半", True),
+    ],
+)
+def test_wind_damage_is_an_emergency_only_in_a_storm(parse, text, hit):
+    assert ("emergency" in parse(text, sender="wmh050x7Qe").triggers) is hit
+
+
+def test_an_april_fools_joke_is_chat(parse):
+    r = parse("今朝愚人节 哈哈 孙子骗我讲中了大奖", sender="wmh050x7Qe")
+    assert (r.intent, r.triggers) == ("none", [])
+
+
+def test_a_quarrel_told_by_how_often(parse):
+    assert "dispute" in parse("隔壁搭的棚滴水到阿拉屋里 为这个吵过两回了", sender="wmh050x7Qe").triggers
