@@ -128,6 +128,8 @@ _WENT_ON = re.compile(r"\s*(去|来|走访|上门|看)的\s*$")
 _FIXED_STATE = re.compile(r"(换|拆|扔|剪|清|除|卖|修)(掉|好)了?$")
 # a round where every home was shut ("两家都不在"): no visit, however many homes are named
 _ALL_FAILED = re.compile(r"(都|全)(不在|没人|没在|锁着|关着)")
+# after a name at the start: 你 and then a question ("张伟 老王屋里这个月你去过了吗")
+_ASKS_YOU = r"[^.!?。！？]{0,12}(?:你|侬)(?!们)[^.!?。！？]{0,12}(?:吗|没有|[?？])"
 # a relative (or a neighbour) who made the call
 _KIN_CALLS = re.compile(r"(妈|爸|老娘|老爹|儿子|女儿|老婆|老公|孙子|孙女|媳妇|邻居|隔壁|亲戚)[^,.!?]{0,2}$")
 # a tick after a name in a member's list of homes
@@ -251,11 +253,7 @@ class Parser:
         hh_forms = {f: h.id for h in roster.households for f in (h.head_name, *h.aliases) if len(f) >= 2}
         hh_alt = "|".join(re.escape(f) for f in sorted(set(hh_forms) - member_forms, key=len, reverse=True))
         self._hh_forms = hh_forms
-        self._neighbour_rx = (
-            re.compile(f"^({hh_alt})[ ,:，：、]+[^.!?。！？]{{0,10}}(?:你|侬)(?!们)[^.!?。！？]{{0,12}}(?:吗|没有|[?？])")
-            if hh_alt
-            else None
-        )
+        self._neighbour_rx = re.compile(f"^({hh_alt})[ ,:，：、]+{_ASKS_YOU}") if hh_alt else None
         alt_all = "|".join(re.escape(f) for f, _ in self._member_names)
         self._address_rx = re.compile(f"^({alt_all})[ ,:，：、]") if alt_all else None
         # ...and one named, then 你 ("张伟你上个月积分比我还高")
@@ -264,7 +262,7 @@ class Parser:
             re.compile(
                 f"^({alt_all})"
                 r"(?:[ ,:，：、]*(?:你|侬)"
-                r"|[ ,:，：、]+[^.!?。！？]{0,12}(?:你|侬)(?!们)[^.!?。！？]{0,8}(?:吗|没有|[?？]))"
+                f"|[ ,:，：、]+{_ASKS_YOU})"
             )
             if alt_all
             else None
