@@ -130,6 +130,9 @@ _FIXED_STATE = re.compile(r"(换|拆|扔|剪|清|除|卖|修)(掉|好)了?$")
 _ALL_FAILED = re.compile(r"(都|全)(不在|没人|没在|锁着|关着)")
 # after a name at the start: 你 and then a question ("张伟 老王屋里这个月你去过了吗")
 _ASKS_YOU = r"[^.!?。！？]{0,12}(?:你|侬)(?!们)[^.!?。！？]{0,12}(?:吗|没有|[?？])"
+_THANK_YOU = re.compile(r"谢谢(你|侬|您)")
+# a wish of long ago ("小时候最想要的就是一双解放鞋"): a memory, not a wish to register
+_OLD_WISH = re.compile(r"(小时候|那时候|以前|年轻(的)?时候|[一二三四五六七八九十几0-9]+年前)[^,.!?]{0,8}(想要|心愿|盼)")
 # a relative (or a neighbour) who made the call
 _KIN_CALLS = re.compile(r"(妈|爸|老娘|老爹|儿子|女儿|老婆|老公|孙子|孙女|媳妇|邻居|隔壁|亲戚)[^,.!?]{0,2}$")
 # a tick after a name in a member's list of homes
@@ -253,7 +256,13 @@ class Parser:
         hh_forms = {f: h.id for h in roster.households for f in (h.head_name, *h.aliases) if len(f) >= 2}
         hh_alt = "|".join(re.escape(f) for f in sorted(set(hh_forms) - member_forms, key=len, reverse=True))
         self._hh_forms = hh_forms
-        self._neighbour_rx = re.compile(f"^({hh_alt})[ ,:，：、]+{_ASKS_YOU}") if hh_alt else None
+        self._hh_address_rx = re.compile(f"^({hh_alt})[ ,:，：、]") if hh_alt else None
+        # (or asks them for a hand: "袁立峰 侬明朝帮我带两包化肥")
+        self._neighbour_rx = (
+            re.compile(f"^({hh_alt})[ ,:，：、]+(?:{_ASKS_YOU}|(?:你|侬)[^.!?。！？]{{0,6}}帮(?:我|我们|阿拉))")
+            if hh_alt
+            else None
+        )
         alt_all = "|".join(re.escape(f) for f, _ in self._member_names)
         self._address_rx = re.compile(f"^({alt_all})[ ,:，：、]") if alt_all else None
         # ...and one named, then 你 ("张伟你上个月积分比我还高")
@@ -481,6 +490,15 @@ class Parser:
         ):
             # a member's words to someone else ("@王丽 你那边还有几户没去？我明天顺路帮你带一下"): an offer or a
             # question between them, no matter for the bot (a problem told to them still is one)
+            res.intent = "none"
+        if (
+            res.intent == "feedback"
+            and member is not None
+            and _THANK_YOU.search(t)
+            and self._hh_address_rx is not None
+            and self._hh_address_rx.match(t)
+        ):
+            # a member thanking a household for a gift ("毛阿婆 粽子收到了 谢谢侬"): no verdict on a matter
             res.intent = "none"
         if res.intent == "feedback":
             res.rating = self._rating(t, res.triggers)
@@ -967,7 +985,7 @@ class Parser:
         if _IF_ONLY.search(t) and _JOKING.search(t):
             # "要是年轻二十岁就好了 哈哈": a joke about what cannot be, no wish to register
             return "none", 0.7
-        if r("wish.strong", t):
+        if r("wish.strong", t) and not _OLD_WISH.search(t):
             return "wish", 0.85
         if r("request.strong", t) or r("request.borrow", t) or self._problem(t):
             return "request", 0.85

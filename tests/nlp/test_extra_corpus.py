@@ -35,9 +35,9 @@ CATEGORY_SETS = [
     # committee, older residents by voice)
     *((f"blind7_{x}.jsonl", 150) for x in "efghij"),
     ("blind7_l.jsonl", 120),
-    # round 8: older villagers by voice, hard negatives and situations told indirectly, members' reports every
-    # way, matters in residents' words (docs/parse.md, "Round 8")
-    *((f"blind8_{x}.jsonl", 150) for x in "bcde"),
+    # round 8: level-2 group chat, older villagers by voice, hard negatives and situations told indirectly, members'
+    # reports every way, matters in residents' words, older residents in their group (docs/parse.md, "Round 8")
+    *((f"blind8_{x}.jsonl", 150) for x in "abcdeg"),
 ]
 # the boundary sets (request/feedback/wish/none in residents' words, the members' group) keep a few rows whose
 # labels the writers themselves split on (thanks with no matter handled, a complaint with a threat): a lower bar
@@ -53,6 +53,10 @@ LOOSER = {
     # which the writers label none and earlier sets request; a member's news that a household moved away
     "blind8_c.jsonl": {"--min-none-precision": 0.9},
     "blind8_d.jsonl": {"--min-none-precision": 0.9},
+    # chat the n-gram model or a lament's trigger still takes for a matter ("有人有人 我一日到夜都在屋里", "阿拉儿子厂里
+    # 倒闭 失业在屋里两个月了 愁煞"), thanks to a member for a favour
+    "blind8_a.jsonl": {"--min-none-precision": 0.95},
+    "blind8_g.jsonl": {"--min-none-precision": 0.95},
 }
 
 

@@ -343,3 +343,73 @@ def test_an_april_fools_joke_is_chat(parse):
 
 def test_a_quarrel_told_by_how_often(parse):
     assert "dispute" in parse("隔壁搭的棚滴水到阿拉屋里 为这个吵过两回了", sender="wmh050x7Qe").triggers
+
+
+# -- older residents in their group, members thanking back ------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "today", "day"),
+    [
+        ("小孙 昨日来医院望我 谢谢侬", date(2026, 11, 26), date(2026, 11, 25)),
+        ("小孙大年初一就来拜年 还带了水果", NEW_YEAR, date(2026, 2, 17)),
+        ("小孙 侬今朝来的时候我忘记问了 医保卡丢了要去哪里补", date(2026, 11, 26), date(2026, 11, 26)),
+    ],
+)
+def test_round8_a_resident_tells_the_member_came(parse, text, today, day):
+    r = parse(text, sender="wmh050x7Qe", today=today)
+    assert (r.intent, r.date) == ("visit", day)
+
+
+def test_a_member_at_the_hospital_with_a_household_is_a_visit(parse):
+    r = parse("昨日跑了趟医院 毛阿婆手术蛮顺利 过两日好出院", sender="sunxiaojun")
+    assert (r.intent, r.households, r.date) == ("visit", ["H050"], date(2026, 11, 25))
+
+
+def test_three_homes_all_given_their_mooncakes(parse):
+    r = parse("中秋送月饼 毛阿婆 石磊 章海涛三户都送到了", sender="sunxiaojun", today=date(2026, 9, 27))
+    assert (r.intent, r.households, r.date) == ("visit", ["H049", "H050", "H051"], date(2026, 9, 25))
+
+
+def test_a_member_thanking_a_household_for_a_gift_is_chat(parse):
+    assert parse("毛阿婆 粽子收到了 交关好吃 谢谢侬", sender="sunxiaojun").intent == "none"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("小时候最想要的就是一双解放鞋 现在啥都有了", "none"),  # a memory
+        ("老头子想吃城里那家的麻糍 有空帮阿拉带两块", "wish"),
+        ("屋里只有一把破电扇 能不能帮我弄个新的", "wish"),
+        ("袁立峰 侬明朝帮我带两包化肥", "none"),  # a neighbour asked for a hand
+        ("老太婆上礼拜住院了 现在回来了 大家不要担心", "none"),
+        ("我眼睛不好 字打不来 叫孙女帮我打的 大家好", "none"),
+        ("水沟还没通好 今朝又漫出来了", "feedback"),
+        ("补助还没批下来 等了两个月了", "feedback"),
+        ("桥栏杆换新了 比原来还牢 👍", "feedback"),
+    ],
+)
+def test_older_residents_in_their_group(parse, text, intent):
+    assert parse(text, sender="wmh050x7Qe").intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "absent"),
+    [
+        ("我没钱看病了 药费交不起", "illness"),  # money for the doctor: hardship, no illness told
+        ("最近骗子多 有人打电话讲我孙子出事了要打钱 我不睬伊", "emergency"),
+    ],
+)
+def test_round8_no_situation_read_into(parse, text, absent):
+    assert absent not in parse(text, sender="wmh050x7Qe").triggers
+
+
+def test_a_chronic_illness_is_an_illness(parse):
+    assert "illness" in parse("伊有慢性病 现在没钱看病了", sender="wmh050x7Qe").triggers
+
+
+def test_a_member_reminding_about_scams_asks_nothing(parse):
+    r = parse("吴敏 侬上趟讲的那个防诈骗 我晓得了 陌生电话弗接", sender="wmh036x7Qe")
+    assert (r.intent, r.triggers) == ("none", [])
+
+
+def test_words_to_everyone_about_questions_they_may_have(parse):
+    assert parse("医保的事体大家有弗清楚的 我礼拜三在村里", sender="wumin").intent == "none"
