@@ -330,6 +330,7 @@ def test_a_resident_tells_the_member_brought_new_year_goods(parse):
     [
         ("阿拉屋里瓦片被风吹掉两块 哪个有空帮忙盖一盖", False),  # a gust: a repair
         ("台风过后屋顶瓦片吹掉一半", True),
+        ("屋顶瓦片被风吹落了一大片", True),  # the size of it tells a storm
     ],
 )
 def test_wind_damage_is_an_emergency_only_in_a_storm(parse, text, hit):
