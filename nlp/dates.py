@@ -190,6 +190,9 @@ _DAY_RX = re.compile(
     # 7.13 / 7/13 / 07-13: month and day; not a decimal (3.5万), a version or part of a longer number
     r"|(?<![0-9./-])(?P<dm>1[0-2]|0?[1-9])[./-](?P<dd>3[01]|[12][0-9]|0?[1-9])"
     r"(?![0-9]|\.[0-9]|\s*(?:万|元|块|斤|米|公|度|吨|亩|倍|%|kg|号|天|个|次|点|岁|人|户|家|年|月|周|层|楼|组|分|小时|斤))"
+    # 12月30去…: month and day in digits with the day's word left out, a going or a pause after it
+    r"|(?<![0-9])(?P<dm3>1[0-2]|0?[1-9])月(?P<dd3>3[01]|[12][0-9]|0?[1-9])"
+    r"(?=去|到|走|上门|看|望|拜|送|那|晚|夜|下午|上午|早|\s|,|，|$)"
     # a lunar date: 正月初三, 腊月廿八, 冬月十五
     # 大年初二 / 年初五: the days of the new year
     r"|(?:(?P<lmon>[正冬腊])月|(?<![今去明前])(?P<nian>大?年)(?=初))(?P<lday>初[一二三四五六七八九十]|廿[一二三四五六七八九]?|二十[一二三四五六七八九]?|三十|十[一二三四五六七八九]?)"
@@ -271,9 +274,9 @@ def find_days(text: str, today: date) -> list[DayMention]:
                 d = None  # the festival still to come is the one meant ("中秋前一天" said a fortnight before it)
         elif m.group("fest"):
             d = festival_day(m.group("fest"), today)
-        elif m.group("dm") or m.group("dm2"):
-            month = int(m.group("dm") or m.group("dm2"))
-            day = int(m.group("dd") or m.group("dd2"))
+        elif m.group("dm") or m.group("dm2") or m.group("dm3"):
+            month = int(m.group("dm") or m.group("dm2") or m.group("dm3"))
+            day = int(m.group("dd") or m.group("dd2") or m.group("dd3"))
             d = _safe_date(today.year, month, day)
             if d is not None and d > today:
                 d = _safe_date(today.year - 1, month, day)

@@ -36,8 +36,8 @@ CATEGORY_SETS = [
     *((f"blind7_{x}.jsonl", 150) for x in "efghij"),
     ("blind7_l.jsonl", 120),
     # round 8: level-2 group chat, older villagers by voice, hard negatives and situations told indirectly, members'
-    # reports every way, matters in residents' words, older residents in their group (docs/parse.md, "Round 8")
-    *((f"blind8_{x}.jsonl", 150) for x in "abcdeg"),
+    # reports every way, matters in residents' words, older residents in their group, the members' group (docs/parse.md, "Round 8")
+    *((f"blind8_{x}.jsonl", 150) for x in "abcdefg"),
 ]
 # the boundary sets (request/feedback/wish/none in residents' words, the members' group) keep a few rows whose
 # labels the writers themselves split on (thanks with no matter handled, a complaint with a threat): a lower bar

@@ -414,3 +414,32 @@ def test_a_member_reminding_about_scams_asks_nothing(parse):
 
 def test_words_to_everyone_about_questions_they_may_have(parse):
     assert parse("医保的事体大家有弗清楚的 我礼拜三在村里", sender="wumin").intent == "none"
+
+
+# -- the members' group ---------------------------------------------------------------------------------------------
+def test_a_month_and_day_without_the_days_word(parse):
+    r = parse("12月30去潘小芬家 伊讲厕所漏水", sender="zhengguoping", today=date(2026, 1, 2))
+    assert (r.intent, r.date) == ("visit", date(2025, 12, 30))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "明天开学 留守儿童户都去望一望 缺啥登记上来",  # an instruction, not "were they all visited?"
+        "重阳节的慰问品 各联户党员帮忙送到屋里",
+        "想当年阿拉走访全靠两只脚 现在有机器人了",
+        "书记 罗勇上礼拜搬走了 这户以后还要联系吗",  # a household that moved: no cleared heap
+    ],
+)
+def test_round8_members_group_chat(parse, text):
+    assert parse(text, sender="chenjianguo", chat="group1").intent == "none"
+
+
+def test_a_member_passing_on_where_to_ask_is_a_request(parse):
+    r = parse("书记 毛阿婆讲伊孙子的助学金还没批下来 问我好去哪里问", sender="sunxiaojun", chat="group1")
+    assert (r.intent, r.households) == ("request", ["H050"])
+
+
+def test_a_worry_about_the_next_typhoon_is_no_emergency(parse):
+    r = parse("石磊屋里后墙有裂缝 台风来怕要倒 能不能派人看一下", sender="sunxiaojun", chat="group1")
+    assert (r.intent, r.triggers) == ("request", [])
