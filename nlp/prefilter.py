@@ -14,6 +14,7 @@ The gate is sound or absent: a pattern with an alternative that has nothing list
 from __future__ import annotations
 
 import functools
+import operator
 import re
 import sys
 from collections.abc import Iterator
@@ -43,9 +44,10 @@ def _folds(av: Any) -> bool:
     return bool(av[1] & re.IGNORECASE)
 
 
-def _prefixes(items: list[Any], want: int = 2) -> tuple[set[str] | None, bool]:
+def _prefixes(items: list[Any], want: int = 2, starts: bool = False) -> tuple[set[str] | None, bool]:
     """(the strings of up to `want` characters a match of this sequence can start with, whether the sequence can
-    match empty). A prefix shorter than `want` means "this much is certain, then anything"."""
+    match empty). A prefix shorter than `want` means "this much is certain, then anything". Without `starts` a
+    repeat is taken once ("哈+笑": "哈笑", which every match holds, though "哈哈笑" starts "哈哈")."""
     heads: set[str] = {""}
     done: set[str] = set()  # prefixes that reached `want` characters
     for i, (op, av) in enumerate(items):
@@ -75,15 +77,17 @@ def _prefixes(items: list[Any], want: int = 2) -> tuple[set[str] | None, bool]:
             chars, empty, tails = None, False, None
         elif op in (_c.BRANCH, _c.SUBPATTERN, _c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT):
             if op is _c.BRANCH:
-                alts = [_prefixes(list(b) + list(items[i + 1 :]), want) for b in av[1]]
+                alts = [_prefixes(list(b) + list(items[i + 1 :]), want, starts) for b in av[1]]
             elif op is _c.SUBPATTERN:
-                alts = [_prefixes(list(av[-1]) + list(items[i + 1 :]), want)]
+                alts = [_prefixes(list(av[-1]) + list(items[i + 1 :]), want, starts)]
             else:
-                lo, _hi, body = av
+                lo, hi, body = av
                 rest = list(items[i + 1 :])
-                alts = [_prefixes(list(body) + rest, want)]
+                alts = [_prefixes(list(body) + rest, want, starts)]
+                if starts:  # the body again: a match of "[0-9]+月" starts "10" as well as "1月" (and holds "0月")
+                    alts += [_prefixes(list(body) * k + rest, want, starts) for k in range(2, min(hi, want) + 1)]
                 if lo == 0:
-                    alts.append(_prefixes(rest, want))
+                    alts.append(_prefixes(rest, want, starts))
             out: set[str] = set(done)
             any_empty = False
             for got, empty_alt in alts:
@@ -95,7 +99,7 @@ def _prefixes(items: list[Any], want: int = 2) -> tuple[set[str] | None, bool]:
                     continue
                 for h in heads:
                     out |= {(h + g)[:want] for g in got}
-            return out, any_empty
+            return out, any_empty and "" in heads  # (once something is consumed, no match is empty)
         else:
             chars, empty, tails = None, False, None
         del tails, empty
@@ -292,20 +296,37 @@ class _Plan:
             self.parts = [pattern.pattern]
             kinds = [_start_kind(pattern.pattern, flags)]
         self.heads: dict[str, list[int]] = {}
+        seconds: dict[str, set[str] | None] = {}  # what can follow each first character (None: anything)
         anywhere, at0 = [], []
         for k, kind in enumerate(kinds):
             if kind == "at0":
                 at0.append(self.parts[k])
             elif isinstance(kind, frozenset):
-                for ch in kind:
-                    self.heads.setdefault(ch, []).append(k)
+                for head in kind:
+                    ch = head[0]
+                    if k not in self.heads.setdefault(ch, []):
+                        self.heads[ch].append(k)
+                    after = seconds.setdefault(ch, set())
+                    if len(head) == 1 or after is None:
+                        seconds[ch] = None
+                    else:
+                        after.add(head[1])
             else:
                 anywhere.append(self.parts[k])
         self.rest = self._union(anywhere)
         self.at0 = self._union(at0)
+        # the positions to try: a first character, and the second one where it is known ("去(?=[看望])"), so that
+        # re skips the rest itself (every branch starts with a plain character)
         self.starts = None
         if self.heads:
-            self.starts = re.compile("[" + "".join(re.escape(c) for c in sorted(self.heads)) + "]")
+            self.starts = re.compile(
+                "|".join(
+                    re.escape(c)
+                    if after is None
+                    else re.escape(c) + "(?=[" + "".join(map(re.escape, sorted(after))) + "])"
+                    for c, after in sorted(seconds.items())
+                )
+            )
         self.subs: dict[str, re.Pattern[str]] = {}
 
     def _union(self, parts: list[str]) -> re.Pattern[str] | None:
@@ -333,8 +354,11 @@ class _Plan:
             return pattern.match(text, 0, endpos)
         if self.starts is not None:
             subs = self.subs
-            for m in self.starts.finditer(text, pos, limit):
+            # (up to endpos: the second character of a start before `limit` may lie after it)
+            for m in self.starts.finditer(text, pos, endpos):
                 i = m.start()
+                if i >= limit:
+                    break
                 sub = subs.get(text[i]) or self._sub(text[i])
                 got = sub.match(text, i, endpos)
                 if got is not None:
@@ -378,8 +402,8 @@ def split_alternatives(pattern: re.Pattern[str]) -> list[str] | None:
 
 
 def _start_kind(part: str, flags: int) -> frozenset[str] | str | None:
-    """What the alternative's matches start with: a set of characters, "at0" (anchored by ^: only at the start of
-    the text), "any" (not known); None when it does not parse alone."""
+    """What the alternative's matches start with: a set of one or two characters (one: then anything), "at0"
+    (anchored by ^: only at the start of the text), "any" (not known); None when it does not parse alone."""
     try:
         parsed = _p.parse(part, flags)
     except Exception:
@@ -395,7 +419,7 @@ def _start_kind(part: str, flags: int) -> frozenset[str] | str | None:
         if op is not _c.SUBPATTERN or av[1] or av[2]:
             break
         first = list(av[-1])
-    got, empty = _prefixes(items, 1)
+    got, empty = _prefixes(items, 2, starts=True)
     if got is None or empty or not got or "" in got:
         return "any"
     return frozenset(got)
@@ -405,7 +429,7 @@ def _start_kind(part: str, flags: int) -> frozenset[str] | str | None:
 def _grams(text: str) -> frozenset[str]:
     """Every character and every two adjacent characters of the text: built once per message (the parser asks
     ~30 gated patterns about the same text), then each gate is one set test."""
-    return frozenset(text) | frozenset(text[i : i + 2] for i in range(len(text) - 1))
+    return frozenset((*text, *map(operator.add, text, text[1:])))  # (map: no Python-level loop)
 
 
 def gate(pattern: re.Pattern[str] | None) -> Any:

@@ -63,9 +63,12 @@ def test_split_alternatives(pattern, parts):
         ("(?:^去)", "at0"),
         ("(^去)看", "at0"),
         ("(?:^去|来)", frozenset("去来")),
+        ("(?:去|到)看了?", frozenset({"去看", "到看"})),  # two characters where known
         (".*x", "any"),
-        ("[0-9]号", frozenset("0123456789")),  # a short range is listed
-        ("(?<!不)满意", frozenset("满")),
+        ("[0-9]号", frozenset(c + "号" for c in "0123456789")),  # a short range is listed
+        ("(?<!不)满意", frozenset({"满意"})),
+        ("月(廿[一]?)", frozenset({"月廿"})),  # an optional tail after a group: not empty
+        ("哈+笑", frozenset({"哈哈", "哈笑"})),  # a repeat may start its own second character
         ("(", None),
     ],
 )
@@ -110,3 +113,19 @@ def test_vocabulary_patterns_match_as_the_bare_ones_groups_included():
         if isinstance(p, Gated):
             for t in texts:
                 _check(p, t)
+
+
+def test_grams_are_every_character_and_pair():
+    from nlp.prefilter import _grams
+
+    assert _grams("老王家") == {"老", "王", "家", "老王", "王家"}
+    assert _grams("") == frozenset()
+    assert _grams("a") == {"a"}
+
+
+def test_the_day_pattern_matches_as_the_bare_one():
+    from nlp import dates
+
+    assert isinstance(dates._DAY_RX, Gated)  # the gate is in front of it
+    for t in [*_texts(), "10.1号 12/30 上上周三 腊月廿八 中秋前一天 3天前 上个月5号"]:
+        _check(dates._DAY_RX, t)
