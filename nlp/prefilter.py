@@ -118,6 +118,7 @@ def _prefixes(items: list[Any], want: int = 2, starts: bool = False) -> tuple[se
     return done | heads, False
 
 
+@functools.lru_cache(maxsize=256)  # (asked again when a gated pattern's search plan is made)
 def _parsed(pattern: re.Pattern[str]) -> list[Any] | None:
     """The pattern's parse tree, or None when the gate cannot reason about it (case folding, verbose, odd)."""
     if pattern.flags & (re.IGNORECASE | re.VERBOSE):
@@ -236,17 +237,18 @@ class Gated:
     positions itself once an alternative starts with a group or a look-behind, and then tries every alternative
     at every character), each first with the few alternatives that can start with its character (see _Plan)."""
 
-    __slots__ = ("_plan", "firsts", "pattern")
+    __slots__ = ("_passed", "_plan", "firsts", "pattern")
 
     def __init__(self, pattern: re.Pattern[str], firsts: frozenset[str]) -> None:
         self.pattern, self.firsts = pattern, firsts
-        self._plan: _Plan | None = None  # built on the first text that passes the gate (keeps cold start short)
+        self._plan: _Plan | None = None
+        self._passed = 0
 
     def search(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
         if self.firsts.isdisjoint(_grams(text)):
             return None
         plan = self._plan or self._make_plan()
-        if plan.starts is None and plan.at0 is None:
+        if plan is None or (plan.starts is None and plan.at0 is None):
             return self.pattern.search(text, pos, endpos)
         return plan.leftmost(text, pos, endpos)
 
@@ -254,7 +256,7 @@ class Gated:
         if self.firsts.isdisjoint(_grams(text)):
             return iter(())
         plan = self._plan or self._make_plan()
-        if plan.starts is None and plan.at0 is None:
+        if plan is None or (plan.starts is None and plan.at0 is None):
             return self.pattern.finditer(text, pos, endpos)
         return self._scan(plan, text, pos, endpos)
 
@@ -267,7 +269,12 @@ class Gated:
             yield got
             pos = got.end() if got.end() > got.start() else got.end() + 1
 
-    def _make_plan(self) -> _Plan:
+    def _make_plan(self) -> _Plan | None:
+        # made (a few ms) on the second text that passes the gate, the first is searched as it is: a process that
+        # parses one message (cold start, a CLI call) does not pay for the plans of ~15 patterns
+        self._passed += 1
+        if self._passed < 2:
+            return None
         self._plan = _Plan(self.pattern)
         return self._plan
 
@@ -291,10 +298,22 @@ class _Plan:
         self.pattern = pattern
         flags = pattern.flags
         self.parts = split_alternatives(pattern) or [pattern.pattern]
-        kinds = [_start_kind(p, flags) for p in self.parts]
-        if None in kinds:  # a part that does not parse alone: the pattern is one part
+        items = _parsed(pattern)
+        if items is not None and len(self.parts) == 1:
+            trees: list[list[Any] | None] = [items]
+        elif (
+            items is not None
+            and len(items) == 1
+            and items[0][0] is _c.BRANCH
+            and len(items[0][1][1]) == len(self.parts)
+        ):
+            trees = [list(b) for b in items[0][1][1]]  # the union's own parse, one branch per part
+        else:  # (re factored a common prefix out of the branches, or made them a class): each part alone
+            trees = [_parse_part(p, flags) for p in self.parts]
+        if None in trees:  # a part that does not parse alone: the pattern is one part
             self.parts = [pattern.pattern]
-            kinds = [_start_kind(pattern.pattern, flags)]
+            trees = [_parse_part(pattern.pattern, flags)]
+        kinds = [_start_kind(t, flags) for t in trees]
         self.heads: dict[str, list[int]] = {}
         seconds: dict[str, set[str] | None] = {}  # what can follow each first character (None: anything)
         anywhere, at0 = [], []
@@ -401,14 +420,19 @@ def split_alternatives(pattern: re.Pattern[str]) -> list[str] | None:
     return parts
 
 
-def _start_kind(part: str, flags: int) -> frozenset[str] | str | None:
-    """What the alternative's matches start with: a set of one or two characters (one: then anything), "at0"
-    (anchored by ^: only at the start of the text), "any" (not known); None when it does not parse alone."""
+def _parse_part(part: str, flags: int) -> list[Any] | None:
     try:
         parsed = _p.parse(part, flags)
     except Exception:
         return None
-    items = list(parsed.data if hasattr(parsed, "data") else parsed)
+    return list(parsed.data if hasattr(parsed, "data") else parsed)
+
+
+def _start_kind(items: list[Any] | None, flags: int) -> frozenset[str] | str:
+    """What the alternative's matches start with: a set of one or two characters (one: then anything), "at0"
+    (anchored by ^: only at the start of the text), "any" (not known)."""
+    if items is None:
+        return "any"
     first = items
     while first and not flags & re.MULTILINE:
         op, av = first[0]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from nlp.prefilter import Gated, _start_kind, first_chars, gate, split_alternatives
+from nlp.prefilter import Gated, _parse_part, _start_kind, first_chars, gate, split_alternatives
 from nlp.text import normalize
 from nlp.vocab import load_vocab
 
@@ -69,11 +69,12 @@ def test_split_alternatives(pattern, parts):
         ("(?<!不)满意", frozenset({"满意"})),
         ("月(廿[一]?)", frozenset({"月廿"})),  # an optional tail after a group: not empty
         ("哈+笑", frozenset({"哈哈", "哈笑"})),  # a repeat may start its own second character
-        ("(", None),
+        ("(", "any"),  # (does not parse alone)
     ],
 )
 def test_start_kind(part, kind):
-    assert _start_kind(part, re.compile("").flags) == kind
+    flags = re.compile("").flags
+    assert _start_kind(_parse_part(part, flags), flags) == kind
 
 
 def test_case_folding_inside_a_group_is_not_listed():
