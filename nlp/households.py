@@ -119,6 +119,7 @@ class HouseholdIndex:
         self.member_names = {m.name for m in roster.members if m.name}
         self._addr = {h.id: address_key(h.address) for h in roster.households}
         self._kin_rx = re.compile("|".join(re.escape(t) for t in kinship.terms)) if kinship.terms else None
+        self._kin_heads = frozenset(t[0] for t in kinship.terms if t)
 
     # -- words for the jieba dictionary -------------------------------------------------------------
     def dictionary_words(self) -> set[str]:
@@ -234,12 +235,21 @@ class HouseholdIndex:
     def _find_kin(self, text, own, today, covered, take, token_starts) -> list[Mention]:
         out: list[Mention] = []
         surnames = {split_name(h.head_name)[0] for h in own}
+        # the surnames by their first character, each list in the set's own order (the first that fits is taken)
+        by_head: dict[str, list[str]] = {}
+        for s in surnames:
+            by_head.setdefault(s[:1], []).append(s)
+        kin_heads = self._kin_heads
+        every = "" in by_head  # (an empty surname fits anywhere: no position can be skipped)
         starts = None
         for i, ch in enumerate(text):
+            # a mention starts with an own surname, or with any character when a 称谓 follows it: most do not
+            if not every and ch not in by_head and text[i + 1 : i + 2] not in kin_heads:
+                continue
             if covered[i] or not _CJK.match(ch):
                 continue
             sur = None
-            for s in surnames:
+            for s in by_head.get(ch, ()) if not every else surnames:
                 if text.startswith(s, i):
                     sur = s
                     break

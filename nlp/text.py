@@ -66,8 +66,10 @@ def cn_to_int(s: str) -> int | None:
 def normalize(text: str) -> str:
     """NFKC (full-width digits and punctuation to ASCII), mentions and placeholders out, spaces collapsed."""
     t = unicodedata.normalize("NFKC", text or "")
-    t = strip_mentions(t)
-    t = _PLACEHOLDER.sub(" ", t)
+    # (most messages have no mention and no placeholder: the regexes are not run for them)
+    t = strip_mentions(t) if "@" in t or "＠" in t else t.strip()
+    if "[" in t:
+        t = _PLACEHOLDER.sub(" ", t)
     return _SPACES.sub(" ", t).strip()
 
 

@@ -112,6 +112,10 @@ class Vocab:
     def get(self, key: str) -> re.Pattern[str] | None:
         return self.rx.get(key)
 
+    def __post_init__(self) -> None:
+        # the parser asks ~25 times a message: the dict's own get, without a Python-level call in between
+        self.get = self.rx.get  # type: ignore[method-assign]
+
 
 def load_vocab(vocab_path: str | Path | None = None) -> Vocab:
     raw = load_raw(vocab_path)
