@@ -55,7 +55,7 @@ _PAST = re.compile(r"了|过|刚")
 _OVER = re.compile(r"过(去|来)|了解|不过|难过|过(年|节|日子)")
 _AGAIN = re.compile(r"又[^,.!?]{0,3}(坏|漏|不亮|堵|断|停|不行|爆|裂|塌|掉|冒|渗|跳闸|黑|没水|没电)")
 # a plan that asks someone to do it ("明天谁去镇里帮她代办一下"), not the member's own plan ("到时候要去帮忙")
-_ASKS_SOMEONE = re.compile(r"谁|哪位|有没有人|找个?人|派个?人|网格员|电工|师傅|组长")
+_ASKS_SOMEONE = re.compile(r"谁|哪位|有没有人|找个?人|派个?人|网格员|电工|师傅|组长|大家帮忙")
 # (an emoji after it ends the sentence too: "有人认领了伐😊")
 _FA = re.compile(r"(?<=[了过的人好弄修办去来吃有要])[伐哇](?=\W|$)")
 # voice-to-text repeats a word when the speaker hesitates ("想 想再去看一看"): one is enough
@@ -131,6 +131,8 @@ _ALL_FAILED = re.compile(r"(都|全)(不在|没人|没在|锁着|关着)")
 # after a name at the start: 你 and then a question ("张伟 老王屋里这个月你去过了吗")
 _ASKS_YOU = r"[^.!?。！？]{0,12}(?:你|侬)(?!们)[^.!?。！？]{0,12}(?:吗|没有|[?？])"
 _THANK_YOU = re.compile(r"谢谢(你|侬|您)")
+_SELF_AWAY = re.compile(r"我(不在|没在)(家|屋里)?[^.!?]{0,12}(陪|招待|接待)")
+_PASS_ON = re.compile(r"(讲|说|通知|告诉)(一声|一下)")
 # a wish of long ago ("小时候最想要的就是一双解放鞋"): a memory, not a wish to register
 _OLD_WISH = re.compile(r"(小时候|那时候|以前|年轻(的)?时候|[一二三四五六七八九十几0-9]+年前)[^,.!?]{0,8}(想要|心愿|盼)")
 # a relative (or a neighbour) who made the call
@@ -239,6 +241,8 @@ class Parser:
         self._away = {h.id for h in roster.households if away is not None and away.search(h.address or "")}
         # how a member is addressed at the start of an instruction: 张伟 / 海峰 / 丽丽 / 小王
         self._member_names: list[tuple[str, str]] = []
+        # 老+surname ("老郑 侬积分多少了") too, unless it is how a household is known (老王 = 王根发)
+        hh_names = {f for h in roster.households for f in (h.head_name, *h.aliases)}
         for m in roster.members:
             forms = {m.name}
             if len(m.name) == 3:
@@ -246,6 +250,8 @@ class Parser:
             if len(m.name) >= 2:
                 forms.add(m.name[-1] * 2)
                 forms.add("小" + m.name[0])
+                if "老" + m.name[0] not in hh_names:
+                    forms.add("老" + m.name[0])
             for f in forms:
                 self._member_names.append((f, m.id))
         self._member_names.sort(key=lambda x: len(x[0]), reverse=True)
@@ -356,7 +362,7 @@ class Parser:
         asks_another = (member is not None and (to_someone_else or addressed_you)) or (
             resident is not None and self._asks_neighbour(t, resident)
         )
-        query = None if urged or asks_another else self._query(t, member is not None)
+        query = None if urged or asks_another else self._query(t, member is not None, chat == "private")
         if query:
             res.intent, res.query = "query", query
             res.confidence = 0.9 if (_ASKING.search(t) or query == "help") else 0.75
@@ -467,7 +473,7 @@ class Parser:
                 # someone unreachable, and the member asks the group for help ("谁有她厂里同事的电话？")
                 and not (
                     res.intent == "request"
-                    and why == "failed"
+                    and why in ("failed", "planned")
                     and "emergency" in res.triggers
                     and _ASKS_SOMEONE.search(t) is not None
                 )
@@ -477,7 +483,8 @@ class Parser:
                     and (
                         # the errand words of an instruction ("你务必跑一趟") are the visit itself: a request
                         # needs a trouble told ("摔了", "电话打不通") or an errand named (代办)
-                        (why == "instructed" and self._trouble_or_errand(t, res.triggers))
+                        # (passing a word on to them — "跟卢金水讲一声 叫伊来拿补贴表" — is no errand)
+                        (why == "instructed" and self._trouble_or_errand(t, res.triggers) and not _PASS_ON.search(t))
                         or (why == "planned" and _ASKS_SOMEONE.search(t))
                     )
                 )
@@ -625,8 +632,9 @@ class Parser:
         rx = self.vocab.get(key)
         return rx.search(t) if rx is not None else None
 
-    def _query(self, t: str, is_member: bool = True) -> str | None:
-        asking = bool(_ASKING.search(t)) or len(t) <= 12
+    def _query(self, t: str, is_member: bool = True, private: bool = False) -> str | None:
+        # (in a 1:1 chat with the bot whatever asks is asked of it: "6月份 全村 走访 汇总表" by voice)
+        asking = bool(_ASKING.search(t)) or len(t) <= 12 or private
         if _NOT_TO_THE_BOT.search(t):
             return None  # "谁还没交11月份的走访汇总？": a question to the members, not to the bot
         if (len(t) > 80 or (_REPORT_DONE.search(t) and not _HOW_MANY.search(t))) and not _ASKED_OUTRIGHT.search(t):
@@ -688,7 +696,8 @@ class Parser:
         if not is_member and self._came_rx is not None and "来" in t:
             asked = self._rx("visit.asked", t)
             asked_rx = v("visit.asked")
-            failed = bool(self._rx("visit.failed", t))
+            # ("我弗在屋里 是阿拉老婆陪伊讲的": the resident was out, the visit still was made)
+            failed = bool(self._rx("visit.failed", t)) and not _SELF_AWAY.search(t)
             for m in self._came_rx.finditer(t) if not failed else ():
                 cs, ce = clause_bounds(t, m.start())
                 if not (planned is not None and planned.search(t[cs:ce])) and not (

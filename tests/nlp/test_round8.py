@@ -443,3 +443,128 @@ def test_a_member_passing_on_where_to_ask_is_a_request(parse):
 def test_a_worry_about_the_next_typhoon_is_no_emergency(parse):
     r = parse("石磊屋里后墙有裂缝 台风来怕要倒 能不能派人看一下", sender="sunxiaojun", chat="group1")
     assert (r.intent, r.triggers) == ("request", [])
+
+
+# -- dictated by voice --------------------------------------------------------------------------------------------
+def test_in_a_private_chat_with_the_bot_a_question_by_voice_is_asked_of_it(parse):
+    r = parse("11月份 全村 走访 会总 那个 就是说 汇总表", sender="chenjianguo", chat="private")
+    assert (r.intent, r.query, r.month) == ("query", "summary", "2026-11")
+
+
+def test_the_same_words_in_the_group_ask_nothing(parse):
+    assert parse("11月份 全村 走访 会总 那个 就是说 汇总表", sender="chenjianguo", chat="group1").intent == "none"
+
+
+@pytest.mark.parametrize(
+    ("text", "query"),
+    [
+        ("我联户的人家是哪几家", "my_households"),
+    ],
+)
+def test_round8_questions_by_voice(parse, text, query):
+    r = parse(text, sender="panxiaodong", chat="private")
+    assert (r.intent, r.query) == ("query", query)
+
+
+def test_asking_another_member_by_old_and_surname_is_no_query(parse):
+    assert parse("老郑 侬积分多少了 我才三十几分", sender="zhangwei", chat="group1").intent == "none"
+
+
+def test_a_greeting_heard_as_hospital_is_no_illness(parse):
+    r = parse("住院大家新春快乐 身体健康", sender="wanghaifeng", chat="group1")
+    assert (r.intent, r.triggers) == ("none", [])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "清明回老家了 这两天走访弗了 回来再补",
+        "今年的走访基本都走好了 明年继续努力",
+        "我记得老早 阿土伯年轻的时候 到阿拉屋里来坐过 讲山里的事",
+        "小王 侬去跟卢金水讲一声 叫伊下午来村里拿补贴表",  # a word passed on, no errand
+    ],
+)
+def test_round8_members_talk_that_is_no_report(parse, text):
+    assert parse(text, sender="wanghaifeng", chat="group1").intent == "none"
+
+
+def test_a_resident_saying_the_member_came_yesterday_to_look_is_a_visit(parse):
+    r = parse("小孙昨日来阿拉屋里望望 帮我把电视弄好了 谢谢侬", sender="wmh050x7Qe")
+    assert (r.intent, r.date) == ("visit", date(2026, 11, 25))
+
+
+def test_thanks_for_coming_yesterday_is_a_visit(parse):
+    r = parse("谢谢小孙昨日来看 阿拉老头子手术蛮顺利", sender="wmh050x7Qe")
+    assert (r.intent, r.date) == ("visit", date(2026, 11, 25))
+
+
+def test_festival_food_received_with_thanks_to_all_is_chat(parse):
+    assert parse("月饼收到了 蛮好吃的 谢谢大家", sender="wmh050x7Qe").intent == "none"
+
+
+# -- notices and what people answer ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2027年度城乡居民医保开始缴费啦！缴费时间12月31日前，可通过支付宝缴纳，逾期不能享受待遇哦",
+        "镇社保所：春风行动招聘会下礼拜在镇文化中心举行 在外的老乡可以回来看看",
+        "医保缴费最后一个月了 大家提醒提醒联系户",
+        "低保政策转到群里了 大家有符合条件的联系户先摸个底",
+    ],
+)
+def test_round8_notices(parse, text):
+    assert parse(text, sender="wangli", chat="group1").intent == "none"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("晓得了 阿拉屋里米和水都备好了 蜡烛也有", "none"),
+        ("医保我在支付宝上交好了", "none"),
+        ("医保查到了 交进去了 谢谢小孙", "feedback"),
+        ("谢谢侬和村里帮忙 阿拉老娘的丧事都办好了", "feedback"),
+    ],
+)
+def test_round8_answers_to_notices(parse, text, intent):
+    assert parse(text, sender="wmh050x7Qe").intent == intent
+
+
+def test_a_missing_old_man_and_everyone_asked_to_search_is_a_request(parse):
+    r = parse("阿宝伯昨日下半天出去到现在没回来 手机关机 大家帮忙寻寻", sender="zhengguoping", chat="group1")
+    assert (r.intent, r.triggers) == ("request", ["emergency"])
+
+
+@pytest.mark.parametrize(
+    ("text", "hit"),
+    [
+        ("上礼拜去了毛阿婆屋里 台风过后屋顶有点漏 已经报村里了", True),
+        ("我年轻时候那场台风才叫厉害 整个村都淹掉了", False),  # an old story
+        ("今朝去了毛阿婆屋里 征地的事伊意见蛮大", True),
+    ],
+)
+def test_round8_situations_in_the_groups(parse, text, hit):
+    r = parse(text, sender="sunxiaojun", chat="group1")
+    assert bool({"emergency", "discontent"} & set(r.triggers)) is hit
+
+
+# -- residents' long voice messages ---------------------------------------------------------------------------------
+def test_the_member_came_on_new_years_eve_to_look_in(parse):
+    r = parse("小孙大年夜来阿拉屋里望望 还帮我贴了春联", sender="wmh050x7Qe", today=NEW_YEAR)
+    assert (r.intent, r.date) == ("visit", date(2026, 2, 16))
+
+
+def test_the_member_came_while_the_resident_was_out(parse):
+    r = parse("小孙前天来过阿拉屋里 我弗在屋里 是阿拉老太婆陪伊讲的", sender="wmh050x7Qe")
+    assert (r.intent, r.date) == ("visit", date(2026, 11, 24))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "五一孙子带女朋友来看我 小姑娘长得好 我交关欢喜",  # family coming is no member's visit
+        "国庆阿拉孙子带了一只狗回来 把拖鞋咬烂了 哈哈",
+        "今朝落雨 我在屋里望电视 我年轻辰光也是这样过来的",
+    ],
+)
+def test_round8_family_and_memories_are_no_visit(parse, text):
+    assert parse(text, sender="wmh050x7Qe").intent != "visit"
