@@ -6,6 +6,7 @@ override file); this module holds only the order in which the rules are applied.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -241,8 +242,8 @@ class Parser:
         self._away = {h.id for h in roster.households if away is not None and away.search(h.address or "")}
         # how a member is addressed at the start of an instruction: 张伟 / 海峰 / 丽丽 / 小王
         self._member_names: list[tuple[str, str]] = []
-        # 老+surname ("老郑 侬积分多少了") too, unless it is how a household is known (老王 = 王根发)
-        hh_names = {f for h in roster.households for f in (h.head_name, *h.aliases)}
+        # every name a household goes by (老王 = 王根发): 老+surname of a member only when no household is called so
+        hh_forms = {f: h.id for h in roster.households for f in (h.head_name, *h.aliases) if len(f) >= 2}
         for m in roster.members:
             forms = {m.name}
             if len(m.name) == 3:
@@ -250,7 +251,7 @@ class Parser:
             if len(m.name) >= 2:
                 forms.add(m.name[-1] * 2)
                 forms.add("小" + m.name[0])
-                if "老" + m.name[0] not in hh_names:
+                if "老" + m.name[0] not in hh_forms:  # ("老郑 侬积分多少了")
                     forms.add("老" + m.name[0])
             for f in forms:
                 self._member_names.append((f, m.id))
@@ -259,7 +260,6 @@ class Parser:
         # a resident who opens with a neighbour's name and asks them ("老王 侬医保交了伐"): words between
         # neighbours, not to the member or the bot
         member_forms = {f for f, _ in self._member_names}
-        hh_forms = {f: h.id for h in roster.households for f in (h.head_name, *h.aliases) if len(f) >= 2}
         hh_alt = "|".join(re.escape(f) for f in sorted(set(hh_forms) - member_forms, key=len, reverse=True))
         self._hh_forms = hh_forms
         self._hh_address_rx = re.compile(f"^({hh_alt})[ ,:，：、]") if hh_alt else None
@@ -1131,10 +1131,13 @@ class Parser:
         found = []
         neg = self.vocab.negator
         for trig in self.vocab.triggers:
-            if trig.rx.search(t) is None:  # most messages reveal no situation: skip the exclusions then
+            first = trig.rx.search(t)
+            if first is None:  # most messages reveal no situation: skip the exclusions then
                 continue
             excl = [(m.start(), m.end()) for m in trig.exclude.finditer(t)] if trig.exclude is not None else []
-            for m in trig.rx.finditer(t):
+            # (the first match is not searched for twice; the rest as finditer would give them)
+            rest = trig.rx.finditer(t, first.end() + (first.end() == first.start()))
+            for m in itertools.chain((first,), rest):
                 s, e = m.start(), m.end()
                 if any(a <= s and e <= b for a, b in excl):
                     continue
