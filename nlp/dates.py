@@ -124,6 +124,23 @@ def _lunar_day(s: str) -> int | None:
     return 10 + (cn_to_int(m.group(4)) if m.group(4) else 0)
 
 
+def _this_lunar_month(day: int | None, today: date) -> date | None:
+    """Day `day` of the lunar month `today` falls in, or of the month before if that is still to come."""
+    if day is None:
+        return None
+    now = LunarDate.from_solar_date(today.year, today.month, today.day)
+    year, month = now.year, now.month
+    for _ in range(2):
+        try:
+            d = LunarDate(year, month, day).to_solar_date()
+        except ValueError:
+            d = None
+        if d is not None and d <= today:
+            return d
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return None
+
+
 def lunar_day(month: int, day: int, today: date) -> date | None:
     """The latest solar date of lunar month/day not after `today` (正月初三 -> this year's, if past)."""
     best: date | None = None
@@ -190,13 +207,15 @@ _DAY_RX = re.compile(
     r"|(?<![0-9./-])(?P<dm2>1[0-2]|0?[1-9])[./](?P<dd2>3[01]|[12][0-9]|0?[1-9])(?:号|日)(?![楼床房门栋幢室])"
     # 7.13 / 7/13 / 07-13: month and day; not a decimal (3.5万), a version or part of a longer number
     r"|(?<![0-9./-])(?P<dm>1[0-2]|0?[1-9])[./-](?P<dd>3[01]|[12][0-9]|0?[1-9])"
-    r"(?![0-9]|\.[0-9]|\s*(?:万|元|块|斤|米|公|度|吨|亩|倍|%|kg|号|天|个|次|点|岁|人|户|家|年|月|周|层|楼|组|分|小时|斤))"
+    r"(?![0-9]|\.[0-9]|\s*(?:万|元|块|斤|米|公|度|吨|亩|倍|%|kg|号|天|个|次|点|岁|人|户|家|年|月|周|层|楼|组|分(?!别)|小时|斤))"
     # 12月30去…: month and day in digits with the day's word left out, a going or a pause after it
     r"|(?<![0-9])(?P<dm3>1[0-2]|0?[1-9])月(?P<dd3>3[01]|[12][0-9]|0?[1-9])"
     r"(?=去|到|走|上门|看|望|拜|送|那|晚|夜|下午|上午|早|\s|,|，|$)"
     # a lunar date: 正月初三, 腊月廿八, 冬月十五
     # 大年初二 / 年初五: the days of the new year
     r"|(?:(?P<lmon>[正冬腊])月|(?<![今去明前])(?P<nian>大?年)(?=初))(?P<lday>初[一二三四五六七八九十]|廿[一二三四五六七八九]?|二十[一二三四五六七八九]?|三十|十[一二三四五六七八九]?)"
+    # a bare 初一…初十: that day of the current lunar month ("初一陈书记就来拜年了"), not 读初一 / 初中 / 初次
+    r"|(?<![正冬腊年月今去明前读上])初(?P<bday>[一二三四五六七八九十])(?![中高级次步心期稿始衷恋见学班年生前后])"
     # the day before or after a festival ("中秋前一天", "除夕第二天")
     r"|(?<![0-9零一二两三四五六七八九十])(?P<fest2>" + "|".join(sorted(_FESTIVAL_NAMES, key=len, reverse=True)) + r")"
     r"节?(?P<off>前一天|前一日|头一天|后一天|后一日|第二天|次日)"
@@ -248,6 +267,8 @@ def find_days(text: str, today: date) -> list[DayMention]:
         elif m.group("wunit"):
             if not m.group("wprefix") and text[max(0, m.start() - 2) : m.start()].endswith(("下", "下个")):
                 continue  # 下周一 / 下个星期三: a day to come, never a visit's
+            if text[max(0, m.start() - 1) : m.start()] in ("(", "（") and out and out[-1].end >= m.start() - 1:
+                continue  # "12月14日(周六)": the weekday of the date just said, not a day of its own
             wd = _WEEKDAY[m.group("wday")]
             monday = today - timedelta(days=today.weekday())
             prefix = m.group("wprefix") or ""
@@ -269,6 +290,8 @@ def find_days(text: str, today: date) -> list[DayMention]:
             ld = _lunar_day(m.group("lday"))
             month = _LUNAR_MONTH[m.group("lmon")] if m.group("lmon") else 1
             d = lunar_day(month, ld, today) if ld else None
+        elif m.group("bday"):
+            d = _this_lunar_month(cn_to_int(m.group("bday")), today)
         elif m.group("fest2"):
             base = festival_day(m.group("fest2"), today + timedelta(days=1))
             step = -1 if m.group("off") in ("前一天", "前一日", "头一天") else 1

@@ -64,6 +64,12 @@ _FA = re.compile(r"(?<=[了过的人好弄修办去来吃有要])[伐哇](?=\W|$
 _STUTTER = re.compile(
     r"([\u4e00-\u9fff]{2}) \1(?=[\u4e00-\u9fff])|(?<![\u4e00-\u9fff])([\u4e00-\u9fff]) \2(?=[\u4e00-\u9fff])"
 )
+# someone not heard from ("两天没出门 电话也不接", "联系不上"): the member who goes to look is the answer
+_UNREACHABLE = re.compile(r"联系不上|失联|没(见|看到)?[^,.!?]{0,3}出门|不接|没人接|打不通|没打通|关机")
+# nobody home at first, then met ("下午再去一趟 总算碰着了")
+_MET_AT_LAST = re.compile(
+    r"(总算|终于|后来|这趟|这回|第二趟)[^,.!?]{0,4}(碰着|碰到|见到|遇到|有人|在家|在屋里|开门|碰上)"
+)
 _JOKING = re.compile(r"哈哈|呵呵|😂|🤣|😄|😁|笑死")
 # "要是…就好了", "如果…多好": what one wishes were so
 _IF_ONLY = re.compile(r"(要是|如果|假如|要)[^,.!?]{1,16}(就好了|多好|该多好)")
@@ -295,7 +301,9 @@ class Parser:
                 f"(?:{alt})[^,.!?;:\\s]{{0,8}}?(?<!没)(?<!不)来"
                 # came (来了/来过/来我…), or came to give or help and did it (来给我送了, 来帮我把…装好了, 来送了副春联)
                 "(?:(?:了|过|我|阿拉|俺|咱)(?![吗没伐?])|(?:给|帮|替)(?:我|阿拉|俺)[^,.!?;]{0,12}(?:了|过)(?![吗没伐?])"
-                "|(?:送|陪|坐)了)"
+                "|(?:送|陪|坐)了"
+                # came to the home and did something there ("小吴来屋里送月饼")
+                "|(?:屋里|家里)(?:送|坐|看|拜|聊|转|兜)(?![^,.!?]{0,3}(?:吗|没|伐|[?])))"
                 # brought something ("小周送月饼来")
                 f"|(?:{alt})[^,.!?;:\\s]{{0,4}}?(?:送|拿|带)[^,.!?;:\\s]{{1,6}}?来(?![吗没伐?])"
             )
@@ -401,8 +409,9 @@ class Parser:
             res.date = self._visit_date(t, visit_at, today)
             # the same words read as a report of a problem: the visit also registers a request
             res.need = self._need(t) and self._other_intent(t, [], True) == "request"
-        elif why == "asked" and not member:
-            # a resident asking to be visited; "我的心愿是过年前有人上门给我理个发" is a wish
+        elif why == "asked":
+            # a resident asking to be visited (or their ask passed on by their member: "石磊讲 村里好不好派个人去
+            # 看看"); "我的心愿是过年前有人上门给我理个发" is a wish
             res.intent = "wish" if "心愿" in t else "request"
             res.confidence = 0.75
         elif why == "call" and (mentions or resident is not None):
@@ -468,6 +477,8 @@ class Parser:
                 why
                 and member is not None
                 and res.intent != "none"
+                # (a household's ask for someone to come, passed on by their member, is their request)
+                and why != "asked"
                 # a wish written down for someone who asks to be visited by a craftsman ("想请理发师上门") stays one
                 and not (res.intent == "wish" and (why == "asked" or "心愿" in t))
                 # someone unreachable, and the member asks the group for help ("谁有她厂里同事的电话？")
@@ -484,7 +495,15 @@ class Parser:
                         # the errand words of an instruction ("你务必跑一趟") are the visit itself: a request
                         # needs a trouble told ("摔了", "电话打不通") or an errand named (代办)
                         # (passing a word on to them — "跟卢金水讲一声 叫伊来拿补贴表" — is no errand)
-                        (why == "instructed" and self._trouble_or_errand(t, res.triggers) and not _PASS_ON.search(t))
+                        # (someone not seen for days, the member told to go and look: the visit is the answer)
+                        (
+                            why == "instructed"
+                            and self._trouble_or_errand(
+                                _UNREACHABLE.sub("", t),
+                                [x for x in res.triggers if x != "emergency" or not _UNREACHABLE.search(t)],
+                            )
+                            and not _PASS_ON.search(t)
+                        )
                         or (why == "planned" and _ASKS_SOMEONE.search(t))
                     )
                 )
@@ -618,6 +637,10 @@ class Parser:
         m = self._address_you_rx.match(t) if self._address_you_rx is not None else None
         return bool(m) and (sender is None or self._address_ids.get(m.group(1)) != sender.id)
 
+    def _to_household(self, t: str) -> bool:
+        """The message opens with a household's name ("王大妈 …"): a member speaking to that household."""
+        return self._hh_address_rx is not None and self._hh_address_rx.match(t) is not None
+
     def _asks_neighbour(self, t: str, resident: Household) -> bool:
         m = self._neighbour_rx.match(t) if self._neighbour_rx is not None else None
         return m is not None and self._hh_forms.get(m.group(1)) != resident.id
@@ -719,7 +742,8 @@ class Parser:
             for m in rx.finditer(t):
                 if excl is None:
                     excl = [(x.start(), x.end()) for x in excl_rx.finditer(t)] if excl_rx is not None else []
-                    failed = bool(self._rx("visit.failed", t))
+                    # (nobody home at first, met later: "上午去没人 下午再去一趟 总算碰着了 聊了半个钟头")
+                    failed = bool(self._rx("visit.failed", t)) and not _MET_AT_LAST.search(t)
                     if asked is None:
                         asked = self._rx("visit.asked", t)
                     addressed = is_member and self._addressed(t, member)
@@ -780,7 +804,11 @@ class Parser:
                     continue
                 if (
                     is_member
-                    and (addressed or (instructed is not None and instructed.search(clause)))
+                    and (
+                        addressed
+                        # ("王大妈 灯换好了 您看看满意吗": the member speaks to a household, not to another member)
+                        or (instructed is not None and instructed.search(clause) and not self._to_household(t))
+                    )
                     and not past_near
                 ):
                     # words to another member; a resident's "今天你来看我" is the member's visit told back
@@ -797,7 +825,8 @@ class Parser:
                 if planned_hit or not clause_past:
                     if days is None:
                         days = _days(self._date_text(t), today)
-                    past_day = any(cs <= d.start < ce and d.day < today for d in days)
+                    # (a festival still to come resolves to last year's: "国庆节打算去…" said in September)
+                    past_day = any(cs <= d.start < ce and 0 < (today - d.day).days < 300 for d in days)
                 if not clause_past:
                     if days is None:
                         days = _days(self._date_text(t), today)
@@ -896,7 +925,7 @@ class Parser:
             if addressed is None:
                 addressed = is_member and self._addressed(t, member)
             # no report-shaped verb at all ("你明天去一趟"): tell the handler what the words are, if it can
-            if addressed or (instructed is not None and instructed.search(t)):
+            if addressed or (instructed is not None and instructed.search(t) and not self._to_household(t)):
                 why = "instructed"
             elif self._rx("visit.planned", t):
                 why = "planned"
@@ -1011,6 +1040,9 @@ class Parser:
                 # a good wish, or an illness told as over ("住院了 现在出院了 屋里都好"): sure enough that the
                 # n-gram model is not asked
                 return "none", 0.8
+            if _JOKING.search(t):
+                # "菜咸得要送医院哈哈": a situation told laughing, asking nothing, is no errand
+                return "none", 0.7
             if is_member:
                 # a member passing on what befell a household ("听讲蒋立新前两天被汽车撞了"), asking nobody to act:
                 # the situation is kept (八必访), no matter is opened
