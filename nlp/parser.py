@@ -31,14 +31,14 @@ _RESIDENT_QUERIES = {"request_status", "help"}
 _MEMBER_QUERY_NOUNS = re.compile(r"未走访户|联系户|(联系|负责)(了|的)?(哪些|哪几)户|重点户|汇总|积分")
 # words to another person in the group ("@王丽 侬那几户走完了伐"): a question to them, not to the bot
 _DONE_ALREADY = re.compile(r"(我|已经|早就)[^,.!?]{0,4}(交|发|报|送)(到|给|上去|出去|了)|已经(发|转)(到)?群里")
-_ASKED_OUTRIGHT = re.compile(r"[?？吗呢]|没有?\s*$|哪一步|到哪|(怎么样|咋样|如何)了|有(消息|着落|眉目)")
+_ASKED_OUTRIGHT = re.compile(r"[?？吗呢]|没有?\s*$|什么时候|啥时候|哪一步|到哪|(怎么样|咋样|如何)了|有(消息|着落|眉目)")
 _REPORT_DONE = re.compile(r"(走访|走|跑|看|去)(了|过)一(遍|圈|趟)|(走访|上门|看望|探望)了(?![吗没])")
 _HOW_MANY = re.compile(r"几|多少|哪|啥|什么|汇总|统计")
 _AFTER_THEN = re.compile(r"(过了|等)[^,.!?]{1,6}再(去|来|上门|走访|跑|看)")
 _EARLIER_TIME = re.compile(r"上(趟|次|回)|那(次|回|趟)|之前")
 _WHEN_FIXED = re.compile(r"什么时候|啥时候|几时|哪天")
-_EARLIER_REPORT = re.compile(r"上次|上回|之前|早就|(报|反映|讲|说|提)(过|的|了)")
-_TO_SOMEONE_ELSE = re.compile(r"^\s*@(?!联户|小助手|机器人|助手)\S{1,8}\s")
+_EARLIER_REPORT = re.compile(r"上次|上回|之前|早就|(报|反映|讲|说|提)(过|的|了)|帮(我|我们)(问|办|弄|报|讲)的")
+_TO_SOMEONE_ELSE = re.compile(r"^\s*@(?!联户|小助手|机器人|助手)\S{1,8}\s|\s@(?!联户|小助手|机器人|助手)\S{1,8}\s*$")
 _MONTH_QUERIES = {"unvisited", "key_households", "summary", "points"}
 # a query needs to sound like one: a question word, a command to show/send, or a short message
 # ("有着落没": a trailing 没 asks too)
@@ -69,6 +69,19 @@ _UNREACHABLE = re.compile(r"联系不上|失联|没(见|看到)?[^,.!?]{0,3}出�
 # nobody home at first, then met ("下午再去一趟 总算碰着了")
 _MET_AT_LAST = re.compile(
     r"(总算|终于|后来|这趟|这回|第二趟)[^,.!?]{0,4}(碰着|碰到|见到|遇到|有人|在家|在屋里|开门|碰上)"
+)
+# a going just before a weak visit verb, and a person (老孙, 阿婆, 王伯) just after it
+_WENT_SAW = re.compile(r"(去|到)[^,.!?]{0,4}$")
+_PERSON = re.compile(r"(老|阿)[\u4e00-\u9fff]|[\u4e00-\u9fff]{1,2}(伯|婆|叔|婶|嫂|姨|公|爷|奶|大妈)")
+# a repair that did not hold ("补是补过了 一落雨又漏了", "补的水泥又裂开了")
+_REPAIR_FAILED = re.compile(
+    r"(修|弄|换|补|通)(是(修|弄|换|补|通))?过了[^?]{0,16}(又|还是)|(修|补|换|弄)的[^,.!?]{0,6}又"
+)
+# a new trouble after thanks for an old one
+_NEW_TROUBLE = re.compile(r"这(次|趟|回)(是|又是)|另外|还有(个|一个|一桩|件|一件)|现在是")
+# something waited for: asked, reported, promised or chased before ("还没", "讲了三日", "催了几趟")
+_AWAITED = re.compile(
+    r"还|仍|又|一直|讲了|说了|报了|反映|催|说好|讲好|答应|等了|几趟|几次|好几|上次|上回|之前|早就|回音|消息|下文|动静"
 )
 _JOKING = re.compile(r"哈哈|呵呵|😂|🤣|😄|😁|笑死")
 # "要是…就好了", "如果…多好": what one wishes were so
@@ -686,7 +699,8 @@ class Parser:
                 if (
                     name == "request_status"
                     and _WHEN_FIXED.search(m.group(0))
-                    and not _EARLIER_REPORT.search(t)
+                    # ("我报上去的…那桩事 啥辰光有人来弄": the sender reported it before)
+                    and not (_EARLIER_REPORT.search(t) or "我报上去" in t)
                     and (self._problem(t) or self._fault_told(t))
                 ):
                     # "路灯暗了一个多礼拜了 啥辰光来修修": the fault told for the first time, asking for it to be
@@ -856,6 +870,10 @@ class Parser:
                     if has_mention and past:
                         found.append(m.start())
                         break
+                    if is_member and past_near and _WENT_SAW.search(t, cs, m.start()) and _PERSON.match(t, m.end()):
+                        # "今朝去六组望了老孙": went somewhere and saw someone the roster cannot tell (the bot asks)
+                        found.append(m.start())
+                        break
                     if has_mention and _DONE_AFTER.search(t, ce):
                         # "阿宝伯今朝我去望望伊 老兄弟两个吃了杯老酒": told today, and what was done there follows
                         if days is None:
@@ -998,10 +1016,19 @@ class Parser:
             if r("feedback.not_fixed", t) and r("request.weak", t) and not _EARLIER_REPORT.search(t):
                 # "转学手续到现在还没办好 能不能帮我问问": a trouble of one's own asked about, no matter reported here
                 return "request", 0.75
+            if not (
+                _AWAITED.search(t) or "discontent" in triggers or r("feedback.unsatisfied", t) or r("feedback.basic", t)
+            ) and (self._problem(t) or self._fault_told(t)):
+                # "垃圾桶年三十到现在没人来倒过 臭得要死": a lapse told for the first time, nothing awaited
+                return "request", 0.75
             return "feedback", 0.85
         if r("feedback.satisfied", t) or (r("feedback.fixed", t) and not r("feedback.self_done", t)):
             # "修好了" about a handled matter; a new problem in the same message keeps it a request
-            if not (self._problem(t) and (r("request.weak", t) or r("wish.strong", t))):
+            nxt = _NEW_TROUBLE.search(t)
+            if not (self._problem(t) and (r("request.weak", t) or r("wish.strong", t))) and not (
+                # "路灯那个弄好了 这次是水沟堵牢了": thanks for one, and a new trouble told
+                nxt and (self._problem(t[nxt.end() :]) or self._fault_told(t[nxt.end() :]))
+            ):
                 # (a wish for a new one, the old one broken: "想要只收音机 老的那只坏掉了 不响了")
                 return "feedback", 0.8
         if "心愿" in t:
@@ -1077,6 +1104,8 @@ class Parser:
             or re.search(r"(讲好|说好|答应)[^?]{0,10}(到现在|至今|还)[^,.!?]{0,3}(没|不见)", t)
             # "上回修的那个水管又漏了": the handled matter failed
             or re.search(r"(上回|上次|前几天|前两天|之前|那天|刚|才)[^,.!?]{0,3}(修|弄|换|补|通|疏通|清)(好|过)?的", t)
+            # "补是补过了 一落雨又漏了", "补的水泥又裂开了": the repair did not hold
+            or _REPAIR_FAILED.search(t)
         )
 
     def _fault_told(self, t: str) -> bool:

@@ -231,3 +231,77 @@ def test_children_bullied_at_school_is_no_dispute(parse):
     # (the older labelled sets keep this apart from a quarrel between households)
     r = parse("上礼拜到石磊屋里 伊讲儿子在学校被人欺负", sender="sunxiaojun", chat="group1")
     assert "dispute" not in r.triggers
+
+
+# -- matters: a repair that did not hold, a lapse told first, thanks and a new trouble ----------------------------
+@pytest.mark.parametrize(
+    "text",
+    ["墙洞补是补过了 一落雨又渗水了", "门口的路补过了 可是补的地方又塌下去了"],
+)
+def test_a_repair_that_did_not_hold_is_feedback(parse, text):
+    assert parse(text, sender="wmh050x7Qe").intent == "feedback"
+
+
+def test_the_fault_back_with_no_word_of_the_repair_is_a_new_request(parse):
+    assert parse("灶间的水管又漏了", sender="wmh050x7Qe").intent == "request"
+
+
+def test_an_errand_done_for_me_with_no_word_back_is_feedback(parse):
+    r = parse("侬帮我问的养老金那桩事 到现在还没消息", sender="wmh050x7Qe")
+    assert r.intent == "feedback"
+
+
+def test_a_lapse_told_for_the_first_time_is_a_request(parse):
+    r = parse("门口垃圾桶过年到现在没人来倒过 臭得要死", sender="wmh050x7Qe")
+    assert r.intent == "request"
+
+
+def test_a_lapse_chased_before_is_feedback(parse):
+    r = parse("垃圾桶讲了三趟了 到现在还没人来倒", sender="wmh050x7Qe")
+    assert r.intent == "feedback"
+
+
+def test_thanks_for_one_and_a_new_trouble_is_a_request(parse):
+    r = parse("门口的灯弄好了 谢谢 这次是阴沟堵牢了 水漫到屋里", sender="wmh050x7Qe")
+    assert r.intent == "request"
+
+
+def test_still_not_granted_after_months_is_feedback(parse):
+    assert parse("养老补助还没批下来 都三个月了", sender="wmh050x7Qe").intent == "feedback"
+
+
+def test_gifts_handed_out_by_the_village_are_no_feedback(parse):
+    assert parse("冬至村里发的汤团收到了 谢谢村里", sender="wmh050x7Qe").intent == "none"
+
+
+def test_a_member_asks_after_a_matter_they_reported(parse):
+    r = parse("我报上去石磊屋里阴沟的事体 啥辰光有人来弄", sender="sunxiaojun", chat="private")
+    assert (r.intent, r.query) == ("query", "request_status")
+
+
+def test_a_joke_about_points_to_another_member_is_no_query(parse):
+    r = parse("积分最多的请大家吃老酒哈😂 @张伟", sender="sunxiaojun", chat="group1")
+    assert r.intent == "none"
+
+
+def test_a_secretary_sending_everyone_round_is_no_request(parse):
+    r = parse("天冷了 空巢老人屋里大家这几天去走一走 看看取暖有没有困难", sender="chenjianguo", chat="group1")
+    assert r.intent == "none"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("台风过后去看了石磊 伊屋顶瓦片吹掉了不少", True),
+        ("路上窨井盖没盖好 昨日有人差点跌下去", False),
+    ],
+)
+def test_storm_damage_and_a_near_miss(parse, text, expected):
+    r = parse(text, sender="sunxiaojun", chat="group1")
+    assert ("emergency" in r.triggers) is expected
+
+
+def test_went_and_saw_someone_the_roster_cannot_tell(parse):
+    r = parse("今朝去九组望了老汪", sender="sunxiaojun", chat="group1")
+    assert (r.intent, r.households) == ("visit", [])
+    assert r.confidence < 0.75  # the bot asks which household
