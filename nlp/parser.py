@@ -54,7 +54,7 @@ _PAST = re.compile(r"了|过|刚")
 # words whose 了/过 is no aspect: "过去/过来" is going over ("我马上过去看看": still to come; "过去了" keeps its
 # 了), 了解 is finding out
 _OVER = re.compile(r"过(去|来)|了解|不过|难过|过(年|节|日子)")
-_AGAIN = re.compile(r"又[^,.!?]{0,3}(坏|漏|不亮|堵|断|停|不行|爆|裂|塌|掉|冒|渗|跳闸|黑|没水|没电)")
+_AGAIN = re.compile(r"又(?!要|会|得)[^,.!?]{0,3}(坏|漏|不亮|堵|断|停|不行|爆|裂|塌|掉|冒|渗|跳闸|黑|没水|没电)")
 # a plan that asks someone to do it ("明天谁去镇里帮她代办一下"), not the member's own plan ("到时候要去帮忙")
 _ASKS_SOMEONE = re.compile(r"谁|哪位|有没有人|找个?人|派个?人|网格员|电工|师傅|组长|大家帮忙")
 # (an emoji after it ends the sentence too: "有人认领了伐😊")
@@ -77,6 +77,11 @@ _PERSON = re.compile(r"(老|阿)[\u4e00-\u9fff]|[\u4e00-\u9fff]{1,2}(伯|婆|叔
 _REPAIR_FAILED = re.compile(
     r"(修|弄|换|补|通)(是(修|弄|换|补|通))?过了[^?]{0,16}(又|还是)|(修|补|换|弄)的[^,.!?]{0,6}又"
 )
+# grumbles about what everyone shares (a price, a rule, a power cut announced) and words taken back
+_POLICY_GRUMBLE = re.compile(r"(又要|年年|又)(涨|停电|停水)|(?<![不没])涨(价|了)|规定|一刀切|收费标准")
+_JUST_TALK = re.compile(r"(讲讲|说说)而已|随便(讲讲|说说)|开(玩笑|个玩笑)的")
+_FAMILY_NOTICE = re.compile(r"讣告|喜帖|请柬")
+_GO_LOOK = re.compile(r"(去|过去)[^,.!?]{0,3}(看|望)")
 # a new trouble after thanks for an old one
 _NEW_TROUBLE = re.compile(r"这(次|趟|回)(是|又是)|另外|还有(个|一个|一桩|件|一件)|现在是")
 # something waited for: asked, reported, promised or chased before ("还没", "讲了三日", "催了几趟")
@@ -115,6 +120,8 @@ _NOT_TO_THE_BOT = re.compile(
     r"|(我|俺)(稍后|等下|等会|晚点|回头)(发|报|给)|积分(超市|兑换|怎么兑|怎么换)|通报积分"
     # rhetorical ("数字好看有啥用？", "积分是天上掉下来的？")
     r"|有(啥|什么)用|天上掉下来"
+    # a count the sender collects from the members ("受灾的户统计一下 明天中午前报给我")
+    r"|(前|之前)报给我|报上来"
     # urging the members who have not ("还有几个同志重点户没走访的，今明两天抓紧")
     r"|(同志|大家|各位)[^,.!?]{0,8}没(走访|走|去)的?[^?]{0,10}(抓紧|赶紧|尽快)"
     # teaching a household to use something ("教他手机上医保码怎么用")
@@ -353,6 +360,9 @@ class Parser:
         if not t or is_contentless(t) or t in self.vocab.none_exact or t.rstrip("!。.~ ") in self.vocab.none_exact:
             return res
         if self._rx("forward", t):
+            # (an obituary or a wedding invitation pasted in still tells of a household's 红白喜事)
+            if _FAMILY_NOTICE.search(t) and "wedding_funeral" in self._triggers(t):
+                res.triggers = ["wedding_funeral"]
             return res
 
         member = self.roster.member_by_userid(sender)
@@ -548,6 +558,8 @@ class Parser:
             elif (
                 not self._rx("visit.call_failed", t)
                 and not (member is not None and mentions)
+                # (a grumble about a price or a rule keeps the displeasure it voices)
+                and not (_POLICY_GRUMBLE.search(t) or _JUST_TALK.search(t))
                 and not (member is None and _OWN_FAMILY.search(t))
             ):
                 # ("电话打了三次都没接" keeps its emergency; so does what a member tells of a household they name)
@@ -898,7 +910,8 @@ class Parser:
             # "想有个人陪我讲讲话 侬有空来坐坐": asked to come, with no visit word of a report
             if asked is None:
                 asked = self._rx("visit.asked", t)
-            if asked is not None and _COME_SIT.search(t):
+            # (or asked to go and look in on someone: "能不能帮忙去望望伊")
+            if asked is not None and (_COME_SIT.search(t) or _GO_LOOK.search(asked.group(0))):
                 why = "asked"
         if found:
             # the report starts at its first visit word ("昨日去看方奶奶，伊讲孙子国庆回来过了")
@@ -1002,6 +1015,17 @@ class Parser:
         r = self._rx
         if r("feedback.score", t):
             return "feedback", 0.95
+        if "petition" not in triggers and (
+            _JUST_TALK.search(t)
+            or (
+                _POLICY_GRUMBLE.search(t)
+                and not _QUESTION.search(t)
+                and not (r("request.strong", t) or r("request.weak", t) or r("wish.strong", t))
+            )
+        ):
+            # "年年涨 老百姓意见很大", "这个规定一刀切", "讲讲而已 还是要交的": a grumble about a price or a rule
+            # everyone shares, or words taken back, asks no one to act (sure enough that the model is not asked)
+            return "none", 0.8
         if _AGAIN.search(t) and (self._problem(t) or self._fault_told(t)):
             # "水管又漏了": the fault is back: a new request (the handler may reopen the old one); with a complaint
             # about the repair ("又不亮了，糊弄人", "上回修的那个又漏了") it is feedback on the handled one

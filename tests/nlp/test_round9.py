@@ -305,3 +305,88 @@ def test_went_and_saw_someone_the_roster_cannot_tell(parse):
     r = parse("今朝去九组望了老汪", sender="sunxiaojun", chat="group1")
     assert (r.intent, r.households) == ("visit", [])
     assert r.confidence < 0.75  # the bot asks which household
+
+
+# -- notices and the answers to them ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text",
+    [
+        "自来水费又涨了 年年涨 老百姓意见交关大",
+        "烧纸钱的规定一刀切 阿拉老人想不通",
+        "物业费交不起了 唉 讲讲而已 还是要交的",
+        "我想要部小轿车😂 开玩笑的",
+    ],
+)
+def test_grumbles_about_prices_and_rules_and_words_taken_back_are_chat(parse, text):
+    assert parse(text, sender="wmh050x7Qe").intent == "none"
+
+
+def test_a_grumble_keeps_the_displeasure_it_voices(parse):
+    r = parse("电费又涨了 老百姓意见很大", sender="wmh050x7Qe")
+    assert (r.intent, r.triggers) == ("none", ["discontent"])
+
+
+def test_a_question_about_a_policy_is_still_a_request(parse):
+    r = parse("屋里老人看病钱实在拿不出了 有没有啥救助的政策", sender="wmh050x7Qe")
+    assert r.intent == "request"
+
+
+def test_a_power_cut_announced_again_is_no_fault_come_back(parse):
+    r = parse("又要停电了 明朝一日", sender="wmh050x7Qe")
+    assert r.intent != "feedback"
+
+
+def test_a_notice_passed_on_to_the_households_is_no_request(parse):
+    r = parse("停水通知我都打电话跟石磊 章海涛讲过了", sender="sunxiaojun", chat="group1")
+    assert r.intent == "none"
+
+
+def test_paid_online_in_answer_to_a_notice_is_chat(parse):
+    assert parse("医保在微信上交好了 一家门都交了", sender="wmh050x7Qe").intent == "none"
+
+
+def test_the_notice_received_is_chat(parse):
+    r = parse("违建通知收到 阿拉屋里没有搭过", sender="wmh050x7Qe")
+    assert (r.intent, r.triggers) == ("none", [])
+
+
+def test_a_new_year_greeting_is_no_visit(parse):
+    assert parse("小孙 新年好 给侬拜年了🧧", sender="wmh050x7Qe", today=NEW_YEAR).intent == "none"
+
+
+def test_a_wish_written_down_before_summer_is_no_visit(parse):
+    r = parse("帮毛阿婆登记个微心愿 想要只电风扇 热天快到了", sender="sunxiaojun")
+    assert r.intent == "wish"
+
+
+def test_asked_to_go_and_look_in_on_a_mother_is_a_request(parse):
+    r = parse("林芳 阿拉妈一个人在老家 电话里讲弗清爽 能不能帮忙去望望伊", sender="wmh042x7Qe")
+    assert (r.intent, r.not_visit) == ("request", "asked")
+
+
+def test_nobody_home_when_the_member_came_with_a_form(parse):
+    r = parse("按镇里通知去给石磊送告知单 人到田里去了 明朝再去", sender="sunxiaojun", chat="group1")
+    assert r.intent == "none"
+
+
+@pytest.mark.parametrize(
+    "text", ["【讣告】前洋村九组石磊之父于昨日病故 定于后天出殡", "【喜帖】谨定于下月八日为章海涛举行婚礼"]
+)
+def test_an_obituary_or_a_wedding_card_pasted_in_keeps_its_situation(parse, text):
+    r = parse(text, sender="sunxiaojun", chat="group1")
+    assert (r.intent, r.triggers) == ("none", ["wedding_funeral"])
+
+
+def test_a_forwarded_police_warning_is_chat(parse):
+    r = parse("转个派出所的提醒 接到讲社保卡冻结要转钞票的电话 直接挂掉", sender="sunxiaojun")
+    assert r.intent == "none"
+
+
+def test_a_count_the_secretary_collects_is_no_query(parse):
+    r = parse("受灾的户统计一下 明天中午前报给我", sender="chenjianguo", chat="group1")
+    assert r.intent == "none"
+
+
+def test_those_who_visited_asked_to_report_is_no_visit(parse):
+    r = parse("中秋走访了的在群里报一下 还没走的抓紧", sender="chenjianguo", chat="group1")
+    assert r.intent == "none"
