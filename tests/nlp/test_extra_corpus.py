@@ -42,9 +42,10 @@ CATEGORY_SETS = [
     *((f"blind8_{x}.jsonl", 150) for x in "abcdefg"),
     *((f"blind8_{x}.jsonl", 120) for x in "hij"),
     # round 9 (120 each): residents who need nobody beside those who do, the members' group on busy days, 八必访 told
-    # indirectly beside look-alikes, visits and not-visits, typing in a hurry, pasted notices and the answers to them
+    # indirectly beside look-alikes, visits and not-visits, typing in a hurry, pasted notices and the answers to them,
+    # older members by voice
     # (docs/parse.md, "Round 9")
-    *((f"blind9_{x}.jsonl", 120) for x in "defghi"),
+    *((f"blind9_{x}.jsonl", 120) for x in "defghij"),
 ]
 # the boundary sets (request/feedback/wish/none in residents' words, the members' group) keep a few rows whose
 # labels the writers themselves split on (thanks with no matter handled, a complaint with a threat): a lower bar

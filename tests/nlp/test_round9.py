@@ -390,3 +390,19 @@ def test_a_count_the_secretary_collects_is_no_query(parse):
 def test_those_who_visited_asked_to_report_is_no_visit(parse):
     r = parse("中秋走访了的在群里报一下 还没走的抓紧", sender="chenjianguo", chat="group1")
     assert r.intent == "none"
+
+
+# -- older members by voice ------------------------------------------------------------------------------------
+def test_taken_to_hospital_and_a_member_sent_is_no_visit(parse):
+    r = parse("石磊昨天夜里送进县医院了 小孙你抽空去望望", sender="zhengguoping", chat="group1")
+    assert (r.intent, r.triggers) == ("none", ["illness"])
+
+
+def test_relief_money_arrived_with_thanks_is_feedback(parse):
+    r = parse("章海涛那个救助金到了 伊讲谢谢村里", sender="sunxiaojun", chat="private")
+    assert r.intent == "feedback"
+
+
+def test_a_voice_slip_in_a_title_still_names_the_household(parse):
+    r = parse("年初二去王大马家拜了个年", sender="wanghaifeng", chat="group1", today=NEW_YEAR)
+    assert (r.intent, r.households, r.date) == ("visit", ["H006"], date(2026, 2, 18))
