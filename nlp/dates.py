@@ -124,6 +124,10 @@ def _lunar_day(s: str) -> int | None:
     return 10 + (cn_to_int(m.group(4)) if m.group(4) else 0)
 
 
+# words before a bare 初N that put it in the future
+_LUNAR_DAY_AHEAD = ("过两日", "过两天", "过几天", "过几日", "到", "下个月", "下月")
+
+
 def _this_lunar_month(day: int | None, today: date) -> date | None:
     """Day `day` of the lunar month `today` falls in, or of the month before if that is still to come."""
     if day is None:
@@ -291,6 +295,8 @@ def find_days(text: str, today: date) -> list[DayMention]:
             month = _LUNAR_MONTH[m.group("lmon")] if m.group("lmon") else 1
             d = lunar_day(month, ld, today) if ld else None
         elif m.group("bday"):
+            if text[max(0, m.start() - 3) : m.start()].endswith(_LUNAR_DAY_AHEAD):
+                continue  # "过两日初三我去拜年": a day to come
             d = _this_lunar_month(cn_to_int(m.group("bday")), today)
         elif m.group("fest2"):
             base = festival_day(m.group("fest2"), today + timedelta(days=1))

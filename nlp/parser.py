@@ -33,7 +33,7 @@ _MEMBER_QUERY_NOUNS = re.compile(r"未走访户|联系户|(联系|负责)(了|�
 _DONE_ALREADY = re.compile(r"(我|已经|早就)[^,.!?]{0,4}(交|发|报|送)(到|给|上去|出去|了)|已经(发|转)(到)?群里")
 _ASKED_OUTRIGHT = re.compile(r"[?？吗呢]|没有?\s*$|什么时候|啥时候|哪一步|到哪|(怎么样|咋样|如何)了|有(消息|着落|眉目)")
 _REPORT_DONE = re.compile(r"(走访|走|跑|看|去)(了|过)一(遍|圈|趟)|(走访|上门|看望|探望)了(?![吗没])")
-_HOW_MANY = re.compile(r"几|多少|哪|啥|什么|汇总|统计")
+_HOW_MANY = re.compile(r"几|多少|哪|啥|什么|怎么|汇总|统计")
 _AFTER_THEN = re.compile(r"(过了|等)[^,.!?]{1,6}再(去|来|上门|走访|跑|看)")
 _EARLIER_TIME = re.compile(r"上(趟|次|回)|那(次|回|趟)|之前")
 _WHEN_FIXED = re.compile(r"什么时候|啥时候|几时|哪天")
@@ -56,7 +56,7 @@ _PAST = re.compile(r"了|过|刚")
 _OVER = re.compile(r"过(去|来)|了解|不过|难过|过(年|节|日子)")
 _AGAIN = re.compile(r"又(?!要|会|得)[^,.!?]{0,3}(坏|漏|不亮|堵|断|停|不行|爆|裂|塌|掉|冒|渗|跳闸|黑|没水|没电)")
 # a plan that asks someone to do it ("明天谁去镇里帮她代办一下"), not the member's own plan ("到时候要去帮忙")
-_ASKS_SOMEONE = re.compile(r"谁|哪位|有没有人|找个?人|派个?人|网格员|电工|师傅|组长|大家帮忙")
+_ASKS_SOMEONE = re.compile(r"谁|哪位|有没有人|找个?人|派个?人|网格员|电工|师傅|组长|大家帮忙|大家[^,.!?]{0,4}办法")
 # (an emoji after it ends the sentence too: "有人认领了伐😊")
 _FA = re.compile(r"(?<=[了过的人好弄修办去来吃有要])[伐哇](?=\W|$)")
 # voice-to-text repeats a word when the speaker hesitates ("想 想再去看一看"): one is enough
@@ -75,13 +75,16 @@ _WENT_SAW = re.compile(r"(去|到)[^,.!?]{0,4}$")
 _PERSON = re.compile(r"(老|阿)[\u4e00-\u9fff]|[\u4e00-\u9fff]{1,2}(伯|婆|叔|婶|嫂|姨|公|爷|奶|大妈)")
 # a repair that did not hold ("补是补过了 一落雨又漏了", "补的水泥又裂开了")
 _REPAIR_FAILED = re.compile(
-    r"(修|弄|换|补|通)(是(修|弄|换|补|通))?过了[^?]{0,16}(又|还是)|(修|补|换|弄)的[^,.!?]{0,6}又"
+    r"(修|弄|换|补|通)(是(修|弄|换|补|通))?(过了?|了)[^?]{0,16}(又|还是)|(修|补|换|弄)的[^,.!?]{0,6}又"
 )
 # grumbles about what everyone shares (a price, a rule, a power cut announced) and words taken back
 _POLICY_GRUMBLE = re.compile(r"(又要|年年|又)(涨|停电|停水)|(?<![不没])涨(价|了)|规定|一刀切|收费标准")
-_JUST_TALK = re.compile(r"(讲讲|说说)而已|随便(讲讲|说说)|开(玩笑|个玩笑)的")
+_JUST_TALK = re.compile(r"(讲讲|说说)而已|随便(讲讲|说说)|开(玩笑|个玩笑)的|不(讲|说)了\s*不(讲|说)了|大家忙大家的")
 _FAMILY_NOTICE = re.compile(r"讣告|喜帖|请柬")
 _GO_LOOK = re.compile(r"(去|过去)[^,.!?]{0,3}(看|望)")
+_HELP_ALL = re.compile(r"(大家|各位)[^,.!?]{0,4}(看看|想想)(有)?(啥|什么)?办法")
+_MEMORY = re.compile(r"记得[^,.!?]{0,6}(老早|以前|那时|当年|小时候)|老早[^,.!?]{0,8}(时候|那时)|想当年")
+_ASKS_AROUND = re.compile(r"^\s*(有人|有谁|谁)(晓得|知道)|(谢谢|感谢|收到)[^,.!?]{0,3}提醒")
 # a new trouble after thanks for an old one
 _NEW_TROUBLE = re.compile(r"这(次|趟|回)(是|又是)|另外|还有(个|一个|一桩|件|一件)|现在是")
 # something waited for: asked, reported, promised or chased before ("还没", "讲了三日", "催了几趟")
@@ -105,6 +108,10 @@ _OWN_FAMILY = re.compile(
     # (their own rooms: "我们灶头间烧起来了")
     r"|灶头间|灶间|厨房|房子|老屋|柴间|猪棚)"
     r"|(两个|大|小|二)(儿子|女儿)"
+    # (or said bare, as the sender's own: "唉 日子难过 老公厂里失业两个月了")
+    r"|(^|[\s,.!?])(老公|老婆|老头子|老太婆|老伴)"
+    # (a quarrel the sender had with the neighbours: "跟隔壁为了屋檐滴水吵了一架")
+    r"|^[^,.!?]{0,6}(跟|和|同)(隔壁|邻居)"
 )
 # what was done during a visit, told after it ("…吃了杯老酒", "陪伊聊了半天")
 _DONE_AFTER = re.compile(r"(吃|聊|坐|喝|陪|讲|说|谈|送)了")
@@ -120,6 +127,8 @@ _NOT_TO_THE_BOT = re.compile(
     r"|(我|俺)(稍后|等下|等会|晚点|回头)(发|报|给)|积分(超市|兑换|怎么兑|怎么换)|通报积分"
     # rhetorical ("数字好看有啥用？", "积分是天上掉下来的？")
     r"|有(啥|什么)用|天上掉下来"
+    # days gone by ("老早时候我联系的那几户 每个月都要去跑一趟")
+    r"|老早(时候|那时)"
     # a count the sender collects from the members ("受灾的户统计一下 明天中午前报给我")
     r"|(前|之前)报给我|报上来"
     # urging the members who have not ("还有几个同志重点户没走访的，今明两天抓紧")
@@ -321,7 +330,7 @@ class Parser:
                 f"(?:{alt})[^,.!?;:\\s]{{0,8}}?(?<!没)(?<!不)来"
                 # came (来了/来过/来我…), or came to give or help and did it (来给我送了, 来帮我把…装好了, 来送了副春联)
                 "(?:(?:了|过|我|阿拉|俺|咱)(?![吗没伐?])|(?:给|帮|替)(?:我|阿拉|俺)[^,.!?;]{0,12}(?:了|过)(?![吗没伐?])"
-                "|(?:送|陪|坐)了"
+                "|(?:送|陪|坐)了|陪(?:我|我们)"
                 # came to the home and did something there ("小吴来屋里送月饼")
                 "|(?:屋里|家里)(?:送|坐|看|拜|聊|转|兜)(?![^,.!?]{0,3}(?:吗|没|伐|[?])))"
                 # brought something ("小周送月饼来")
@@ -378,7 +387,8 @@ class Parser:
             if not (has and _days(self._date_text(t), today)) or self._visit(t, has, today, member, chat)[0] < 0:
                 return res
 
-        if self._rx("broadcast", t) and not self._problem(t, own=True):
+        # (a trouble put to everyone — "邬国庆化疗的费用交不起了 大家看看有啥办法" — is a request)
+        if self._rx("broadcast", t) and not self._problem(t, own=True) and not _HELP_ALL.search(t):
             # words to everyone ("请大家15号前把情况报上来"): no question to the bot, no wish, no request
             res.confidence = 0.85
             res.triggers = [x for x in self._triggers(t) if x in ("illness", "wedding_funeral")]
@@ -596,7 +606,8 @@ class Parser:
     def _model_says(self, t: str, intent: str, confidence: float) -> tuple[str, float]:
         """No rule fired on a resident's message: ask the n-gram model (nlp/model.py); only a very sure request,
         feedback or wish is taken, and with a confidence that makes the bot ask rather than answer."""
-        if _JOKING.search(t):
+        if _JOKING.search(t) or _MEMORY.search(t):
+            # (a joke, or a memory: "我记得老早侬阿爸在的时候 经常到我们屋里坐坐")
             return intent, confidence
         label, p = self._ask_model(t, "resident")
         if label in ("request", "feedback", "wish") and p >= self.model_bar:
@@ -940,6 +951,7 @@ class Parser:
                 if (
                     _PAST.search(t, m.start(), min(len(t), m.end() + 3))
                     or t[m.end() : m.end() + 1] in ("来", "问", "讲", "说", "聊")
+                    or "刚" in t[max(cs, m.start() - 3) : m.start()]  # "刚刚打电话给我"
                     or "里" in m.group(0)  # "电话里讲…": told from a call that was made
                     # (or the day the report opens with: "12/5 同林志豪视频 …")
                     or any(
@@ -1055,10 +1067,14 @@ class Parser:
             ):
                 # (a wish for a new one, the old one broken: "想要只收音机 老的那只坏掉了 不响了")
                 return "feedback", 0.8
-        if "心愿" in t:
+        if _ASKS_AROUND.search(t) and not self._problem(t):
+            # "有人晓得镇里社保窗口星期六开吗": a question to whoever knows; "谢谢提醒 水缸已经放满了": a notice
+            # answered
+            return "none", 0.8
+        if "心愿" in t and not (is_member and _JOKING.search(t)):
             # a wish written down for a household, even when addressed to everyone ("大家看看谁能帮忙对接")
             return "wish", 0.9
-        if r("notice", t) and not self._problem(t, own=True):
+        if r("notice", t) and not self._problem(t, own=True) and not _HELP_ALL.search(t):
             # a reminder or warning to the whole group ("台风要来了 花盆收进来") asks nothing of anyone here
             return "none", 0.85
         if r("request.resolved", t) and r("feedback.earlier", t) and not self._problem_after_resolution(t):
@@ -1074,7 +1090,8 @@ class Parser:
         if _IF_ONLY.search(t) and _JOKING.search(t):
             # "要是年轻二十岁就好了 哈哈": a joke about what cannot be, no wish to register
             return "none", 0.7
-        if r("wish.strong", t) and not _OLD_WISH.search(t):
+        if r("wish.strong", t) and not _OLD_WISH.search(t) and not (is_member and _JOKING.search(t)):
+            # (a member's own new-year wish told laughing — "新年心愿：暴富 暴瘦😂" — is no 微心愿)
             return "wish", 0.85
         if r("request.strong", t) or r("request.borrow", t) or self._problem(t):
             return "request", 0.85

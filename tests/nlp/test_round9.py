@@ -406,3 +406,108 @@ def test_relief_money_arrived_with_thanks_is_feedback(parse):
 def test_a_voice_slip_in_a_title_still_names_the_household(parse):
     r = parse("年初二去王大马家拜了个年", sender="wanghaifeng", chat="group1", today=NEW_YEAR)
     assert (r.intent, r.households, r.date) == ("visit", ["H006"], date(2026, 2, 18))
+
+
+# -- residents by voice, look-alikes ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text",
+    [
+        "前日阿拉跌了一跤 手骨跌断了 现在在医院 囡陪着",
+        "小人发烧 今朝弗去学堂了 跟老师请好假了",
+        "唉 人老了 夜里困弗着 想想以前个事体 弗讲了弗讲了 大家忙大家个",
+    ],
+)
+def test_a_household_telling_its_news_asks_nothing(parse, text):
+    assert parse(text, sender="wmh050x7Qe").intent == "none"
+
+
+def test_a_quarrel_with_the_neighbours_made_up_keeps_its_situation(parse):
+    r = parse("前日跟隔壁为了晒衣裳吵了一架 现在好哉", sender="wmh050x7Qe")
+    assert (r.intent, r.triggers) == ("none", ["dispute"])
+
+
+def test_own_hardship_told_bare_keeps_its_situation(parse):
+    r = parse("唉 老公厂里失业三个月了 屋里没收入 大家勿要担心", sender="wmh050x7Qe")
+    assert (r.intent, r.triggers) == ("none", ["hardship"])
+
+
+@pytest.mark.parametrize("text", ["路面修是修了 落了场雨又塌下去哉", "阴沟上礼拜来通过 今朝又堵牢了"])
+def test_a_repair_that_did_not_hold_in_dialect_is_feedback(parse, text):
+    assert parse(text, sender="wmh050x7Qe").intent == "feedback"
+
+
+def test_the_member_came_while_i_was_out_is_no_visit(parse):
+    r = parse("小孙今朝来过啊 我刚好去田里了 弗晓得伊寻我啥事体", sender="wmh050x7Qe")
+    assert r.intent == "none"
+
+
+def test_the_member_came_and_kept_me_company(parse):
+    r = parse("冬至那日小孙来陪我裹汤团", sender="wmh050x7Qe", today=date(2026, 12, 23))
+    assert (r.intent, r.households, r.date) == ("visit", ["H050"], date(2026, 12, 22))
+
+
+def test_a_call_just_now_from_the_member_to_a_household_living_away(parse):
+    r = parse("林芳刚刚打电话给我 问我厂里好伐", sender="wmh042x7Qe")
+    assert (r.intent, r.households) == ("visit", ["H042"])
+
+
+def test_a_small_wish_for_some_flowers(parse):
+    assert parse("希望有两盆花 摆门口好看点", sender="wmh050x7Qe").intent == "wish"
+
+
+def test_not_seen_for_years_is_no_visit(parse):
+    r = parse("我有个小心愿 想去城里看场戏 好多年没看过了", sender="wmh050x7Qe")
+    assert r.intent == "wish"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["今年梅子落雨落得全烂掉了 老天弗帮忙", "热煞人了 走出去一趟要中暑了", "收到 谢谢提醒 米跟水都备好了"],
+)
+def test_weather_and_answers_to_warnings_are_chat(parse, text):
+    r = parse(text, sender="wmh050x7Qe")
+    assert (r.intent, r.triggers) == ("none", [])
+
+
+def test_a_near_miss_with_a_dog_is_no_emergency(parse):
+    r = parse("村口野狗凶得很 阿拉孙子差眼被咬 要叫人来捉掉", sender="wmh050x7Qe")
+    assert (r.intent, r.triggers) == ("request", [])
+
+
+def test_a_question_to_whoever_knows_is_chat(parse):
+    r = parse("有人晓得镇里医保窗口礼拜六开伐", sender="sunxiaojun", chat="group1")
+    assert r.intent == "none"
+
+
+def test_a_trouble_put_to_everyone_is_a_request(parse):
+    r = parse("石磊屋里看病的钱交不起了 大家看看有啥办法 民政那边我去问", sender="zhengguoping", chat="group1")
+    assert (r.intent, r.households) == ("request", ["H051"])
+
+
+def test_a_members_own_new_year_wish_told_laughing_is_chat(parse):
+    r = parse("新年心愿：暴富 弗加班😂", sender="sunxiaojun", chat="group1", today=NEW_YEAR)
+    assert r.intent == "none"
+
+
+def test_how_to_report_a_visit_is_a_question_for_help(parse):
+    r = parse("这个机器人哪能用的 走访了要哪能报", sender="sunxiaojun", chat="private")
+    assert (r.intent, r.query) == ("query", "help")
+
+
+def test_a_plan_for_a_lunar_day_to_come_is_no_visit(parse):
+    r = parse("过两日初三我跟小孙一道去九组拜年", sender="zhengguoping", chat="group1", today=NEW_YEAR)
+    assert r.intent == "none"
+
+
+def test_a_joke_about_paperwork_is_no_illness(parse):
+    r = parse("笑死 台账填得我头都要炸了 再填下去要住院了😂", sender="sunxiaojun", chat="group1")
+    assert r.triggers == []
+
+
+def test_festival_food_with_thanks_is_chat(parse):
+    assert parse("腊八粥吃着了 烧得交关好吃 谢谢村里", sender="wmh050x7Qe").intent == "none"
+
+
+def test_an_old_memory_of_visits_is_chat(parse):
+    r = parse("小孙 我记得老早侬阿爸在的辰光 经常到阿拉屋里坐坐", sender="wmh050x7Qe")
+    assert r.intent == "none"
