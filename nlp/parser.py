@@ -82,6 +82,7 @@ _POLICY_GRUMBLE = re.compile(r"(又要|年年|又)(涨|停电|停水)|(?<![不�
 _JUST_TALK = re.compile(r"(讲讲|说说)而已|随便(讲讲|说说)|开(玩笑|个玩笑)的|不(讲|说)了\s*不(讲|说)了|大家忙大家的")
 _FAMILY_NOTICE = re.compile(r"讣告|喜帖|请柬")
 _GO_LOOK = re.compile(r"(去|过去)[^,.!?]{0,3}(看|望)")
+_POLITE = re.compile(r"^\s*(好的|好|收到|知道了|晓得了|嗯)[\s,.!]*(谢谢|感谢)|点(个)?赞|人(真|蛮|老|交关|特别)好")
 _HELP_ALL = re.compile(r"(大家|各位)[^,.!?]{0,4}(看看|想想)(有)?(啥|什么)?办法")
 _MEMORY = re.compile(r"记得[^,.!?]{0,6}(老早|以前|那时|当年|小时候)|老早[^,.!?]{0,8}(时候|那时)|想当年")
 _ASKS_AROUND = re.compile(r"^\s*(有人|有谁|谁)(晓得|知道)|(谢谢|感谢|收到)[^,.!?]{0,3}提醒")
@@ -606,8 +607,9 @@ class Parser:
     def _model_says(self, t: str, intent: str, confidence: float) -> tuple[str, float]:
         """No rule fired on a resident's message: ask the n-gram model (nlp/model.py); only a very sure request,
         feedback or wish is taken, and with a confidence that makes the bot ask rather than answer."""
-        if _JOKING.search(t) or _MEMORY.search(t):
-            # (a joke, or a memory: "我记得老早侬阿爸在的时候 经常到我们屋里坐坐")
+        if _JOKING.search(t) or _MEMORY.search(t) or _POLITE.search(t):
+            # (a joke, a memory — "我记得老早侬阿爸在的时候 经常到我们屋里坐坐" — or a polite word that rates no
+            # matter: "好的 谢谢你", "新修的路真好走 点个赞")
             return intent, confidence
         label, p = self._ask_model(t, "resident")
         if label in ("request", "feedback", "wish") and p >= self.model_bar:

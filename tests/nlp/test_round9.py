@@ -5,6 +5,7 @@ roster; today is 2026-11-26 (a Thursday, lunar 十月十八) unless a test says 
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -511,3 +512,28 @@ def test_festival_food_with_thanks_is_chat(parse):
 def test_an_old_memory_of_visits_is_chat(parse):
     r = parse("小孙 我记得老早侬阿爸在的辰光 经常到阿拉屋里坐坐", sender="wmh050x7Qe")
     assert r.intent == "none"
+
+
+# -- the n-gram model, retrained on every labelled set ----------------------------------------------------------
+@pytest.mark.parametrize("text", ["好的 谢谢侬", "新造的桥真好走 点个赞👍", "小孙人真好 上趟帮我扛了袋米"])
+def test_polite_words_rate_no_matter_whatever_the_model_says(parse, text):
+    assert parse(text, sender="wmh050x7Qe").intent == "none"
+
+
+def test_the_model_is_trained_on_every_labelled_set(parser):
+    from importlib import resources
+    from pathlib import Path
+
+    bundled = {
+        json.loads(x)["text"]
+        for x in resources.files("nlp").joinpath("data/intent_train.jsonl").read_text(encoding="utf-8").splitlines()
+        if x.strip()
+    }
+    data = Path(__file__).resolve().parent / "data"
+    missing = [
+        (f.name, json.loads(x)["text"])
+        for f in sorted(data.glob("*.jsonl"))
+        for x in f.read_text(encoding="utf-8").splitlines()
+        if x.strip() and json.loads(x)["text"] not in bundled
+    ]
+    assert missing == [], "append them: python -m nlp.model SETS… --members … >> nlp/data/intent_train.jsonl"
