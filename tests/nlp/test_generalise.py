@@ -212,12 +212,18 @@ def test_dialect_quarrels_and_last_times(parse):
         "儿子出车祸以后干不了活 家里就靠我那点退休金",
         "老伴住院花了好几万 存款都用光了",
         "工地老板跑了 干了半年一分工钱没拿到",
-        "家里米缸见底了 这个月还没到发钱的时候",
     ],
 )
 def test_hardship_said_indirectly(parse, text):
     r = parse(text, sender="wmh019x7Qe")
     assert r.intent == "request" and "hardship" in r.triggers
+
+
+def test_hardship_told_bare_reaches_the_member_privately(parse):
+    # round 10: the model's second opinion calls this chat, as fresh writers do (a household's own news); the
+    # hardship is kept for the 八必访 task and the words go on the member's private list
+    r = parse("家里米缸见底了 这个月还没到发钱的时候", sender="wmh019x7Qe")
+    assert (r.intent, r.attention) == ("none", True) and "hardship" in r.triggers
 
 
 def test_thanks_for_what_was_fitted_is_feedback(parse):
@@ -359,7 +365,8 @@ def test_urging_a_member_is_no_query_and_a_dotted_date_in_a_report_block(parse):
         ("我想报名参加村里的老年大学", "wish", None),
         ("给孙女报个书法班 不知道哪里有", "wish", None),
         ("想让孩子暑假去图书馆看书 有没有人带", "wish", None),
-        ("村里什么时候发过年的慰问品", "request", None),
+        # (round 10: a question about the village's handouts asks nobody to act; the member's private list has it)
+        ("村里什么时候发过年的慰问品", "none", None),
         ("上次申请的危房改造批了吗", "query", "request_status"),
     ],
 )
