@@ -365,8 +365,7 @@ def test_urging_a_member_is_no_query_and_a_dotted_date_in_a_report_block(parse):
         ("我想报名参加村里的老年大学", "wish", None),
         ("给孙女报个书法班 不知道哪里有", "wish", None),
         ("想让孩子暑假去图书馆看书 有没有人带", "wish", None),
-        # (round 10: a question about the village's handouts asks nobody to act; the member's private list has it)
-        ("村里什么时候发过年的慰问品", "none", None),
+        ("村里什么时候发过年的慰问品", "request", None),
         ("上次申请的危房改造批了吗", "query", "request_status"),
     ],
 )
