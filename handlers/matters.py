@@ -188,7 +188,7 @@ async def problems_in_visit(ctx: Context, event: VisitReported) -> None:
     for clause in [c for c in _CLAUSES.split(text) if c.strip()][1:]:
         if ctx.options.policy.catalog.reports_own_work(clause):  # 五联到户 done, not a need (domain/duties.py)
             continue
-        r = ctx.parser.parse(clause, sender=ctx.msg.sender, chat="group1", today=ctx.today)
+        r = ctx.parser.parse(clause, sender=ctx.msg.sender, chat="group1", today=ctx.today, rules_only=True)
         if r.intent in ("request", "wish"):
             await intake(ctx, "wish" if r.intent == "wish" else "request", clause, _household_of(r, households))
             return
@@ -197,7 +197,7 @@ async def problems_in_visit(ctx: Context, event: VisitReported) -> None:
         return
     parts = [x for x in _PARTS.split(text) if x.strip()]
     need = "，".join(parts[1:]) if len(parts) > 1 else text  # the words after the visit itself, when they stand apart
-    r = ctx.parser.parse(need, sender=ctx.msg.sender, chat="group1", today=ctx.today)
+    r = ctx.parser.parse(need, sender=ctx.msg.sender, chat="group1", today=ctx.today, rules_only=True)
     await intake(ctx, "request", need, _household_of(r, households))
 
 

@@ -213,7 +213,7 @@ MODEL_MODES: frozenset[str] = frozenset()
 # the say. (rules' intent, sender's role) -> {model's intent: bar}
 SECOND_OPINION: dict[tuple[str, str], dict[str, float]] = {
     ("resident", "request"): {"none": 0.8, "feedback": 0.8, "wish": 0.8},
-    ("resident", "feedback"): {"request": 0.8, "none": 0.99},
+    ("resident", "feedback"): {"request": 0.8},
     ("member", "request"): {"none": 0.8},
     ("member", "visit"): {"none": 0.8},  # only with no household named (Parser._second)
     ("member", "query"): {"none": 0.9},
@@ -387,11 +387,21 @@ class Parser:
 
     # ------------------------------------------------------------------------------------------------
     def parse(
-        self, text: str, sender: str | None = None, chat: str = "group2", today: date | None = None
+        self,
+        text: str,
+        sender: str | None = None,
+        chat: str = "group2",
+        today: date | None = None,
+        *,
+        rules_only: bool = False,
     ) -> ParseResult:
+        """Read one message. `rules_only`: no second opinion (for a clause cut from a message already read whole,
+        where the model, trained on whole messages, has no say)."""
         res = self._read(text, sender, chat, today or date.today())
+        if rules_only or res.correction is not None or not self.second_opinion:
+            return res
         # (chat the rules are sure of — a greeting, 收到, a forward, words to everyone — is not asked about)
-        if res.correction is None and self.second_opinion and (res.intent != "none" or res.confidence < 0.9):
+        if res.intent != "none" or res.confidence < 0.9:
             role = "member" if self.roster.member_by_userid(sender) else "resident"
             if (role, res.intent) in self.second_opinion:
                 self._second(res, self.rewrite(normalize(text)), role, sender)
@@ -417,7 +427,11 @@ class Parser:
         if res.intent == "request" and label == "none":
             # what the rules read surely: an ask put as a question ("礼堂能借来用一下伐"), an errand named ("麻烦找人
             # 去修"), someone hurt, a fault described ("堤坝有裂缝 怕下雨出事")
-            if _YES_NO_ASK.search(t) or _ERRAND.search(t) or _HURT.search(t) or self._fault_told(t):
+            # (a household telling of its own hurt is often news with reassurance: "住院开刀了 儿子囡都在 弗要紧")
+            hurt = role == "member" and _HURT.search(t)
+            # (and a danger told by a resident: "堤坝有裂缝 怕下雨出事")
+            danger = role == "resident" and "emergency" in res.triggers
+            if _YES_NO_ASK.search(t) or _ERRAND.search(t) or hurt or danger or self._fault_told(t):
                 return
         if res.intent == "request" and label == "feedback" and _NEW_TROUBLE.search(t):
             return  # a new trouble after thanks for the last one
@@ -518,6 +532,9 @@ class Parser:
                 visit_at, why = -1, None
         if visit_at >= 0 and member is None and self._rx("feedback.satisfied", t) and _EARLIER_TIME.search(t):
             # "上趟侬来帮阿拉弄好以后 隔壁客客气气 谢谢侬 满意": a verdict on what was done then, not news of a visit
+            visit_at, why = -1, None
+        if visit_at >= 0 and member is None and self._rx("feedback.unsatisfied", t):
+            # "瓦片是盖好了 我弗满意 叫来的人马马虎虎": a verdict on the work, not news of a visit
             visit_at, why = -1, None
         if visit_at >= 0 and member is None and self._rx("feedback.not_fixed", t):
             # "墙上那个缝来看过了讲要修 到现在一个多月了还是老样子": someone came, nothing changed: a complaint

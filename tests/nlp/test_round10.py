@@ -200,3 +200,16 @@ def test_a_pleased_verdict_or_a_matter_told_before_stays_feedback(told, roster, 
     assert _rules(roster, text, RESIDENT).intent == "feedback"
     parser, _ = told("request")
     assert parser.parse(text, sender=RESIDENT, today=TODAY).intent == "feedback"
+
+
+def test_a_clause_read_for_the_rules_only_is_not_second_guessed(told):
+    parser, model = told("none")
+    r = parser.parse(REQUEST, sender=RESIDENT, today=TODAY, rules_only=True)
+    assert (r.intent, model.asked) == ("request", 0)
+
+
+def test_a_danger_a_resident_tells_stays_a_request(told, roster):
+    text = "村后山塘的堤坝有裂缝 怕下雨出事"
+    assert _rules(roster, text, RESIDENT).intent == "request"
+    parser, _ = told("none")
+    assert parser.parse(text, sender=RESIDENT, today=TODAY).intent == "request"
