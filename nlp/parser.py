@@ -93,6 +93,8 @@ _YES_NO_ASK = re.compile(r"(能|可以|可不可以|能不能|好不好|好弗�
 _TOLD_BEFORE = re.compile(r"(反映|讲|报|提)(了|过)[^,.!?]{0,4}(好几|几|交关|多少)(回|趟|次|遍)")
 # an errand named; someone hurt or ill; the sender's own earlier report, or months of waiting
 _ERRAND = re.compile(r"找(个)?(人|泥水匠|泥瓦匠|电工|师傅|木匠)|派(个)?人|帮[^,.!?]{0,8}(交|办|弄|修|买|送|拿|问)")
+_MY_OWN_SCORE = re.compile(r"我(的)?[^,.!?]{0,4}(积分|分数)")
+_ASK_YOU = re.compile(r"(侬|你|您)[^,.!?]{0,2}帮(忙|我|阿拉|下|一下)")
 _HURT = re.compile(r"摔|跌(了|倒|伤|断|下|跤)|骨折|住院|生病|发烧|中风")
 _MY_EARLIER = re.compile(
     r"(上次|上回|上趟|之前|前两天|前几天)[^,.!?]{0,3}(报|反映|讲|提|说)的|(都|已经)[一二三四五六七八九十两几0-9半]+个?(多)?月(了)?"
@@ -283,6 +285,7 @@ class Parser:
         states = "|".join(f"(?:{x})" for x in raw.get("fault_state", []))
         # object, then within the same clause its broken state: "桥头那盏灯黑了一个礼拜了"
         self._fault = re.compile(f"(?:{objs})[^,.!?;:\\s]{{0,8}}?(?:{states})") if objs and states else None
+        self._fault_object = re.compile(objs) if objs else None
         self.update_roster(roster)
 
     def update_roster(self, roster: Roster) -> None:
@@ -429,10 +432,13 @@ class Parser:
             # 去修"), someone hurt, a fault described ("堤坝有裂缝 怕下雨出事")
             # (a household telling of its own hurt is often news with reassurance: "住院开刀了 儿子囡都在 弗要紧")
             hurt = role == "member" and _HURT.search(t)
-            # (and a danger told by a resident: "堤坝有裂缝 怕下雨出事")
-            danger = role == "resident" and "emergency" in res.triggers
-            if _YES_NO_ASK.search(t) or _ERRAND.search(t) or hurt or danger or self._fault_told(t):
+            # (and a danger or a petition threat told by a resident: "堤坝有裂缝 怕下雨出事")
+            danger = role == "resident" and bool({"emergency", "petition"} & set(res.triggers))
+            asked = _YES_NO_ASK.search(t) or _ASK_YOU.search(t) or _ERRAND.search(t)
+            if asked or hurt or danger or self._fault_told(t):
                 return
+        if res.intent == "query" and (_MY_OWN_SCORE.search(t) or (res.query == "help" and len(t) <= 12)):
+            return  # the sender's own points ("我积分到底多少"), a short call for help: asked of the bot
         if res.intent == "request" and label == "feedback" and _NEW_TROUBLE.search(t):
             return  # a new trouble after thanks for the last one
         if (
@@ -1195,6 +1201,8 @@ class Parser:
             return "none", 0.7
         if r("wish.strong", t) and not _OLD_WISH.search(t) and not (is_member and _JOKING.search(t)):
             # (a member's own new-year wish told laughing — "新年心愿：暴富 暴瘦😂" — is no 微心愿)
+            if self._fault_object is not None and self._fault_object.search(t) and self._problem(t):
+                return "request", 0.8  # "我想要门口那只路灯亮起来 坏了快一个月了": a fault, wished away
             return "wish", 0.85
         if r("request.strong", t) or r("request.borrow", t) or self._problem(t):
             return "request", 0.85
