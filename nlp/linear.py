@@ -44,14 +44,15 @@ def grams(text: str, role: str) -> set[str]:
 class LinearModel:
     def __init__(self, bias: list[float], weights: dict[str, list[float]]) -> None:
         self._bias = tuple(bias)
-        # one str -> float dict per label (summed with map in C; such dicts cost the garbage collector nothing)
-        self._w = [{g: w[i] for g, w in weights.items()} for i in range(len(LABELS))]
+        self._w = {g: tuple(w) for g, w in weights.items()}
 
     def predict(self, text: str, role: str) -> tuple[str, float]:
         """The likeliest intent and its probability."""
-        first = self._w[0]
-        known = [g for g in grams(text, role) if g in first]
-        score = [b + sum(map(w.__getitem__, known)) for b, w in zip(self._bias, self._w, strict=True)]
+        w = self._w
+        rows = [w[g] for g in grams(text, role) if g in w]
+        # (the rows summed label by label in C: zip(*rows) transposes, map(sum) adds)
+        sums = map(sum, zip(*rows, strict=True)) if rows else [0.0] * len(LABELS)
+        score = [b + s for b, s in zip(self._bias, sums, strict=True)]
         top = max(score)
         exp = [math.exp(s - top) for s in score]
         best = exp.index(1.0)

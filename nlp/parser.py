@@ -92,7 +92,11 @@ _ASKS_AROUND = re.compile(r"^\s*(有人|有谁|谁)(晓得|知道)|(谢谢|感�
 _YES_NO_ASK = re.compile(r"(能|可以|可不可以|能不能|好不好|好弗好|能弗能)[^,.!?]{0,10}(伐|吗|[?？])")
 _TOLD_BEFORE = re.compile(r"(反映|讲|报|提)(了|过)[^,.!?]{0,4}(好几|几|交关|多少)(回|趟|次|遍)")
 # an errand named; someone hurt or ill; the sender's own earlier report, or months of waiting
-_ERRAND = re.compile(r"找(个)?(人|泥水匠|泥瓦匠|电工|师傅|木匠)|派(个)?人|帮[^,.!?]{0,8}(交|办|弄|修|买|送|拿|问)")
+_ERRAND = re.compile(
+    r"找(个)?人|派(个)?人|帮[^,.!?]{0,8}(交|办|弄|修|买|送|拿|问)|泥水匠|泥瓦匠|水电工|电工|师傅|木匠|修理工"
+)
+# the village asked to step in ("请村里尽快出面", "能不能村里出面调解一下")
+_ASKS_VILLAGE = re.compile(r"(请|能不能|可不可以|希望|叫)(村里|村委|镇里)[^,.!?]{0,6}(出面|调解|处理|解决|帮忙|派人)")
 _MY_OWN_SCORE = re.compile(r"我(的)?[^,.!?]{0,4}(积分|分数)")
 _ASK_YOU = re.compile(r"(侬|你|您)[^,.!?]{0,2}帮(忙|我|阿拉|下|一下)")
 _HURT = re.compile(r"摔|跌(了|倒|伤|断|下|跤)|骨折|住院|生病|发烧|中风")
@@ -416,6 +420,12 @@ class Parser:
         list (handlers/unsure.py, handlers/attention.py), never answered in public."""
         if _JOKING.search(t) or _POLITE.search(t) or _MEMORY.search(t):
             return
+        if res.intent == "feedback" and role == "member" and res.households:
+            return  # a named household's verdict passed on by its member ("彭建军…他说蛮好 让我替他谢谢村里")
+        if res.intent == "visit" and (res.households or self._rx("visit.call", t)):
+            # a visit to a household the roster knows is the rules' to read (the model was right about as often
+            # as they were); a call is a visit only with a household living away, which the model cannot know
+            return
         if self._linear is None:
             from nlp.linear import load_default
 
@@ -423,17 +433,15 @@ class Parser:
         label, p = self._linear.predict(t, role)
         if p < self.second_opinion[(role, res.intent)].get(label, 2.0):
             return
-        if res.intent == "visit" and (res.households or self._rx("visit.call", t)):
-            # a visit to a household the roster knows is the rules' to read (the model was right about as often
-            # as they were); a call is a visit only with a household living away, which the model cannot know
-            return
         if res.intent == "request" and label == "none":
             # what the rules read surely: an ask put as a question ("礼堂能借来用一下伐"), an errand named ("麻烦找人
             # 去修"), someone hurt, a fault described ("堤坝有裂缝 怕下雨出事")
             # (a household telling of its own hurt is often news with reassurance: "住院开刀了 儿子囡都在 弗要紧")
             hurt = role == "member" and _HURT.search(t)
             # (and a danger or a petition threat told by a resident: "堤坝有裂缝 怕下雨出事")
-            danger = role == "resident" and bool({"emergency", "petition"} & set(res.triggers))
+            danger = role == "resident" and (
+                "petition" in res.triggers or ("emergency" in res.triggers and not _HURT.search(t))
+            )
             asked = _YES_NO_ASK.search(t) or _ASK_YOU.search(t) or _ERRAND.search(t)
             if asked or hurt or danger or self._fault_told(t):
                 return
@@ -509,6 +517,9 @@ class Parser:
             resident is not None and self._asks_neighbour(t, resident)
         )
         query = None if urged or asks_another else self._query(t, member is not None, chat == "private")
+        if query and member is not None and chat == "group1" and _JOKING.search(t):
+            # "有谁晓得王丽积分咋介高的 哈哈": banter among members, not a question to the bot
+            query = None
         if query:
             res.intent, res.query = "query", query
             res.confidence = 0.9 if (_ASKING.search(t) or query == "help") else 0.75
@@ -620,6 +631,8 @@ class Parser:
                 and res.intent != "none"
                 # (a household's ask for someone to come, passed on by their member, is their request)
                 and why != "asked"
+                # (the village asked to step in: "立峰说要去镇里信访 请村里尽快出面")
+                and not (res.intent == "request" and _ASKS_VILLAGE.search(t))
                 # a wish written down for someone who asks to be visited by a craftsman ("想请理发师上门") stays one
                 and not (res.intent == "wish" and (why == "asked" or "心愿" in t))
                 # someone unreachable, and the member asks the group for help ("谁有她厂里同事的电话？")
