@@ -105,6 +105,9 @@ _MY_EARLIER = re.compile(
 )
 # what was done for me ("帮我装的扶手很牢"): a verdict on a job done
 _DONE_FOR_ME = re.compile(r"帮(我|阿拉)[^,.!?的]{1,4}的")
+_THANKS_FOR_CARE = re.compile(r"谢谢[^,.!?]{0,6}(关心|想着|惦记|挂念|记挂)")
+_CORRECTED = re.compile(r"更正|实际(上)?是|其实是|记错")
+_JUST_NOW = re.compile(r"刚(刚|才)?")
 _NEW_TROUBLE = re.compile(r"这(次|趟|回)(是|又是)|另外|还有(个|一个|一桩|件|一件)|现在是")
 # something waited for: asked, reported, promised or chased before ("还没", "讲了三日", "催了几趟")
 _AWAITED = re.compile(
@@ -141,7 +144,7 @@ _SHARED_LINK = re.compile(r"^\s*\[(链接|文章|公众号|视频号|小程序)\
 _HOUSEHOLD_NEWS = {"hardship", "illness", "emergency", "wedding_funeral"}
 _NOT_TO_THE_BOT = re.compile(
     # questions to the members: who has not sent, who has it, who will send ("谁把用法再发一遍", "表格谁有？")
-    r"谁(还)?没(交|报|发|填|补)|谁(把|来|能把)|谁有|(交|报)了没有?[^,.!?]{0,3}(大家|各位)|谁家[^,.!?]{0,8}(抓紧|赶紧|尽快)"
+    r"谁(还)?没(交|报|发|填|补)|谁(把|来(?!着)|能把)|谁有|(交|报)了没有?[^,.!?]{0,3}(大家|各位)|谁家[^,.!?]{0,8}(抓紧|赶紧|尽快)"
     # the sender will send it themself ("名单我稍后发"); the points shop or what a meeting will announce
     r"|(我|俺)(稍后|等下|等会|晚点|回头)(发|报|给)|积分(超市|兑换|怎么兑|怎么换)|通报积分"
     # rhetorical ("数字好看有啥用？", "积分是天上掉下来的？")
@@ -182,7 +185,8 @@ _WENT_ON = re.compile(r"\s*(去|来|走访|上门|看)的\s*$")
 # a broken state that is the repair itself ("老线头都换掉了", "坏的拆掉了")
 _FIXED_STATE = re.compile(r"(换|拆|扔|剪|清|除|卖|修)(掉|好)了?$")
 # a round where every home was shut ("两家都不在"): no visit, however many homes are named
-_ALL_FAILED = re.compile(r"(都|全)(不在|没人|没在|锁着|关着)")
+# (not "黄家两户都锁着门": a count of households makes it some of them)
+_ALL_FAILED = re.compile(r"(?<![两三四几2-9]户)(都|全)(不在|没人|没在|锁着|关着)")
 # after a name at the start: 你 and then a question ("张伟 老王屋里这个月你去过了吗")
 _ASKS_YOU = r"[^.!?。！？]{0,12}(?:你|侬)(?!们)[^.!?。！？]{0,12}(?:吗|没有|[?？])"
 _THANK_YOU = re.compile(r"谢谢(你|侬|您)")
@@ -680,6 +684,14 @@ class Parser:
         ):
             # a member thanking a household for a gift ("毛阿婆 粽子收到了 谢谢侬"): no verdict on a matter
             res.intent = "none"
+        if (
+            res.intent == "feedback"
+            and member is None
+            and _THANKS_FOR_CARE.search(t)
+            and not (self._rx("feedback.fixed", t) or self._rx("feedback.score", t))
+        ):
+            # "重阳节 身体还是老样子 … 谢谢陈书记关心": thanks for the thought, no verdict on a matter
+            res.intent, res.confidence = "none", 0.75
         if res.intent == "feedback":
             res.rating = self._rating(t, res.triggers)
         if res.intent == "none":
@@ -1117,9 +1129,16 @@ class Parser:
         if not days:
             return today
         cs, ce = clause_bounds(t, at)
+        if _CORRECTED.search(t):
+            # "更正：昨天报的走访严德富，实际是前天去的": the day the going was, not the day of the report
+            for d in days:
+                if _WENT_ON.match(t, d.end, clause_bounds(t, d.start)[1]):
+                    return d.day
         inside = [d for d in days if cs <= d.start < ce]
         if inside:
             return inside[0].day
+        if _JUST_NOW.search(t, cs, at + 1):
+            return today  # "五一回不来了 刚跟小林视频了一下": the call was just now
         before = [d for d in days if d.end <= at]
         if before:
             return before[-1].day

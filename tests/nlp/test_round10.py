@@ -213,3 +213,69 @@ def test_a_danger_a_resident_tells_stays_a_request(told, roster):
     assert _rules(roster, text, RESIDENT).intent == "request"
     parser, _ = told("none")
     assert parser.parse(text, sender=RESIDENT, today=TODAY).intent == "request"
+
+
+# -- rules of this round, sentences of my own ---------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text, sender, query",
+    [
+        ("小孙 阿拉屋后头阴沟个事体咋话了", RESIDENT, "request_status"),
+        ("上回托侬问个补助 有下文伐", RESIDENT, "request_status"),
+        ("小孙 我孙子入学要的那张证明开出来没", RESIDENT, "request_status"),
+        ("孙小军十月份走访了哪几户", "chenjianguo", "summary"),
+        ("这个月还有哪些人家没人去过", MEMBER, "unvisited"),
+        ("我联系的那几户是谁来着", MEMBER, "my_households"),
+        ("重点户上个月走得咋话", MEMBER, "key_households"),
+        ("咋查没走访的户", MEMBER, "help"),
+        ("这个机器人怎么登记走访", MEMBER, "help"),
+        ("怎么评分啊", RESIDENT, "help"),
+        ("我的机分多少了", MEMBER, "points"),
+    ],
+)
+def test_loosely_put_questions(roster, text, sender, query):
+    r = _rules(roster, text, sender, "private")
+    assert (r.intent, r.query) == ("query", query)
+
+
+def test_members_banter_in_their_group_is_no_question(parse):
+    assert parse("有谁晓得王丽积分咋介高的 哈哈", sender=MEMBER, chat="group1").intent == "none"
+
+
+@pytest.mark.parametrize(
+    "text, sender, chat, intent",
+    [
+        ("冬至想包馄饨 就是弗会包 有人来教教就好了", RESIDENT, "group2", "wish"),
+        ("我想要门口那盏路灯亮起来 坏了半个月了", RESIDENT, "group2", "request"),
+        ("我出院了 下个月复查要去宁波 车子寻弗着 有啥办法伐", RESIDENT, "group2", "request"),
+        ("瓦片是换好了 我弗满意 楼上还是漏", RESIDENT, "private", "feedback"),
+        ("身体还是老样子 吃得落困得着 谢谢书记关心", RESIDENT, "group2", "none"),
+        ("今朝热煞 大家下半日勿要下地去了", RESIDENT, "group2", "none"),
+        ("大家好 我是新搬来的 住四组 以后多多关照", RESIDENT, "group2", "none"),
+        ("明朝落雨伐 啥人看过天气预报", RESIDENT, "group2", "none"),
+        ("我在宁波 阿拉娘打电话讲屋顶漏水了 能不能叫村里人去看看", RESIDENT, "group2", "request"),
+        ("汪建平讲想申请低保 立峰还讲要去镇里上访 请村里尽快出面", MEMBER, "group1", "request"),
+        ("送好了 汪建平 章海涛两户 米和油都放下了", MEMBER, "group1", "visit"),
+        ("重阳节那天跟毛阿婆一起吃了顿饭 伊精神蛮好", MEMBER, "group1", "visit"),
+        ("汪建平 这两天找时间来侬屋里望望", MEMBER, "group2", "none"),
+        ("毛阿婆 下半日我来侬屋里坐坐", MEMBER, "group2", "none"),
+        ("下月走访通报：1.应走访60户 2.已走访54户 请相关党员月初补上", "chenjianguo", "group1", "none"),
+    ],
+)
+def test_round_ten_readings(parse, text, sender, chat, intent):
+    assert parse(text, sender=sender, chat=chat).intent == intent
+
+
+def test_a_round_where_two_of_the_homes_were_shut_is_the_visit_to_the_others(parse):
+    # "汪家两户都锁着门" is some of the homes, not all of them (汪建平 H047, 章海涛 H049)
+    r = parse("今天下午跑了一圈，汪建平、章海涛在屋里，汪家两户都锁着门", sender=MEMBER, chat="group1")
+    assert (r.intent, r.households) == ("visit", ["H047", "H049"])
+
+
+def test_a_correction_of_the_day_takes_the_day_the_going_was(parse):
+    r = parse("更正：昨天报的走访毛阿婆，实际是前天去的", sender=MEMBER, chat="group1")
+    assert (r.intent, r.households, r.date) == ("visit", ["H050"], date(2026, 11, 24))
+
+
+def test_a_call_just_now_after_a_festival_said_in_passing_is_today(parse):
+    r = parse("五一回弗来了 刚跟林志豪视频了一下 伊蛮好", sender="linfang", chat="group1", today=date(2026, 4, 30))
+    assert (r.intent, r.date) == ("visit", date(2026, 4, 30))
