@@ -8,8 +8,10 @@ words no list had ("电线杆斜得厉害 风一吹就晃", "电线杆扶正了 
 Measured on a set written after the rules and not used for training: intent 0.833 → 0.889 (docs/parse.md).
 
 Training data: nlp/data/intent_train.jsonl ({"text", "role", "intent"}; add a set with
-`python -m nlp.model SET.jsonl... --members roster_members.csv >> nlp/data/intent_train.jsonl`, then drop repeats).
-Since round 9 it holds every labelled set in tests/nlp/data and the dev corpus (7,744 rows). The model is trained
+`python -m nlp.model SET.jsonl... --members roster_members.csv >> nlp/data/intent_train.jsonl`, then drop repeats
+and retrain the second reader with `python -m nlp.linear`).
+Since round 9 it holds every labelled set in tests/nlp/data and the dev corpus (8,678 rows since round 10; the
+second reader, nlp/linear.py, trains on the same file). The model is trained
 lazily the first time it is needed (about 0.6 s), so it costs nothing at cold start.
 """
 

@@ -105,6 +105,7 @@ _MY_EARLIER = re.compile(
 )
 # what was done for me ("帮我装的扶手很牢"): a verdict on a job done
 _DONE_FOR_ME = re.compile(r"帮(我|阿拉)[^,.!?的]{1,4}的")
+_TO_OTHERS = re.compile(r"谁|哪个|哪位|自己")
 _THANKS_FOR_CARE = re.compile(r"谢谢[^,.!?]{0,6}(关心|想着|惦记|挂念|记挂)")
 _CORRECTED = re.compile(r"更正|实际(上)?是|其实是|记错")
 _JUST_NOW = re.compile(r"刚(刚|才)?")
@@ -442,12 +443,20 @@ class Parser:
             # 去修"), someone hurt, a fault described ("堤坝有裂缝 怕下雨出事")
             # (a household telling of its own hurt is often news with reassurance: "住院开刀了 儿子囡都在 弗要紧")
             hurt = role == "member" and _HURT.search(t)
+            # (a member passing on a named household's trouble, with no visit planned or sent: "王彩娥家孙子读高中
+            # 学费有困难", "郭静两天联系不上了 谁有伊厂里同事的电话")
+            passed_on = (
+                role == "member"
+                and bool(res.households)
+                and res.not_visit is None
+                and bool(_ACTION_TRIGGERS & set(res.triggers))
+            )
             # (and a danger or a petition threat told by a resident: "堤坝有裂缝 怕下雨出事")
             danger = role == "resident" and (
                 "petition" in res.triggers or ("emergency" in res.triggers and not _HURT.search(t))
             )
             asked = _YES_NO_ASK.search(t) or _ASK_YOU.search(t) or _ERRAND.search(t)
-            if asked or hurt or danger or self._fault_told(t):
+            if asked or hurt or danger or passed_on or self._fault_told(t):
                 return
         if res.intent == "query" and (_MY_OWN_SCORE.search(t) or (res.query == "help" and len(t) <= 12)):
             return  # the sender's own points ("我积分到底多少"), a short call for help: asked of the bot
@@ -521,8 +530,9 @@ class Parser:
             resident is not None and self._asks_neighbour(t, resident)
         )
         query = None if urged or asks_another else self._query(t, member is not None, chat == "private")
-        if query and member is not None and chat == "group1" and _JOKING.search(t):
-            # "有谁晓得王丽积分咋介高的 哈哈": banter among members, not a question to the bot
+        if query and member is not None and chat == "group1" and _JOKING.search(t) and _TO_OTHERS.search(t):
+            # "有谁晓得王丽积分咋介高的 哈哈": banter among members, not a question to the bot ("我是联系哪五户的？
+            # 忘记了😂" still asks it)
             query = None
         if query:
             res.intent, res.query = "query", query

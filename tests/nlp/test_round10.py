@@ -279,3 +279,34 @@ def test_a_correction_of_the_day_takes_the_day_the_going_was(parse):
 def test_a_call_just_now_after_a_festival_said_in_passing_is_today(parse):
     r = parse("五一回弗来了 刚跟林志豪视频了一下 伊蛮好", sender="linfang", chat="group1", today=date(2026, 4, 30))
     assert (r.intent, r.date) == ("visit", date(2026, 4, 30))
+
+
+@pytest.mark.parametrize(
+    "text, trigger",
+    [
+        ("医药费要先垫 我一下子拿弗出", "hardship"),
+        ("孙子要交学费 屋里钱实在紧", "hardship"),
+        ("真要拆我到县里去讨个说法", "petition"),
+        ("啥人也弗来讲一声 当阿拉弗是人", "discontent"),
+        ("这个规定弗合理 老人吃力煞", "discontent"),
+        ("隔壁的墙砌到阿拉地基上来了", "violation"),
+        ("村口两部车子撞了", "emergency"),
+        ("台风过去 屋顶瓦片吹掉交关", "emergency"),
+        ("阿拉老头子又住进县医院了", "illness"),
+    ],
+)
+def test_situations_in_villagers_words(parse, text, trigger):
+    assert trigger in parse(text, sender=RESIDENT).triggers
+
+
+@pytest.mark.parametrize(
+    "text, sender, trigger",
+    [
+        ("阿拉老两口结婚四十年了 儿子订了个蛋糕", RESIDENT, "wedding_funeral"),
+        ("弄堂口墨墨黑 阿拉老太婆差一眼跌倒", RESIDENT, "emergency"),
+        ("有上访苗头的要早发现早化解 大家走访时留个心", "chenjianguo", "petition"),
+        ("屋顶瓦片被风吹掉两块 落雨要漏", RESIDENT, "emergency"),
+    ],
+)
+def test_look_alikes_of_situations(parse, text, sender, trigger):
+    assert trigger not in parse(text, sender=sender, chat="group1" if sender != RESIDENT else "group2").triggers
