@@ -105,6 +105,9 @@ _MY_EARLIER = re.compile(
 )
 # what was done for me ("帮我装的扶手很牢"): a verdict on a job done
 _DONE_FOR_ME = re.compile(r"帮(我|阿拉)[^,.!?的]{1,4}的")
+# reassurance, or a question put to whoever knows: no ask of the village
+_NO_MATTER = re.compile(r"(不|弗|勿)要紧|没(啥)?事(的)?$|还好|有(人|谁)(晓得|知道)|谁(晓得|知道)")
+_OWN_PLACE = re.compile(r"(阿拉|我们|我)(家|屋)|门口|屋里|家里|屋后|屋前")
 _TO_OTHERS = re.compile(r"谁|哪个|哪位|自己")
 _THANKS_FOR_CARE = re.compile(r"谢谢[^,.!?]{0,6}(关心|想着|惦记|挂念|记挂)")
 _CORRECTED = re.compile(r"更正|实际(上)?是|其实是|记错")
@@ -456,7 +459,20 @@ class Parser:
                 "petition" in res.triggers or ("emergency" in res.triggers and not _HURT.search(t))
             )
             asked = _YES_NO_ASK.search(t) or _ASK_YOU.search(t) or _ERRAND.search(t)
-            if asked or hurt or danger or passed_on or self._fault_told(t):
+            # (and an outright ask, or a trouble at the sender's home or with a public thing: "门口路灯坏了 有事打我
+            # 电话…")
+            own_trouble = (
+                role == "resident"
+                and not _NO_MATTER.search(t)
+                and (
+                    self._rx("request.strong", t)
+                    or (
+                        (_OWN_PLACE.search(t) or (self._fault_object and self._fault_object.search(t)))
+                        and self._problem(t)
+                    )
+                )
+            )
+            if asked or hurt or danger or passed_on or own_trouble or self._fault_told(t):
                 return
         if res.intent == "query" and (_MY_OWN_SCORE.search(t) or (res.query == "help" and len(t) <= 12)):
             return  # the sender's own points ("我积分到底多少"), a short call for help: asked of the bot

@@ -212,18 +212,12 @@ def test_dialect_quarrels_and_last_times(parse):
         "儿子出车祸以后干不了活 家里就靠我那点退休金",
         "老伴住院花了好几万 存款都用光了",
         "工地老板跑了 干了半年一分工钱没拿到",
+        "家里米缸见底了 这个月还没到发钱的时候",
     ],
 )
 def test_hardship_said_indirectly(parse, text):
     r = parse(text, sender="wmh019x7Qe")
     assert r.intent == "request" and "hardship" in r.triggers
-
-
-def test_hardship_told_bare_reaches_the_member_privately(parse):
-    # round 10: the model's second opinion calls this chat, as fresh writers do (a household's own news); the
-    # hardship is kept for the 八必访 task and the words go on the member's private list
-    r = parse("家里米缸见底了 这个月还没到发钱的时候", sender="wmh019x7Qe")
-    assert (r.intent, r.attention) == ("none", True) and "hardship" in r.triggers
 
 
 def test_thanks_for_what_was_fitted_is_feedback(parse):
