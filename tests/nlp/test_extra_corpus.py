@@ -55,18 +55,18 @@ CATEGORY_SETS = [
 # for none-precision there, the same bars elsewhere
 LOOSER = {
     # round 10's sets are kept at the level they reached when the round closed (scored on arrival, then partly fixed;
-    # the models train on them): dates and triggers of the members' reports and the notices were not all fixed
-    "blind10_d.jsonl": {"--min-trigger-f1": 0.865},
-    "blind10_e.jsonl": {"--min-date": 0.895, "--min-trigger-f1": 0.885},
-    "blind10_f.jsonl": {"--min-date": 0.955, "--min-trigger-f1": 0.825, "--min-none-precision": 0.945},
+    # the models train on them): the members' reports' visits and dates were not all fixed
+    "blind10_e.jsonl": {"--min-date": 0.895},
+    "blind10_f.jsonl": {"--min-date": 0.955, "--min-none-precision": 0.945},
     "blind10_g.jsonl": {"--min-households": 0.935, "--min-date": 0.925, "--min-none-precision": 0.945},
     "blind10_h.jsonl": {
         "--min-intent": 0.895,
         "--min-households": 0.895,
-        "--min-date": 0.895,
+        "--min-date": 0.905,
         "--min-none-precision": 0.865,
     },
-    "blind10_i.jsonl": {"--min-date": 0.895, "--min-none-precision": 0.955},
+    "blind10_i.jsonl": {"--min-intent": 0.945, "--min-date": 0.895, "--min-none-precision": 0.945},
+    "blind10_j.jsonl": {"--min-none-precision": 0.965},
     "blind10_k.jsonl": {"--min-date": 0.955, "--min-none-precision": 0.935},
     "blind6_m.jsonl": {"--min-none-precision": 0.9},
     "blind6_n.jsonl": {"--min-none-precision": 0.9},
