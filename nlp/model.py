@@ -19,23 +19,15 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from importlib import resources
 
-LABELS = ("none", "request", "feedback", "wish", "visit", "query")
+# the same features as the second reader (a phone number is one token) and the same labels
+from nlp.linear import LABELS
+from nlp.linear import grams as _grams
+
 _SMOOTH = 0.5
-# a phone or ID number is one token: its digits say nothing of intent ("路灯坏了 有事打我电话138…" is a request)
-_LONG_NUMBER = re.compile(r"[0-9*]{5,}")
-
-
-def _grams(text: str, role: str) -> set[str]:
-    text = _LONG_NUMBER.sub("#", text)
-    out = {f"\x00role={role}"}
-    for n in (1, 2, 3):
-        out.update(text[i : i + n] for i in range(len(text) - n + 1))
-    return out
 
 
 class IntentModel:
