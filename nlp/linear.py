@@ -2,11 +2,11 @@
 
 The parser's rules decide; where they are weakest (parser.SECOND_OPINION) a sure disagreement of this model wins.
 Why a linear model beside the naive Bayes one (nlp/model.py): read leave-one-set-out over 40 labelled sets, each
-set by a model trained without it, it gets 0.957 of intents right alone where naive Bayes gets 0.930, and its
-posteriors are not crowded near 1, so one bar means the same in every cell (docs/parse.md, "Round 10").
+set by a model trained without it, it gets 0.958 of intents right alone where naive Bayes gets 0.930, and its
+posteriors are not crowded near 1, so a bar of 0.8 or 0.9 still tells sure from unsure (docs/parse.md, "Round 10").
 
 Training needs numpy and takes a few seconds, so it is done once, offline, and the weights are a file in the
-package (nlp/data/intent_linear.json, about 2.5 MB); reading them needs nothing but the standard library:
+package (nlp/data/intent_linear.json, about 2.9 MB); reading them needs nothing but the standard library:
 
     python -m nlp.linear            # retrain from nlp/data/intent_train.jsonl and nlp/data/dialect.toml
 

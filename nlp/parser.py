@@ -87,7 +87,6 @@ _POLITE = re.compile(r"^\s*(好的|好|收到|知道了|晓得了|嗯)[\s,.!]*(�
 _HELP_ALL = re.compile(r"(大家|各位)[^,.!?]{0,4}(看看|想想)(有)?(啥|什么)?办法")
 _MEMORY = re.compile(r"记得[^,.!?]{0,6}(老早|以前|那时|当年|小时候)|老早[^,.!?]{0,8}(时候|那时)|想当年")
 _ASKS_AROUND = re.compile(r"^\s*(有人|有谁|谁)(晓得|知道)|(谢谢|感谢|收到)[^,.!?]{0,3}提醒")
-# a new trouble after thanks for an old one
 # a yes/no ask ("村里礼堂能借来用一下伐"); a matter told several times before ("反映了好几回了 一直拖着")
 _YES_NO_ASK = re.compile(r"(能|可以|可不可以|能不能|好不好|好弗好|能弗能)[^,.!?]{0,10}(伐|吗|[?？])")
 _TOLD_BEFORE = re.compile(r"(反映|讲|报|提)(了|过)[^,.!?]{0,4}(好几|几|交关|多少)(回|趟|次|遍)")
@@ -112,6 +111,7 @@ _TO_OTHERS = re.compile(r"谁|哪个|哪位|自己")
 _THANKS_FOR_CARE = re.compile(r"谢谢[^,.!?]{0,6}(关心|想着|惦记|挂念|记挂)")
 _CORRECTED = re.compile(r"更正|实际(上)?是|其实是|记错")
 _JUST_NOW = re.compile(r"刚(刚|才)?")
+# a new trouble after thanks for an old one
 _NEW_TROUBLE = re.compile(r"这(次|趟|回)(是|又是)|另外|还有(个|一个|一桩|件|一件)|现在是")
 # something waited for: asked, reported, promised or chased before ("还没", "讲了三日", "催了几趟")
 _AWAITED = re.compile(
