@@ -412,14 +412,16 @@ class Parser:
     ) -> ParseResult:
         """Read one message. `rules_only`: no second opinion (for a clause cut from a message already read whole,
         where the model, trained on whole messages, has no say)."""
-        res = self._read(text, sender, chat, today or date.today())
+        # the text as every rule reads it (dialect and voice forms in Mandarin), made once for both readers
+        t = self.rewrite(normalize(text))
+        res = self._read(text, t, sender, chat, today or date.today())
         if rules_only or res.correction is not None or not self.second_opinion:
             return res
         # (chat the rules are sure of — a greeting, 收到, a forward, words to everyone — is not asked about)
         if res.intent != "none" or res.confidence < 0.9:
             role = "member" if self.roster.member_by_userid(sender) else "resident"
             if (role, res.intent) in self.second_opinion:
-                self._second(res, self.rewrite(normalize(text)), role, sender)
+                self._second(res, t, role, sender)
         return res
 
     def _second(self, res: ParseResult, t: str, role: str, sender: str | None) -> None:
@@ -502,11 +504,11 @@ class Parser:
             if label == "feedback":
                 res.rating = self._rating(t, res.triggers)
 
-    def _read(self, text: str, sender: str | None, chat: str, today: date) -> ParseResult:
+    def _read(self, text: str, t: str, sender: str | None, chat: str, today: date) -> ParseResult:
+        """The rules' reading; `text` as written, `t` as the rules read it."""
         to_someone_else = _TO_SOMEONE_ELSE.search(text or "") is not None
         if _SHARED_LINK.match(text or ""):
             return ParseResult(confidence=0.98)  # a link shared ("[链接] 医保开始缴费啦"): news, like a forward
-        t = self.rewrite(normalize(text))
         res = ParseResult(confidence=0.98)
         if not t or is_contentless(t) or t in self.vocab.none_exact or t.rstrip("!。.~ ") in self.vocab.none_exact:
             return res
