@@ -233,9 +233,12 @@ _DAY_RX = re.compile(
 # at every character; the gate tries only where a day expression can start, and returns the same matches
 _DAY_RX = gate(_DAY_RX)
 # "八组3号", "3号楼", "2号床" are places, not days
-_NOT_DAY_BEFORE = re.compile(r"(组|村|幢|栋|楼|弄|室|排|队|路|街|床|[0-9])$")
+# ("十组9号和11号两户": the second number of a list of addresses)
+_NOT_DAY_BEFORE = re.compile(
+    r"(组|村|幢|栋|楼|弄|室|排|队|路|街|床|[0-9])$|组[0-9一二三四五六七八九十]+号[和、跟与及]$"
+)
 _SPAN_BEFORE = re.compile(r"(过|隔|这|那|前|后|头|近|几)$")
-_NOT_DAY_AFTER = re.compile(r"^(楼|床|房|门|线|地块|机|窗口|码)")
+_NOT_DAY_AFTER = re.compile(r"^(楼|床|房|门|线|地块|机|窗口|码|两户|两家)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,8 +274,8 @@ def find_days(text: str, today: date) -> list[DayMention]:
         elif m.group("wunit"):
             if not m.group("wprefix") and text[max(0, m.start() - 2) : m.start()].endswith(("下", "下个")):
                 continue  # 下周一 / 下个星期三: a day to come, never a visit's
-            if text[max(0, m.start() - 1) : m.start()] in ("(", "（") and out and out[-1].end >= m.start() - 1:
-                continue  # "12月14日(周六)": the weekday of the date just said, not a day of its own
+            if out and out[-1].end >= m.start() - 1 and text[out[-1].end : m.start()] in ("", " ", "(", "（"):
+                continue  # "12月14日(周六)", "11.1礼拜天": the weekday of the date just said, not a day of its own
             wd = _WEEKDAY[m.group("wday")]
             monday = today - timedelta(days=today.weekday())
             prefix = m.group("wprefix") or ""

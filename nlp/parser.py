@@ -70,6 +70,8 @@ _UNREACHABLE = re.compile(r"联系不上|失联|没(见|看到)?[^,.!?]{0,3}出�
 # nobody home at first, then met ("下午再去一趟 总算碰着了")
 _MET_AT_LAST = re.compile(
     r"(总算|终于|后来|这趟|这回|第二趟)[^,.!?]{0,4}(碰着|碰到|见到|遇到|有人|在家|在屋里|开门|碰上)"
+    # ("这周一去了石磊家 门关着没人 这周二又去了一趟 人在")
+    r"|(又|再)(去|跑)了一?(趟|次|回)?[,\s]*(人在|在家|有人|碰(到|着)|见(到|着))"
 )
 # a going just before a weak visit verb, and a person (老孙, 阿婆, 王伯) just after it
 _WENT_SAW = re.compile(r"(去|到)[^,.!?]{0,4}$")
@@ -111,6 +113,35 @@ _TO_OTHERS = re.compile(r"谁|哪个|哪位|自己")
 _THANKS_FOR_CARE = re.compile(r"谢谢[^,.!?]{0,6}(关心|想着|惦记|挂念|记挂)")
 _CORRECTED = re.compile(r"更正|实际(上)?是|其实是|记错")
 _JUST_NOW = re.compile(r"刚(刚|才)?")
+# a verdict points back at something done or waited for (else a trouble told is a new one)
+_POINTS_BACK = re.compile(
+    r"谢|满意|[0-9一二三四五]\s*(分|颗星)|好了|弄好|修好|老样子|白(讲|说|报)|没(人)?(来|管|理|弄|修|动)"
+)
+# households named one after another, with nothing but a joining word between them
+_LISTED = re.compile(r"[\s,、和跟与及同还有]*")
+# a visit put off, said of one household ("潘小芬许爱华两家初六以后再去", "应春燕家下个礼拜去")
+_LATER = re.compile(
+    r"(再|以后|之后|回头|改天|过(两|几|一)(天|日)|下(个)?(礼拜|星期|周|月)|明天|后天|等(他|她|伊|人)?[^,.!?]{0,4}回来)"
+    r"[^,.!?]{0,4}(去|来|跑|上门|走访|看|望|打)"
+)
+# a message not answered ("郭静那边我发了消息还没回")
+_NO_REPLY = re.compile(
+    r"(消息|信息|微信)[^,.!?]{0,4}(还)?(没|弗|不)回|没进(去|门)|本来约(了|好)|(?<=[\s,])没(有)?人(?=[\s,.!?]|$)"
+)
+# someone met after a shut door ("蒋立新不在 他老婆在", "这周二又去了一趟 人在")
+_MET_AFTER = re.compile(
+    r"(老婆|老公|儿子|女儿|媳妇|家里人|老伴|人|屋里人)[^,.!?\s]{0,2}在(家|屋里)?(?=[,.!?\s]|$)|开了门|(又|再)(去|跑)了一?(趟|次|回)"
+)
+# all the homes of a list ("两家都锁着门", "两家我都去劝了")
+_ALL_OF_THEM = re.compile(r"(两|几|三|四|五)(家|户)[^,.!?]{0,3}(都|全)|(都|全)(不在|没人|锁|关)")
+# both homes of a quarrel ("我帮两家讲讲和了")
+_BOTH = re.compile(r"(两|几)(家|户|边)")
+# someone's words reported ("施月娥说下个月10号要去上海做手术"): no plan of the member's
+_TOLD = re.compile(r"(说|讲|讲起|说起)")
+# someone asked for to fix a fault
+_GET_FIXED = re.compile(r"(请|找|叫|寻)(个)?人[^,.!?]{0,6}(弄|修|看|补|换|上去|处理)")
+# named as someone else's neighbour or kin
+_SOMEONE_ELSES = re.compile(r"(隔壁|邻居|(他|她|伊)(哥|弟|姐|妹|哥哥|弟弟|姐姐|妹妹|亲家))$")
 # a new trouble after thanks for an old one
 _NEW_TROUBLE = re.compile(r"这(次|趟|回)(是|又是)|另外|还有(个|一个|一桩|件|一件)|现在是")
 # something waited for: asked, reported, promised or chased before ("还没", "讲了三日", "催了几趟")
@@ -190,7 +221,7 @@ _WENT_ON = re.compile(r"\s*(去|来|走访|上门|看)的\s*$")
 _FIXED_STATE = re.compile(r"(换|拆|扔|剪|清|除|卖|修)(掉|好)了?$")
 # a round where every home was shut ("两家都不在"): no visit, however many homes are named
 # (not "黄家两户都锁着门": a count of households makes it some of them)
-_ALL_FAILED = re.compile(r"(?<![两三四几2-9]户)(都|全)(不在|没人|没在|锁着|关着)")
+_ALL_FAILED = re.compile(r"(?<![两三四几2-9]户)(?<!趟)(?<!次)(?<!回)(?<!遍)(都|全)(不在|没人|没在|锁着|关着)")
 # after a name at the start: 你 and then a question ("张伟 老王屋里这个月你去过了吗")
 _ASKS_YOU = r"[^.!?。！？]{0,12}(?:你|侬)(?!们)[^.!?。！？]{0,12}(?:吗|没有|[?？])"
 _THANK_YOU = re.compile(r"谢谢(你|侬|您)")
@@ -478,8 +509,14 @@ class Parser:
                 return
         if res.intent == "query" and (_MY_OWN_SCORE.search(t) or (res.query == "help" and len(t) <= 12)):
             return  # the sender's own points ("我积分到底多少"), a short call for help: asked of the bot
-        if res.intent == "request" and label == "feedback" and _NEW_TROUBLE.search(t):
-            return  # a new trouble after thanks for the last one
+        if (
+            res.intent == "request"
+            and label == "feedback"
+            and (_NEW_TROUBLE.search(t) or not (_POINTS_BACK.search(t) or _AWAITED.search(t)))
+        ):
+            # a new trouble after thanks for the last one, or a trouble that points back at nothing (no wait, no
+            # thanks, no verdict): "垃圾桶三天没人清了 臭死" is news
+            return
         if (
             res.intent == "feedback"
             and label == "request"
@@ -590,7 +627,9 @@ class Parser:
             visit_at, why = -1, None
         if visit_at >= 0:
             res.intent = "visit"
-            res.date = self._visit_date(t, visit_at, today)
+            # the door shut the first time, met the next: the day of the meeting
+            again = _MET_AT_LAST.search(t) if self._rx("visit.failed", t) else None
+            res.date = self._visit_date(t, again.start() if again else visit_at, today)
             # the same words read as a report of a problem: the visit also registers a request
             res.need = self._need(t) and self._other_intent(t, [], True) == "request"
         elif why == "asked":
@@ -745,9 +784,13 @@ class Parser:
             # "不是严德富家 是蒋立新家 昨日去的": the visit is to the right one only
             res.households = [h for h in res.households if h not in res.correction["wrong"]]
         if res.intent == "visit" and len(res.households) >= 2:
-            missed = self._not_met(t, mentions) | self._not_met(t, mentions, "visit.call_failed")
+            missed = self._not_visited(t, mentions)
             if missed and missed != set(res.households):
                 res.households = [h for h in res.households if h not in missed]
+            elif missed and why is None and not res.need:
+                # a round where no home named was visited ("楼志明家…等他回来再去 应春燕家下个礼拜去"): no visit
+                res.intent, res.date, res.households, res.confidence = "none", None, [], 0.8
+                return res
         if res.intent == "visit":
             if why is None and visit_at >= 0:
                 res.confidence = 0.9 if res.households and not res.ambiguous else 0.6
@@ -1132,13 +1175,76 @@ class Parser:
             # no report-shaped verb at all ("你明天去一趟"): tell the handler what the words are, if it can
             if addressed or (instructed is not None and instructed.search(t) and not self._to_household(t)):
                 why = "instructed"
-            elif self._rx("visit.planned", t):
+            elif (planned := self.vocab.get("visit.planned")) is not None and any(
+                # the plan in the going's own clause ("低保的事我想帮她报上去 … 材料要准备哪些" plans no visit)
+                planned.search(t, *clause_bounds(t, g.start()))
+                for g in _GO.finditer(t)
+                if t[g.start() - 1 : g.start()] not in ("上", "下")
+            ):
                 why = "planned"
         return -1, why
 
     def _failed_in(self, t: str, cs: int, ce: int) -> bool:
         rx = self.vocab.get("visit.failed")
         return rx is not None and rx.search(t, cs, ce) is not None
+
+    def _not_visited(self, t: str, mentions: list[Mention]) -> set[str]:
+        """Households of a round that were not visited, each read in its own stretch of the message (from its
+        clause to the next household's): the door shut ("严小红家 门关着"), put off ("童雪飞家这礼拜再去"), only
+        called while living at home ("贺文斌那边是电话联系的"), or named as someone else's neighbour or kin
+        ("他哥袁立峰").
+        A household named twice counts as visited if one of its stretches says so."""
+        failed, call = self.vocab.get("visit.failed"), self.vocab.get("visit.call")
+        call_failed = self.vocab.get("visit.call_failed")
+        # households listed together ("冯阿林 施月娥 杨建新三户", "鲍永康和柴国强两家") share one stretch
+        groups: list[list[Mention]] = []
+        for m in mentions:
+            if groups and _LISTED.fullmatch(t[groups[-1][-1].end : m.start]):
+                groups[-1].append(m)
+            else:
+                groups.append([m])
+        missed: set[str] = set()
+        met: set[str] = set()
+        for i, g in enumerate(groups):
+            ones = [m for m in g if len(m.candidates) == 1]
+            if not ones:
+                continue
+            cs = clause_bounds(t, g[0].start)[0]
+            own_end = clause_bounds(t, g[-1].start)[1]
+            end = clause_bounds(t, groups[i + 1][0].start)[0] if i + 1 < len(groups) else len(t)
+            end = max(end, own_end)
+            own, stretch = t[cs:own_end], t[cs:end]
+            ids = {m.candidates[0] for m in ones}
+            why = None
+            if _LATER.search(own) and not _REPORT_DONE.search(own) and not _TOLD.search(own):
+                why = ids  # put off, in its own clause
+            elif call is not None and call.search(own):
+                if not (ids & self._away) or (call_failed is not None and call_failed.search(stretch)):
+                    why = ids  # a call with a household at home is no visit; nor is a call not answered
+            else:
+                last = None
+                for rx in (failed, _NO_REPLY, call_failed):
+                    for f in rx.finditer(stretch) if rx is not None else ():
+                        last = f if last is None or f.end() > last.end() else last
+                if last is not None and not _MET_AFTER.search(stretch, last.end()) and not _MET_AT_LAST.search(stretch):
+                    # "汪建平 章海涛 石磊 毛阿婆 汪丽萍出去旅游了": the shut door is the last one's, unless all were
+                    # ("黄家两户都锁着门")
+                    whole = len(ones) == 1 or _ALL_OF_THEM.search(stretch) or t[g[-1].end : cs + last.start()].strip()
+                    why = (
+                        ids
+                        if whole and len(ones) > 1 and _ALL_OF_THEM.search(stretch)
+                        else (ids if len(ones) == 1 else {ones[-1].candidates[0]})
+                    )
+                elif (
+                    len(ones) == 1
+                    and _SOMEONE_ELSES.search(t, max(0, g[0].start - 4), g[0].start)
+                    and not _BOTH.search(t)
+                ):
+                    why = ids  # "杨建新跟隔壁任海波…吵了两句": the neighbour is told of, not visited
+            if why:
+                missed |= why
+            met |= ids - (why or set())
+        return missed - met
 
     def _not_met(self, t: str, mentions: list[Mention], key: str = "visit.failed") -> set[str]:
         """Households of a round told as not met in their own clause ("戴巧玲屋里没人", "郭静电话没打通")."""
@@ -1261,7 +1367,10 @@ class Parser:
             return "none", 0.7
         if r("wish.strong", t) and not _OLD_WISH.search(t) and not (is_member and _JOKING.search(t)):
             # (a member's own new-year wish told laughing — "新年心愿：暴富 暴瘦😂" — is no 微心愿)
-            if self._fault_object is not None and self._fault_object.search(t) and self._problem(t):
+            if (self._fault_object is not None and self._fault_object.search(t) and self._problem(t)) or (
+                _GET_FIXED.search(t) and self._fault_told(t)
+            ):
+                # (or someone wished for to fix it: "瓦片松了 昨日落下来一块 … 想请人上去弄弄")
                 return "request", 0.8  # "我想要门口那只路灯亮起来 坏了快一个月了": a fault, wished away
             return "wish", 0.85
         if r("request.strong", t) or r("request.borrow", t) or self._problem(t):

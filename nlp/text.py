@@ -82,8 +82,9 @@ def is_contentless(text: str) -> bool:
     return True
 
 
-# clause boundaries: punctuation and spaces (chat users separate sentences with spaces)
-CLAUSE_SPLIT = re.compile(r"[,.;:!?，。；：！？、~…\s]+")
+# clause boundaries: punctuation and spaces (chat users separate sentences with spaces); a dot between digits is a
+# date or a number ("11.1礼拜天去四组", "3.5万"), not a boundary
+CLAUSE_SPLIT = re.compile(r"(?:[,;:!?，。；：！？、~…\s]|(?<![0-9])\.|\.(?![0-9]))+")
 
 
 def clause_bounds(text: str, pos: int) -> tuple[int, int]:
