@@ -142,6 +142,12 @@ _TOLD = re.compile(r"(说|讲|讲起|说起)")
 _GET_FIXED = re.compile(r"(请|找|叫|寻)(个)?人[^,.!?]{0,6}(弄|修|看|补|换|上去|处理)")
 # named as someone else's neighbour or kin
 _SOMEONE_ELSES = re.compile(r"(隔壁|邻居|(他|她|伊)(哥|弟|姐|妹|哥哥|弟弟|姐姐|妹妹|亲家))$")
+# help offered to whoever needs it
+_OFFER = re.compile(
+    r"(有(什么|啥)|需要)[^,.!?]{0,6}帮忙[^,.!?]{0,6}(可以|尽管|随时|就)?(叫|找|喊|联系|打电话给)(我|阿拉)"
+)
+# someone asked to act on what was passed on
+_HANDLE_IT = re.compile(r"(要|得|请|需要)(尽快|赶紧|马上|抓紧)?[^,.!?]{0,2}(处理|解决|出面|调解|介入)")
 # a new trouble after thanks for an old one
 _NEW_TROUBLE = re.compile(r"这(次|趟|回)(是|又是)|另外|还有(个|一个|一桩|件|一件)|现在是")
 # something waited for: asked, reported, promised or chased before ("还没", "讲了三日", "催了几趟")
@@ -1317,6 +1323,9 @@ class Parser:
             # "水管又漏了": the fault is back: a new request (the handler may reopen the old one); with a complaint
             # about the repair ("又不亮了，糊弄人", "上回修的那个又漏了") it is feedback on the handled one
             return ("feedback", 0.8) if self._complaint(t, triggers) else ("request", 0.75)
+        if _OFFER.search(t) and not self._problem(t):
+            # "大家有什么需要帮忙跑腿的可以叫我": help offered, nothing asked
+            return "none", 0.8
         if r("social", t) and not self._problem(t) and not r("request.borrow", t):
             # an invitation to a feast, thanks for coming to it: chat
             return "none", 0.8
@@ -1392,6 +1401,8 @@ class Parser:
                 # "菜咸得要送医院哈哈": a situation told laughing, asking nothing, is no errand
                 return "none", 0.7
             if is_member:
+                if _HANDLE_IT.search(t):
+                    return "request", 0.75  # "…要到镇里去信访，这个事要尽快处理": passed on, and to be acted on
                 # a member passing on what befell a household ("听讲蒋立新前两天被汽车撞了"), asking nobody to act:
                 # the situation is kept (八必访), no matter is opened
                 return "none", 0.7
