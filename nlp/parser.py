@@ -142,6 +142,10 @@ _TOLD = re.compile(r"(说|讲|讲起|说起)")
 _GET_FIXED = re.compile(r"(请|找|叫|寻)(个)?人[^,.!?]{0,6}(弄|修|看|补|换|上去|处理)")
 # named as someone else's neighbour or kin
 _SOMEONE_ELSES = re.compile(r"(隔壁|邻居|(他|她|伊)(哥|弟|姐|妹|哥哥|弟弟|姐姐|妹妹|亲家))$")
+# a fall told by the one who fell
+_FELL = re.compile(r"(我|阿拉|俺)[^,.!?]{0,8}(摔|跌)了")
+# one member asking another to go ("麻烦老郑帮忙去看一下")
+_ASKS_A_MEMBER = re.compile(r"(麻烦|请|叫|让)(老|小)[\u4e00-\u9fff][^,.!?]{0,4}(去|过去|跑)")
 # help offered to whoever needs it
 _OFFER = re.compile(
     r"(有(什么|啥)|需要)[^,.!?]{0,6}帮忙[^,.!?]{0,6}(可以|尽管|随时|就)?(叫|找|喊|联系|打电话给)(我|阿拉)"
@@ -149,7 +153,10 @@ _OFFER = re.compile(
 # someone asked to act on what was passed on
 _HANDLE_IT = re.compile(r"(要|得|请|需要)(尽快|赶紧|马上|抓紧)?[^,.!?]{0,2}(处理|解决|出面|调解|介入)")
 # a new trouble after thanks for an old one
-_NEW_TROUBLE = re.compile(r"这(次|趟|回)(是|又是)|另外|还有(个|一个|一桩|件|一件)|现在是")
+_NEW_TROUBLE = re.compile(
+    r"这(次|趟|回)(是|又是)|另外|还有(个|一个|一桩|件|一件)|现在是|又有(个|一个|件|一件|桩)?(事|问题|麻烦)"
+    r"|现在[^,.!?]{0,8}又|又(说|讲)|(麻烦|能|能不能)再[^,.!?]{0,4}(帮|安排|找|派)"
+)
 # something waited for: asked, reported, promised or chased before ("还没", "讲了三日", "催了几趟")
 _AWAITED = re.compile(
     r"还|仍|又|一直|讲了|说了|报了|反映|催|说好|讲好|答应|等了|几趟|几次|好几|上次|上回|之前|早就|回音|消息|下文|动静"
@@ -531,6 +538,12 @@ class Parser:
                 or _DONE_FOR_ME.search(t)
                 or _MY_EARLIER.search(t)
                 or (_TOLD_BEFORE.search(t) and "petition" not in res.triggers)
+                # ("村里来看过了，到现在还搭在那里一点没动，糊弄人呢": displeasure at work not done)
+                or (
+                    "discontent" in res.triggers
+                    and "petition" not in res.triggers
+                    and self._rx("feedback.not_fixed", t)
+                )
             )
         ):
             return  # a verdict that is pleased, or a matter told before and still waiting, is no new request
@@ -638,6 +651,9 @@ class Parser:
             res.date = self._visit_date(t, again.start() if again else visit_at, today)
             # the same words read as a report of a problem: the visit also registers a request
             res.need = self._need(t) and self._other_intent(t, [], True) == "request"
+        elif why == "asked" and member is not None and _ASKS_A_MEMBER.search(t):
+            # "邵秀珍那边麻烦老郑帮忙去看一下": one member asking another to go, no household's ask
+            res.intent, res.confidence = "none", 0.8
         elif why == "asked":
             # a resident asking to be visited (or their ask passed on by their member: "石磊讲 村里好不好派个人去
             # 看看"); "我的心愿是过年前有人上门给我理个发" is a wish
@@ -779,7 +795,9 @@ class Parser:
                 and not (member is None and _OWN_FAMILY.search(t))
             ):
                 # ("电话打了三次都没接" keeps its emergency; so does what a member tells of a household they name)
-                res.triggers = [x for x in res.triggers if x in ("illness", "wedding_funeral")]
+                # (and a resident's own fall told as over: "摔了一跤 … 没伤到骨头 大家别担心")
+                keep = ("illness", "wedding_funeral") + (("emergency",) if _FELL.search(t) else ())
+                res.triggers = [x for x in res.triggers if x in keep]
             if res.triggers and member is not None and mentions:
                 # the household the situation befell: no matter is opened, but its 八必访 task is (households of a
                 # `none` are not scored)
@@ -971,8 +989,12 @@ class Parser:
             failed = bool(self._rx("visit.failed", t)) and not _SELF_AWAY.search(t)
             for m in self._came_rx.finditer(t) if not failed else ():
                 cs, ce = clause_bounds(t, m.start())
-                if not (planned is not None and planned.search(t[cs:ce])) and not (
-                    asked and asked_rx is not None and asked_rx.search(t[cs:ce])
+                promised = v("visit.promised")
+                if (
+                    not (planned is not None and planned.search(t[cs:ce]))
+                    and not (asked and asked_rx is not None and asked_rx.search(t[cs:ce]))
+                    # ("国平叔讲过年前来阿拉屋里": a promise to come)
+                    and not (promised is not None and promised.search(t[cs:ce]))
                 ):
                     found.append(m.start())
                     break
@@ -1347,7 +1369,13 @@ class Parser:
             nxt = _NEW_TROUBLE.search(t)
             if not (self._problem(t) and (r("request.weak", t) or r("wish.strong", t))) and not (
                 # "路灯那个弄好了 这次是水沟堵牢了": thanks for one, and a new trouble told
-                nxt and (self._problem(t[nxt.end() :]) or self._fault_told(t[nxt.end() :]))
+                nxt
+                and (
+                    self._problem(t[nxt.end() :])
+                    or self._fault_told(t[nxt.end() :])
+                    or r("request.strong", t[nxt.end() :])
+                    or r("request.weak", t[nxt.end() :])
+                )
             ):
                 # (a wish for a new one, the old one broken: "想要只收音机 老的那只坏掉了 不响了")
                 return "feedback", 0.8
