@@ -144,6 +144,12 @@ _GET_FIXED = re.compile(r"(请|找|叫|寻)(个)?人[^,.!?]{0,6}(弄|修|看|补
 _SOMEONE_ELSES = re.compile(r"(隔壁|邻居|(他|她|伊)(哥|弟|姐|妹|哥哥|弟弟|姐姐|妹妹|亲家))$")
 # a fall told by the one who fell
 _FELL = re.compile(r"(我|阿拉|俺)[^,.!?]{0,8}(摔|跌)了")
+# a household's words passed on, the verb inside them
+_HOUSEHOLD_SAYS = re.compile(r"[\u4e00-\u9fff]{2,3}(讲|说)(?!好|了)")
+# no food in the house
+_NO_FOOD = re.compile(r"米缸|米桶|揭不开锅|吃不饱|没饭吃|断粮|吃了上顿没下顿")
+# a household's ask, told by its member ("说想请书记有空去她家坐坐")
+_REPORTED_ASK = re.compile(r"(讲|说)[^,.!?]{0,4}(想|要)?(请|让|叫)")
 # one member asking another to go ("麻烦老郑帮忙去看一下")
 _ASKS_A_MEMBER = re.compile(r"(麻烦|请|叫|让)(老|小)[\u4e00-\u9fff][^,.!?]{0,4}(去|过去|跑)")
 # help offered to whoever needs it
@@ -518,14 +524,28 @@ class Parser:
                     )
                 )
             )
-            if asked or hurt or danger or passed_on or own_trouble or self._fault_told(t):
+            # (or a resident with no food in the house: "家里米缸见底了 这个月还没到发钱的时候"; laments about work and
+            # wages the writers call chat)
+            hard_up = role == "resident" and "hardship" in res.triggers and _NO_FOOD.search(t) is not None
+            if asked or hurt or danger or passed_on or own_trouble or hard_up or self._fault_told(t):
                 return
-        if res.intent == "query" and (_MY_OWN_SCORE.search(t) or (res.query == "help" and len(t) <= 12)):
-            return  # the sender's own points ("我积分到底多少"), a short call for help: asked of the bot
+        if res.intent == "query" and (
+            _MY_OWN_SCORE.search(t)
+            or (res.query == "help" and len(t) <= 12)
+            or (_MEMBER_QUERY_NOUNS.search(t) and len(t) <= 20)
+        ):
+            # the sender's own points ("我积分到底多少"), a short call for help, a short question in the bot's own
+            # words ("2026年10月的走访汇总", "张伟本月未走访户"): asked of the bot
+            return
         if (
             res.intent == "request"
             and label == "feedback"
-            and (_NEW_TROUBLE.search(t) or not (_POINTS_BACK.search(t) or _AWAITED.search(t)))
+            and (
+                _NEW_TROUBLE.search(t)
+                or not (_POINTS_BACK.search(t) or _AWAITED.search(t))
+                # ("灶间的水管又漏了": the fault is back, with no word of the repair: a new request)
+                or (_AGAIN.search(t) and not self._complaint(t, res.triggers))
+            )
         ):
             # a new trouble after thanks for the last one, or a trouble that points back at nothing (no wait, no
             # thanks, no verdict): "垃圾桶三天没人清了 臭死" is news
@@ -671,6 +691,14 @@ class Parser:
                 # the day said with the call ("谢谢你昨天夜里跟我视频聊了那么久")
                 call = self._rx("visit.call", t)
                 res.date = self._visit_date(t, call.start() if call else 0, today)
+            elif (
+                member is not None
+                and self._rx("visit.asked", t)
+                and _REPORTED_ASK.search(t)
+                and not _ASKS_A_MEMBER.search(t)
+            ):
+                # "姜阿姨今天打电话给我，说想请书记有空去她家坐坐": the household's ask to be visited, told from a call
+                res.intent, res.confidence, res.not_visit = "request", 0.75, "asked"
             else:
                 res.intent, res.confidence = self._classify(t, res.triggers, member is not None)
                 res.not_visit = "call_at_home"
@@ -1123,6 +1151,8 @@ class Parser:
                 if key == "visit.weak":
                     if self._rx("visit.met", t):
                         continue  # met by chance outside: no visit
+                    if is_member and _HOUSEHOLD_SAYS.match(t, cs, m.start()):
+                        continue  # "邵秀珍讲送餐送了一礼拜 …": the household's words passed on, not the member's going
                     if has_mention and past:
                         found.append(m.start())
                         break

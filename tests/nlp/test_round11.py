@@ -136,3 +136,13 @@ def test_an_offer_to_come_and_photograph_at_home_is_a_request_not_a_visit(parse)
 def test_what_can_you_look_up_asks_for_help(parse):
     r = parse("@机器人 你都能查些什么", sender=MEMBER, chat="group1")
     assert (r.intent, r.query) == ("query", "help")
+
+
+def test_a_households_words_passed_on_are_not_the_members_going(parse):
+    r = parse("毛阿婆讲送菜的送了一个月 菜都是烂的 伊弗满意", sender=MEMBER, chat="group1")
+    assert r.intent == "feedback"
+
+
+def test_a_households_ask_to_be_visited_told_from_a_call_is_its_request(parse):
+    r = parse("毛阿婆刚才打电话给我 讲想请书记有空去伊屋里坐坐", sender=MEMBER, chat="group1")
+    assert (r.intent, r.households) == ("request", ["H050"])
