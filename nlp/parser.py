@@ -1287,12 +1287,8 @@ class Parser:
                 if last is not None and not _MET_AFTER.search(stretch, last.end()) and not _MET_AT_LAST.search(stretch):
                     # "汪建平 章海涛 石磊 毛阿婆 汪丽萍出去旅游了": the shut door is the last one's, unless all were
                     # ("黄家两户都锁着门")
-                    whole = len(ones) == 1 or _ALL_OF_THEM.search(stretch) or t[g[-1].end : cs + last.start()].strip()
-                    why = (
-                        ids
-                        if whole and len(ones) > 1 and _ALL_OF_THEM.search(stretch)
-                        else (ids if len(ones) == 1 else {ones[-1].candidates[0]})
-                    )
+                    whole = len(ones) == 1 or _ALL_OF_THEM.search(stretch)
+                    why = ids if whole else {ones[-1].candidates[0]}
                 elif (
                     len(ones) == 1
                     and _SOMEONE_ELSES.search(t, max(0, g[0].start - 4), g[0].start)
